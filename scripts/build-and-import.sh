@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build the collection tarball from a clean copy and run galaxy-importer on it, as Galaxy does on upload.
+set -euo pipefail
+SRC=$1
+OUT=$2
+mkdir -p "$OUT"
+ansible-galaxy collection build "$SRC" --output-path "$OUT" --force
+TARBALL=$(ls "$OUT"/coolops-coolify-*.tar.gz)
+# No development artefacts may ship.
+if tar -tzf "$TARBALL" | grep -E '(^|/)(\.venv|tests/output|\.ansible|\.pytest_cache|__pycache__|collections)/' ; then
+  echo "build: the tarball contains development artefacts (listed above)" >&2
+  exit 1
+fi
+cat > "$OUT/galaxy-importer.cfg" <<CFG
+[galaxy-importer]
+CHECK_REQUIRED_TAGS = True
+RUN_ANSIBLE_TEST = False
+RUN_ANSIBLE_LINT = True
+OFFLINE_ANSIBLE_LINT = True
+CFG
+(cd "$OUT" && GALAXY_IMPORTER_CONFIG="$OUT/galaxy-importer.cfg" python -m galaxy_importer.main "$TARBALL" > importer.log 2>&1) || {
+  cat "$OUT/importer.log"; exit 1; }
+grep -E "ERROR|Importer processing completed" "$OUT/importer.log" || true
+if grep -q "ERROR" "$OUT/importer.log" || ! grep -q "Importer processing completed successfully" "$OUT/importer.log"; then
+  cat "$OUT/importer.log"; exit 1
+fi

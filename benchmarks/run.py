@@ -1,0 +1,638 @@
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark harness (`make bench`): coolify_app_batch against the natural alternatives, on the Coolify emulator.
+
+For each scenario it starts the emulator with a latency and a rate limit, then measures side by side:
+
+* ``parallel``   coolops.coolify.coolify_app_batch state=restarted wait=false max_workers=W (one task);
+* ``sequential`` the same task with strategy=sequential;
+* ``uri loop``   a ``loop:`` of ansible.builtin.uri POSTs, one per application (what people write today);
+* ``limit``      the theoretical limit: max(ceil(N/W) x calls per item x latency, total calls / rate limit)
+                 + one list call + the time of an empty playbook run (measured here).
+
+Everything is a measurement; nothing is asserted. The table goes to stdout and to docs/performance.md, the chart to
+docs/performance.png, the raw data to benchmarks/results/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "benchmarks")
+PLAYBOOKS = os.path.join(BENCH, "playbooks")
+VENV = os.environ.get("VENV") or os.path.join(ROOT, ".venv")
+PYTHON = os.path.join(VENV, "bin", "python")
+CALLS_PER_ITEM = 1  # one POST /applications/{uuid}/restart per application; the list call is counted apart
+NO_RATE_LIMIT = 10 ** 9
+
+APPROACHES = ("parallel", "sequential", "uri", "limit")
+LABELS = {
+    "parallel": "coolify_app_batch (parallel, W=%d)",
+    "sequential": "coolify_app_batch (strategy: sequential)",
+    "uri": "loop of ansible.builtin.uri",
+    "limit": "theoretical limit",
+}
+
+RSS_WRAPPER = '''#!%(python)s
+# Written by benchmarks/run.py: runs the module's interpreter as a child and logs the child's peak RSS.
+import json, resource, subprocess, sys, time
+started = time.time()
+rc = subprocess.call([%(python)r] + sys.argv[1:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(%(log)r, "a") as handle:
+    handle.write(json.dumps({"maxrss_kb": usage.ru_maxrss, "seconds": time.time() - started, "rc": rc}) + "\\n")
+sys.exit(rc)
+'''
+
+
+def load_harness():
+    """tests/emulator/harness.py is stdlib-only and importable as a plain file."""
+    path = os.path.join(ROOT, "tests", "emulator", "harness.py")
+    spec = importlib.util.spec_from_file_location("coolops_emulator_harness", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def log(message):
+    sys.stderr.write("[bench %s] %s\n" % (time.strftime("%H:%M:%S"), message))
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Running playbooks
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class Runner(object):
+    """Runs benchmark playbooks with the venv's ansible-playbook and collects time, result and module peak RSS."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.counter = 0
+        self.rss_log = os.path.join(workdir, "rss.jsonl")
+        self.wrapper = os.path.join(workdir, "rss-python")
+        with open(self.wrapper, "w", encoding="utf-8") as handle:
+            handle.write(RSS_WRAPPER % {"python": PYTHON, "log": self.rss_log})
+        os.chmod(self.wrapper, 0o755)
+        tmp = os.path.join(workdir, "ansible-tmp")
+        os.makedirs(tmp, exist_ok=True)
+        self.env = dict(os.environ)
+        self.env.update({
+            "ANSIBLE_COLLECTIONS_PATH": os.path.join(VENV, "collections"),
+            "ANSIBLE_CALLBACK_PLUGINS": os.path.join(BENCH, "callback_plugins"),
+            "ANSIBLE_CALLBACKS_ENABLED": "bench_result",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_LOCAL_TEMP": tmp,
+            "ANSIBLE_REMOTE_TEMP": tmp,
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "PATH": os.path.join(VENV, "bin") + os.pathsep + os.environ.get("PATH", ""),
+        })
+
+    def _rss_entries(self):
+        if not os.path.exists(self.rss_log):
+            return []
+        with open(self.rss_log, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    def run(self, playbook, extra_vars, measure_rss=False):
+        """Run one playbook; returns wall seconds, the task's seconds/status/result and the module peak RSS (KiB)."""
+        self.counter += 1
+        tag = "%03d-%s" % (self.counter, os.path.splitext(os.path.basename(playbook))[0])
+        vars_file = os.path.join(self.workdir, tag + "-vars.json")
+        result_file = os.path.join(self.workdir, tag + "-result.json")
+        out_file = os.path.join(self.workdir, tag + "-stdout.txt")
+        variables = dict(extra_vars)
+        variables["ansible_python_interpreter"] = self.wrapper if measure_rss else PYTHON
+        with open(vars_file, "w", encoding="utf-8") as handle:
+            json.dump(variables, handle)
+        env = dict(self.env, BENCH_RESULT_FILE=result_file)
+        command = [os.path.join(VENV, "bin", "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", "@" + vars_file,
+                   os.path.join(PLAYBOOKS, playbook)]
+        before = len(self._rss_entries())
+        with open(out_file, "w", encoding="utf-8") as out:
+            started = time.perf_counter()
+            proc = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.workdir, check=False)
+            wall = time.perf_counter() - started
+        tasks = []
+        if os.path.exists(result_file):
+            with open(result_file, encoding="utf-8") as handle:
+                tasks = json.load(handle)
+        rss = [entry["maxrss_kb"] for entry in self._rss_entries()[before:]]
+        task = tasks[0] if tasks else {}
+        return {"wall": wall, "rc": proc.returncode, "task_seconds": task.get("seconds"), "status": task.get("status"),
+                "result": task.get("result") or {}, "rss_kb": max(rss) if rss else None, "module_runs": len(rss),
+                "stdout": out_file}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def emulator_args(scenario, apps):
+    rate_limit = scenario.get("rate_limit") or NO_RATE_LIMIT
+    return ["--seed-apps", apps, "--seed-services", 0, "--seed-servers", 4, "--seed-projects", 4, "--random-seed", 1,
+            "--latency-ms", scenario["latency_ms"], "--rate-limit", rate_limit, "--rate-window", scenario.get("rate_window", 60),
+            "--queue-limit", 10 ** 6, "--concurrent-builds", 10 ** 6, "--deploy-seconds", 1, "--status-lag-seconds", 0.5]
+
+
+def count_failed_items(approach, result):
+    if approach == "uri":
+        items = result.get("results") or []
+        return sum(1 for item in items if item.get("failed")), len(items)
+    items = result.get("applications") or []
+    return sum(1 for item in items if item.get("failed")), len(items)
+
+
+def measure(runner, emu, approach, scenario, uuids, workers, measure_rss=True):
+    """Reset the emulator, run one approach, read the emulator's counters."""
+    emu.reset()
+    extra = {"bench_api_url": emu.api_url, "bench_api_token": emu.token, "bench_uuids": uuids}
+    if approach == "uri":
+        playbook = "uri_loop.yml"
+    else:
+        playbook = "batch.yml"
+        extra.update(bench_strategy="sequential" if approach == "sequential" else "parallel", bench_workers=workers)
+    run = runner.run(playbook, extra, measure_rss=measure_rss)
+    stats = emu.stats()
+    by_status = stats.get("by_status") or {}
+    failed, reported = count_failed_items(approach, run["result"])
+    row = {
+        "approach": approach, "n": len(uuids), "measured": True, "wall": round(run["wall"], 3),
+        "task_seconds": run["task_seconds"], "rc": run["rc"], "status": run["status"],
+        "requests": stats.get("total"), "http_429": int(by_status.get("429", 0)), "by_status": by_status,
+        "peak_in_flight": stats.get("peak_in_flight"), "failed_items": failed, "reported_items": reported,
+        "rss_kb": run["rss_kb"], "msg": (run["result"] or {}).get("msg"), "stdout": run["stdout"],
+    }
+    log("%-10s N=%-5d %7.2fs  requests=%s 429s=%s failed=%s rss=%s KiB rc=%s" % (
+        approach, len(uuids), run["wall"], row["requests"], row["http_429"], failed, row["rss_kb"], run["rc"]))
+    return row
+
+
+def theoretical_limit(scenario, n, workers, empty_seconds):
+    latency = scenario["latency_ms"] / 1000.0
+    fanout = math.ceil(n / float(workers)) * CALLS_PER_ITEM * latency
+    rate = None
+    if scenario.get("rate_limit"):
+        rate = scenario["rate_limit"] / float(scenario["rate_window"])
+    total_calls = n * CALLS_PER_ITEM + 1
+    rate_bound = total_calls / rate if rate else 0.0
+    return {"approach": "limit", "n": n, "measured": False, "wall": round(max(fanout, rate_bound) + latency + empty_seconds, 3),
+            "fanout_seconds": round(fanout, 3), "rate_seconds": round(rate_bound, 3), "requests": total_calls,
+            "http_429": 0, "failed_items": 0}
+
+
+def extrapolate(points, n, scenario, extra_requests=0):
+    """Linear fit t = a + b*N through the measured (N, seconds) points, bounded below by the rate limit."""
+    points = sorted(points)
+    (n1, t1), (n2, t2) = points[0], points[-1]
+    slope = (t2 - t1) / float(n2 - n1)
+    fixed = t1 - slope * n1
+    seconds = fixed + slope * n
+    if scenario.get("rate_limit"):
+        rate = scenario["rate_limit"] / float(scenario["rate_window"])
+        seconds = max(seconds, fixed + (n + extra_requests) / rate)
+    return round(seconds, 3), round(slope, 5), round(fixed, 3)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Machine facts, soak, report
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def machine_facts():
+    facts = {"python": platform.python_version(), "platform": platform.platform(), "cores": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    facts["cpu"] = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("MemTotal"):
+                    facts["memory_gib"] = round(int(line.split()[1]) / 1024.0 / 1024.0, 1)
+                    break
+        facts["load_before"] = os.getloadavg()[0]
+    except OSError:
+        pass
+    for name, command in (("ansible_core", [os.path.join(VENV, "bin", "ansible"), "--version"]),
+                          ("requests", [PYTHON, "-c", "import requests; print(requests.__version__)"]),
+                          ("commit", ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])):
+        try:
+            text = subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()
+            facts[name] = text.splitlines()[0] if text else None
+        except OSError:
+            facts[name] = None
+    try:
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "plugins"], capture_output=True, text=True,
+                               check=False).stdout.strip()
+        facts["plugins_modified"] = bool(dirty)
+    except OSError:
+        pass
+    return facts
+
+
+def run_soak(harness, apps, runs, batch_size, workers):
+    args = ["--seed-apps", apps, "--seed-services", 0, "--seed-servers", 8, "--seed-projects", 4, "--random-seed", 2,
+            "--latency-ms", 2, "--rate-limit", NO_RATE_LIMIT, "--queue-limit", 10 ** 6, "--concurrent-builds", 10 ** 6,
+            "--deploy-seconds", 0.2, "--status-lag-seconds", 0.1]
+    with harness.EmulatorProcess(args=args, python=PYTHON, startup_timeout=60) as emu:
+        command = [PYTHON, os.path.join(BENCH, "soak.py"), "--api-url", emu.api_url, "--token", emu.token, "--runs", str(runs),
+                   "--batch-size", str(batch_size), "--max-workers", str(workers)]
+        started = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - started
+        stats = emu.stats()
+    if proc.returncode != 0:
+        return {"error": "soak.py exited %d: %s" % (proc.returncode, proc.stderr[-2000:])}
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report["wall"] = round(wall, 2)
+    report["requests"] = stats.get("total")
+    report["by_status"] = stats.get("by_status")
+    return report
+
+
+def fmt_seconds(value):
+    if value is None:
+        return "n/a"
+    if value >= 100:
+        return "%.0f s" % value
+    if value >= 10:
+        return "%.1f s" % value
+    return "%.2f s" % value
+
+
+def fmt_mib(kib):
+    return "n/a" if not kib else "%.0f MiB" % (kib / 1024.0)
+
+
+def build_table(scenarios, rows, workers):
+    lines = ["| scenario | approach | N | wall time | x limit | requests | 429s | failed items | module peak RSS |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for scenario in scenarios:
+        sid = scenario["id"]
+        limit = rows[sid]["limit"]["wall"]
+        for approach in APPROACHES:
+            row = rows[sid].get(approach)
+            if row is None:
+                continue
+            label = LABELS[approach] % workers if "%d" in LABELS[approach] else LABELS[approach]
+            wall = fmt_seconds(row["wall"])
+            if not row.get("measured", True) and approach != "limit":
+                wall = "~" + wall + " (extrapolated)"
+            ratio = "1.00" if approach == "limit" else "%.2f" % (row["wall"] / limit)
+            requests = row.get("requests")
+            requests = "n/a" if requests is None else ("~%d" % requests if not row.get("measured", True) and approach != "limit"
+                                                       else str(requests))
+            if approach == "limit":
+                requests = "%s (min.)" % requests
+            failed = row.get("failed_items")
+            lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s |" % (
+                scenario["title"], label, row["n"], wall, ratio, requests,
+                row.get("http_429", "n/a") if row.get("measured", True) or approach == "limit" else "n/a",
+                "n/a" if failed is None or (not row.get("measured", True) and approach != "limit") else failed,
+                fmt_mib(row.get("rss_kb")) if approach != "limit" else ""))
+    return "\n".join(lines)
+
+
+def check_targets(rows, scenarios, workers):
+    """The issue's targets, evaluated (never asserted); returns a list of (target, verdict, detail)."""
+    checks = []
+    by_n = {scenario["n"]: scenario["id"] for scenario in scenarios if not scenario.get("rate_limit")}
+    if 100 in by_n:
+        sid = by_n[100]
+        par, limit, uri = rows[sid]["parallel"], rows[sid]["limit"], rows[sid]["uri"]
+        ratio = par["wall"] / limit["wall"]
+        checks.append(("at most 1.3x the limit at N=100", ratio <= 1.3,
+                       "%.2fx (%s against a limit of %s)" % (ratio, fmt_seconds(par["wall"]), fmt_seconds(limit["wall"]))))
+        speedup = uri["wall"] / par["wall"]
+        checks.append(("at least 20x faster than the uri loop at N=100", speedup >= 20,
+                       "%.1fx (%s against %s)" % (speedup, fmt_seconds(par["wall"]), fmt_seconds(uri["wall"]))))
+    for scenario in scenarios:
+        if scenario.get("rate_limit"):
+            par = rows[scenario["id"]]["parallel"]
+            share = par["http_429"] / float(par["requests"] or 1)
+            ok = par["failed_items"] == 0 and par["reported_items"] == scenario["n"] and share <= 0.01
+            checks.append(("rate-limited N=%d: zero failed items, 429s on at most 1%% of requests" % scenario["n"], ok,
+                           "%d failed of %d reported; %d 429s in %d requests (%.2f%%)" % (
+                               par["failed_items"], par["reported_items"], par["http_429"], par["requests"], 100 * share)))
+    if 1000 in by_n and 100 in by_n and 10 in by_n:
+        p10, p100, p1000 = (rows[by_n[n]]["parallel"] for n in (10, 100, 1000))
+        empty = rows["_empty"]
+        waves = {n: math.ceil(n / float(workers)) for n in (10, 100, 1000)}
+        per_wave_small = (p100["wall"] - p10["wall"]) / max(1, waves[100] - waves[10])
+        per_wave_large = (p1000["wall"] - p100["wall"]) / max(1, waves[1000] - waves[100])
+        time_ok = per_wave_large <= 1.25 * per_wave_small + 0.02
+        detail = ("time per wave of %d: %.0f ms from N=10 to 100, %.0f ms from N=100 to 1000 (latency %d ms; fixed cost %s)" % (
+            workers, 1000 * per_wave_small, 1000 * per_wave_large, scenarios[0]["latency_ms"], fmt_seconds(empty)))
+        mem = ""
+        mem_ok = True
+        if p10.get("rss_kb") and p100.get("rss_kb") and p1000.get("rss_kb"):
+            small = (p100["rss_kb"] - p10["rss_kb"]) / 90.0
+            large = (p1000["rss_kb"] - p100["rss_kb"]) / 900.0
+            mem_ok = large <= max(1.25 * small, 0) + 8.0
+            mem = "; memory per extra item: %.1f KiB from N=10 to 100, %.1f KiB from N=100 to 1000 (%s at N=1000)" % (
+                small, large, fmt_mib(p1000["rss_kb"]))
+        checks.append(("N=1000: time and memory grow linearly, not worse", time_ok and mem_ok, detail + mem))
+    return checks
+
+
+def draw_chart(path, scenarios, rows, workers):
+    try:
+        import matplotlib  # pylint: disable=import-outside-toplevel
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        log("matplotlib is not installed: no chart (scripts/bench.sh installs it)")
+        return False
+    plain = [scenario for scenario in scenarios if not scenario.get("rate_limit")]
+    limited = [scenario for scenario in scenarios if scenario.get("rate_limit")]
+    fig, axes = plt.subplots(1, 2 if limited else 1, figsize=(12 if limited else 7, 5), squeeze=False)
+    axis = axes[0][0]
+    styles = {"parallel": ("tab:green", "o"), "sequential": ("tab:orange", "s"), "uri": ("tab:red", "^"),
+              "limit": ("tab:gray", "x")}
+    for approach in APPROACHES:
+        points = [(rows[s["id"]][approach]["n"], rows[s["id"]][approach]["wall"], rows[s["id"]][approach].get("measured", True))
+                  for s in plain if approach in rows[s["id"]]]
+        if not points:
+            continue
+        color, marker = styles[approach]
+        label = LABELS[approach] % workers if "%d" in LABELS[approach] else LABELS[approach]
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        axis.plot(xs, ys, color=color, linestyle=":" if approach == "limit" else "-", linewidth=1.2, alpha=0.6)
+        measured = [p for p in points if p[2] or approach == "limit"]
+        guessed = [p for p in points if not p[2] and approach != "limit"]
+        axis.scatter([p[0] for p in measured], [p[1] for p in measured], color=color, marker=marker, label=label, zorder=3)
+        if guessed:
+            axis.scatter([p[0] for p in guessed], [p[1] for p in guessed], facecolors="none", edgecolors=color, marker=marker,
+                         label="%s, extrapolated" % label, zorder=3)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("applications restarted (N)")
+    axis.set_ylabel("wall time of ansible-playbook (s)")
+    axis.set_title("Restart N apps, %d ms API latency" % plain[0]["latency_ms"] if plain else "")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=8)
+    if limited:
+        axis = axes[0][1]
+        scenario = limited[0]
+        data = rows[scenario["id"]]
+        names = [a for a in APPROACHES if a in data]
+        values = [data[a]["wall"] for a in names]
+        colors = [styles[a][0] for a in names]
+        bars = axis.bar(range(len(names)), values, color=colors)
+        for bar, name in zip(bars, names):
+            if not data[name].get("measured", True) and name != "limit":
+                bar.set_hatch("//")
+                bar.set_alpha(0.5)
+        axis.set_xticks(range(len(names)))
+        axis.set_xticklabels(["parallel", "sequential", "uri loop", "limit"][:len(names)] if names == list(APPROACHES) else names)
+        axis.set_ylabel("wall time (s)")
+        axis.set_title("N=%d, rate limit %d per %g s (hatched: extrapolated)" % (
+            scenario["n"], scenario["rate_limit"], scenario["rate_window"]))
+        axis.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def write_report(path, chart_name, facts, scenarios, rows, checks, soak, workers, command, started, finished):
+    table = build_table(scenarios, rows, workers)
+    lines = [
+        "# Performance",
+        "",
+        "<!-- Written by benchmarks/run.py (`make bench`); edit the harness, not this file. -->",
+        "",
+        "How long `coolops.coolify.coolify_app_batch` takes to restart N applications, against the two things people",
+        "do today (one at a time, or a `loop:` of `ansible.builtin.uri`) and against the theoretical limit. Every number",
+        "below was measured by `%s` on %s (%s to %s UTC) against the Coolify emulator; numbers marked" % (
+            command, started.strftime("%Y-%m-%d"), started.strftime("%H:%M"), finished.strftime("%H:%M")),
+        "*extrapolated* were not run (see [Method](#method)).",
+        "",
+        "![wall time against N, log-log](%s)" % chart_name,
+        "",
+        "## Targets",
+        "",
+        "| target | met | measured |",
+        "|---|---|---|",
+    ]
+    for name, verdict, detail in checks:
+        lines.append("| %s | %s | %s |" % (name, "yes" if verdict else "**no**", detail))
+    lines += ["", "## Results", "", table, ""]
+    lines += [
+        "Columns: *wall time* is the whole `ansible-playbook` run (start-up included) as a user sees it; *x limit* divides it",
+        "by the scenario's theoretical limit; *requests* is what the emulator received (`/_emulator/stats`), list and",
+        "version calls included; *429s* are the rate-limit answers it sent; *failed items* are the items the task reported",
+        "failed; *module peak RSS* is the peak resident memory of the process that ran the module (for the uri loop: of",
+        "the largest of its per-item processes).",
+        "",
+    ]
+    if soak:
+        lines += ["## Soak: %s resources in rolling waves" % soak.get("resources", "?"), ""]
+        if soak.get("error"):
+            lines += ["The soak run failed: `%s`" % soak["error"], ""]
+        else:
+            lines += [
+                "One Python process ran the module's real `main()` %d times in a row; each run restarted every application" % len(soak["runs"]),
+                "with `strategy: rolling`, `batch_size: %d`, `max_workers: %d` and `wait: true` (emulator latency 2 ms," % (
+                    soak["batch_size"], soak["max_workers"]),
+                "deployments 0.2 s). Open file descriptors (sockets among them), threads and RSS of that process, measured",
+                "after `gc.collect()`:",
+                "",
+                "| moment | fds | sockets | Python threads | OS threads | RSS | run time | failed items |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|",
+                "| before the first run | %d | %d | %d | %s | %s | | |" % (
+                    soak["baseline"]["fds"], soak["baseline"]["sockets"], soak["baseline"]["threads"],
+                    soak["baseline"]["os_threads"], fmt_mib(soak["baseline"]["rss_kb"])),
+            ]
+            for run in soak["runs"]:
+                after = run["after"]
+                lines.append("| after run %d | %d | %d | %d | %s | %s | %s | %s |" % (
+                    run["run"], after["fds"], after["sockets"], after["threads"], after["os_threads"], fmt_mib(after["rss_kb"]),
+                    fmt_seconds(run["seconds"]), (run.get("summary") or {}).get("failed", "n/a")))
+            base, final = soak["baseline"], soak["final"]
+            leaked = final["fds"] - base["fds"], final["sockets"] - base["sockets"], final["threads"] - base["threads"]
+            verdict = "no leak" if leaked == (0, 0, 0) else "**leak**: %+d fds, %+d sockets, %+d threads" % leaked
+            lines += ["", "Verdict: %s (%d API requests in %s)." % (verdict, soak.get("requests") or 0, fmt_seconds(soak["wall"])), ""]
+    empty = rows["_empty"]
+    lines += [
+        "## Method",
+        "",
+        "* **Emulator.** `tests/emulator` (a threaded stdlib HTTP server with Coolify's behaviour) on loopback, started per",
+        "  scenario with `--latency-ms` (added to every API request), `--rate-limit`/`--rate-window` (Laravel's fixed",
+        "  window per user; %s per window when a scenario has no limit) and a deployment queue large enough that every" % NO_RATE_LIMIT,
+        "  restart is really queued. It is reset (`POST /_emulator/reset`: seed, counters, rate-limit buckets) before",
+        "  every measurement. Emulator and Ansible share the machine's cores.",
+        "* **Approaches.** `benchmarks/playbooks/batch.yml` runs one `coolops.coolify.coolify_app_batch` task with",
+        "  `state: restarted`, `wait: false`, the N uuids and `max_workers: %d` (parallel) or `strategy: sequential`;" % workers,
+        "  `benchmarks/playbooks/uri_loop.yml` runs one `ansible.builtin.uri` POST per uuid with `loop:`. All run with",
+        "  `ansible-playbook -i localhost, -c local` and the venv's interpreter.",
+        "* **Wall time** is measured around the `ansible-playbook` process; a small callback",
+        "  (`benchmarks/callback_plugins/bench_result.py`) records the task's own duration and result (failed items).",
+        "* **Theoretical limit** = max(ceil(N / W) x %d call per item x latency, (N x %d + 1) / rate limit) + one list call" % (
+            CALLS_PER_ITEM, CALLS_PER_ITEM),
+        "  (one latency) + the median wall time of an empty playbook run (`benchmarks/playbooks/empty.yml`, measured: %s)." % (
+            fmt_seconds(empty)),
+        "  The per-item call is the POST; the module's other reads (selector resolution, version) count against it.",
+        "* **Extrapolation.** Running the uri loop and the sequential strategy beyond N=100 would take minutes and shows",
+        "  nothing new, so for larger N they are extrapolated with a straight line through their measured N=10 and N=100",
+        "  points (time = fixed + N x per item), and never below the rate-limit bound. Extrapolated cells say so.",
+        "* **Peak memory.** The playbook's `ansible_python_interpreter` is a small wrapper (`rss-python`, written by the",
+        "  harness) that runs the real interpreter as its child and records `getrusage(RUSAGE_CHILDREN).ru_maxrss`: the",
+        "  peak RSS of the process that unpacked and ran the module (AnsiballZ and the module are one process), not of",
+        "  the controller. The uri loop's timings are taken without the wrapper; its memory comes from a separate 3-item",
+        "  run, since each item is its own process and its peak does not depend on N.",
+        "* **Requests and 429s** come from the emulator's own counters, not from the client.",
+        "* **Soak** (`benchmarks/soak.py`) imports the collection and calls `coolify_app_batch.main()` repeatedly in one",
+        "  process, recording `/proc/self/fd`, `threading.active_count()` and `/proc/self/status` before and after each run.",
+        "",
+        "## Machine",
+        "",
+        "| fact | value |",
+        "|---|---|",
+    ]
+    for key in ("cpu", "cores", "memory_gib", "platform", "python", "ansible_core", "requests", "commit", "plugins_modified",
+                "load_before"):
+        if key in facts:
+            lines.append("| %s | %s |" % (key.replace("_", " "), facts[key]))
+    lines += [
+        "",
+        "Reproduce: `make bench` (about ten minutes on 2 cores). Raw data: `benchmarks/results/latest.json`.",
+        "",
+    ]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    return table
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Benchmark coolify_app_batch against a uri loop on the Coolify emulator.")
+    parser.add_argument("--sizes", default="10,100,1000", help="N values at --latency-ms without a rate limit")
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--workers", type=int, default=20)
+    parser.add_argument("--rate-limited", default="600:100:10", help="N:LIMIT:WINDOW for the rate-limited case ('' to skip)")
+    parser.add_argument("--measure-up-to", type=int, default=100, help="run the uri loop and sequential up to this N")
+    parser.add_argument("--soak", type=int, default=2000, help="applications in the soak run (0 to skip)")
+    parser.add_argument("--soak-runs", type=int, default=2)
+    parser.add_argument("--report", default=os.path.join(ROOT, "docs", "performance.md"))
+    parser.add_argument("--chart", default=os.path.join(ROOT, "docs", "performance.png"))
+    parser.add_argument("--results", default=os.path.join(BENCH, "results"))
+    args = parser.parse_args(argv)
+
+    harness = load_harness()
+    os.makedirs(args.results, exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix="run-", dir=args.results)
+    runner = Runner(workdir)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    facts = machine_facts()
+    log("machine: %s, %s cores; work dir %s" % (facts.get("cpu"), facts.get("cores"), workdir))
+
+    scenarios = []
+    for n in [int(item) for item in args.sizes.split(",") if item.strip()]:
+        scenarios.append({"id": "n%d" % n, "n": n, "latency_ms": args.latency_ms,
+                          "title": "N=%d, %g ms" % (n, args.latency_ms)})
+    if args.rate_limited:
+        n, limit, window = args.rate_limited.split(":")
+        scenarios.append({"id": "rl%s" % n, "n": int(n), "latency_ms": args.latency_ms, "rate_limit": int(limit),
+                          "rate_window": float(window),
+                          "title": "N=%s, %g ms, %s req / %s s" % (n, args.latency_ms, limit, window)})
+
+    # The fixed cost: median of three empty runs (after one warm-up).
+    runner.run("empty.yml", {})
+    empties = [runner.run("empty.yml", {})["wall"] for _ in range(3)]
+    empty_seconds = statistics.median(empties)
+    log("empty playbook: %s (runs: %s)" % (fmt_seconds(empty_seconds), ", ".join("%.2f" % e for e in empties)))
+
+    rows = {"_empty": round(empty_seconds, 3)}
+    uri_rss = None
+    for scenario in scenarios:
+        n = scenario["n"]
+        log("scenario %s: starting the emulator with %d applications" % (scenario["title"], n))
+        with harness.EmulatorProcess(args=emulator_args(scenario, n), python=PYTHON, startup_timeout=60) as emu:
+            status, _headers, apps = emu.request("GET", "/applications")
+            if status != 200:
+                raise SystemExit("the emulator did not list its applications: HTTP %s" % status)
+            uuids = [app["uuid"] for app in apps][:n]
+            data = {"limit": theoretical_limit(scenario, n, args.workers, empty_seconds)}
+            data["parallel"] = measure(runner, emu, "parallel", scenario, uuids, args.workers)
+            if n <= args.measure_up_to:
+                data["sequential"] = measure(runner, emu, "sequential", scenario, uuids, args.workers)
+                data["uri"] = measure(runner, emu, "uri", scenario, uuids, args.workers, measure_rss=False)
+                if uri_rss is None:
+                    uri_rss = measure(runner, emu, "uri", scenario, uuids[:3], args.workers)["rss_kb"]
+                data["uri"]["rss_kb"] = uri_rss
+        rows[scenario["id"]] = data
+
+    # Extrapolate the slow approaches beyond --measure-up-to from the measured plain-latency points.
+    for approach in ("sequential", "uri"):
+        points = [(rows[s["id"]][approach]["n"], rows[s["id"]][approach]["wall"]) for s in scenarios
+                  if approach in rows[s["id"]] and not s.get("rate_limit")]
+        if len(points) < 2:
+            continue
+        measured_rows = [rows[s["id"]][approach] for s in scenarios if approach in rows[s["id"]] and not s.get("rate_limit")]
+        overhead = max(0, measured_rows[-1]["requests"] - measured_rows[-1]["n"])
+        for scenario in scenarios:
+            if approach in rows[scenario["id"]]:
+                continue
+            seconds, slope, fixed = extrapolate(points, scenario["n"], scenario, overhead)
+            rows[scenario["id"]][approach] = {
+                "approach": approach, "n": scenario["n"], "measured": False, "wall": seconds, "per_item": slope, "fixed": fixed,
+                "requests": scenario["n"] + overhead, "http_429": None, "failed_items": None,
+                "rss_kb": uri_rss if approach == "uri" else None}
+
+    soak = None
+    if args.soak:
+        log("soak: %d applications, %d runs in one process" % (args.soak, args.soak_runs))
+        soak = run_soak(harness, args.soak, args.soak_runs, 250, args.workers)
+        log("soak: %s" % json.dumps({k: soak.get(k) for k in ("baseline", "final", "wall", "error")}))
+
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    checks = check_targets(rows, scenarios, args.workers)
+    chart_ok = draw_chart(args.chart, scenarios, rows, args.workers)
+    command = "make bench"
+    table = write_report(args.report, os.path.basename(args.chart) if chart_ok else "(no chart: matplotlib missing)", facts,
+                         scenarios, rows, checks, soak, args.workers, command, started, finished)
+    raw = {"facts": facts, "scenarios": scenarios, "rows": rows, "checks": checks, "soak": soak,
+           "started": started.isoformat(), "finished": finished.isoformat(), "workdir": workdir}
+    with open(os.path.join(args.results, "latest.json"), "w", encoding="utf-8") as handle:
+        json.dump(raw, handle, indent=1, default=str)
+    shutil.copy(os.path.join(args.results, "latest.json"), os.path.join(workdir, "results.json"))
+
+    print(table)
+    print()
+    for name, verdict, detail in checks:
+        print("%-4s %s: %s" % ("ok" if verdict else "MISS", name, detail))
+    if soak and not soak.get("error"):
+        print("soak: baseline %s, final %s" % (json.dumps(soak["baseline"]), json.dumps(soak["final"])))
+    print()
+    print("wrote %s%s (%.0f s in all)" % (args.report, " and " + args.chart if chart_ok else "",
+                                          (finished - started).total_seconds()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

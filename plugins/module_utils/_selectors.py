@@ -1,0 +1,339 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coolops maintainers
+# Simplified BSD License (see https://opensource.org/licenses/BSD-2-Clause)
+# SPDX-License-Identifier: BSD-2-Clause
+
+# This module_utils file is PRIVATE to the collection: it may change without notice; do not use it from elsewhere.
+
+"""Selector resolution: uuids / names / tags / project (+ environment) / server -> an ordered list of resources.
+
+Rules (documented for users in the ``coolops.coolify.selectors`` doc fragment):
+
+* ``uuids``, ``names`` and ``tags`` select; the result is their union, de-duplicated, in the order given (uuids,
+  then names, then tags; a tag's resources in the API's order, by name).
+* ``project`` (optionally with ``environment``) and ``server`` scope; several scopes intersect. With selectors they
+  narrow; given alone they select every resource in the scope.
+* Names are looked up within the scope when there is one (a name that is ambiguous fleet-wide but unique in the
+  scope is fine). A uuid or a name that exists only outside the scope fails: nothing is dropped silently. Tags are
+  filtered by the scope, and a tag that then matches nothing fails.
+* Unknown uuids, unknown names, ambiguous names, tags that match nothing and unknown or ambiguous scopes all fail
+  together, in one error listing every offender, before the caller writes anything.
+* Services cannot be selected by tag: Coolify's API has no tag filter for services.
+
+API calls: one ``GET /applications`` (or ``/services``) when uuids, names or a bare scope are given; one
+``GET /applications?tag=X`` per tag; ``GET /projects`` + ``GET /projects/{uuid}`` + ``GET /projects/{uuid}/{env}``
+per environment in scope; ``GET /servers`` + ``GET /servers/{uuid}/resources``.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyError, NotFoundError
+
+KINDS = ("application", "service")
+PLURAL = {"application": "applications", "service": "services"}
+SELECTOR_KEYS = ("uuids", "names", "tags", "project", "environment", "server")
+
+# Reasons, most specific first (used when several kinds disagree about one selector).
+_REASON_ORDER = ("ambiguous", "outside", "unknown")
+
+
+class SelectorError(CoolifyError):
+    """The selectors do not resolve cleanly; ``offenders`` maps a category to the offending values."""
+
+    def __init__(self, message, offenders=None):
+        super(SelectorError, self).__init__(message)
+        self.offenders = offenders or {}
+
+    def to_dict(self):
+        result = super(SelectorError, self).to_dict()
+        result["offenders"] = self.offenders
+        return result
+
+
+def describe(resource):
+    """``name (uuid)`` for messages."""
+    name = resource.get("name")
+    uuid = resource.get("uuid")
+    if name and uuid:
+        return "%s (%s)" % (name, uuid)
+    return str(name or uuid or "?")
+
+
+def _values(params, key):
+    value = params.get(key)
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None and str(v) != ""]
+    return [str(value)] if str(value) != "" else []
+
+
+def has_selection(params):
+    """True when any selector or scope is set."""
+    return any(_values(params, key) for key in ("uuids", "names", "tags", "project", "server"))
+
+
+def _match_one(items, value):
+    """Find by uuid first, then by name; returns the list of matches."""
+    by_uuid = [item for item in items if item.get("uuid") == value]
+    if by_uuid:
+        return by_uuid
+    return [item for item in items if item.get("name") == value]
+
+
+class Scope(object):
+    """The resolved project/environment/server scope: which uuids of each kind it contains."""
+
+    def __init__(self):
+        self.project = None
+        self.environments = []
+        self.server = None
+        self._uuids = {}  # kind -> set of uuids, or missing when no scope restricts it
+        self.active = False
+        self.offenders = {}
+        self.environment_given = False
+
+    def restrict(self, kind, uuids):
+        uuids = set(uuids)
+        if kind in self._uuids:
+            self._uuids[kind] &= uuids
+        else:
+            self._uuids[kind] = uuids
+
+    def contains(self, kind, resource):
+        if not self.active:
+            return True
+        return resource.get("uuid") in self._uuids.get(kind, set())
+
+    def label(self):
+        parts = []
+        if self.project is not None:
+            text = "project %r" % self.project.get("name", self.project.get("uuid"))
+            if len(self.environments) == 1 and self.environment_given:
+                text += " environment %r" % self.environments[0].get("name", self.environments[0].get("uuid"))
+            parts.append(text)
+        if self.server is not None:
+            parts.append("server %r" % self.server.get("name", self.server.get("uuid")))
+        return " and ".join(parts) or "the scope"
+
+
+def _env_resource_uuids(env_detail, kind):
+    items = env_detail.get(PLURAL[kind]) or []
+    return [item.get("uuid") for item in items if isinstance(item, dict)]
+
+
+def resolve_scope(client, params, kinds=KINDS):
+    """Resolve project/environment/server into a Scope; problems are recorded in ``scope.offenders``."""
+    scope = Scope()
+    project = params.get("project")
+    environment = params.get("environment")
+    server = params.get("server")
+    if environment and not project:
+        scope.offenders.setdefault("environment without project", []).append(str(environment))
+        return scope
+    if project:
+        scope.active = True
+        matches = _match_one(client.list_projects(), str(project))
+        if not matches:
+            scope.offenders.setdefault("unknown project", []).append(str(project))
+        elif len(matches) > 1:
+            scope.offenders.setdefault("ambiguous project", []).append(
+                "%s (%s)" % (project, ", ".join(m.get("uuid", "?") for m in matches)))
+        else:
+            scope.project = matches[0]
+            puuid = scope.project.get("uuid")
+            envs = scope.project.get("environments")
+            if envs is None:
+                detail = client.get_project(puuid)
+                envs = detail.get("environments")
+                if envs is None:
+                    envs = client.project_environments(puuid)
+            envs = [e for e in (envs or []) if isinstance(e, dict)]
+            if environment:
+                scope.environment_given = True
+                found = _match_one(envs, str(environment))
+                if not found:
+                    scope.offenders.setdefault("unknown environment", []).append(
+                        "%s (project %s has: %s)" % (environment, scope.project.get("name", puuid),
+                                                     ", ".join(sorted(str(e.get("name")) for e in envs)) or "none"))
+                elif len(found) > 1:
+                    scope.offenders.setdefault("ambiguous environment", []).append(str(environment))
+                else:
+                    envs = found
+            scope.environments = envs
+            if not scope.offenders and kinds:
+                collected = dict((kind, set()) for kind in kinds)
+                for env in envs:
+                    key = env.get("uuid") or env.get("name")
+                    try:
+                        detail = client.get_environment(puuid, key)
+                    except NotFoundError:
+                        scope.offenders.setdefault("unknown environment", []).append(str(key))
+                        continue
+                    for kind in kinds:
+                        collected[kind].update(_env_resource_uuids(detail, kind))
+                for kind in kinds:
+                    scope.restrict(kind, collected[kind])
+    if server:
+        scope.active = True
+        matches = _match_one(client.list_servers(), str(server))
+        if not matches:
+            scope.offenders.setdefault("unknown server", []).append(str(server))
+        elif len(matches) > 1:
+            scope.offenders.setdefault("ambiguous server", []).append(
+                "%s (%s)" % (server, ", ".join(m.get("uuid", "?") for m in matches)))
+        else:
+            scope.server = matches[0]
+            resources = client.server_resources(scope.server.get("uuid")) if kinds else []
+            for kind in kinds:
+                scope.restrict(kind, [r.get("uuid") for r in resources if isinstance(r, dict) and r.get("type") == kind])
+    return scope
+
+
+def _lister(client, kind):
+    if kind == "application":
+        return client.list_applications
+    return client.list_services
+
+
+def _resolve_kind(client, kind, params, scope, allow_all):
+    """Resolve one kind; returns (selected resources, {(selector, value): (reason or None, detail)})."""
+    uuids = _values(params, "uuids")
+    names = _values(params, "names")
+    tags = _values(params, "tags")
+    verdicts = {}
+    selected = []
+    seen = set()
+
+    def add(resource):
+        uuid = resource.get("uuid")
+        if uuid not in seen:
+            seen.add(uuid)
+            selected.append(resource)
+
+    needs_list = bool(uuids or names) or (not tags and (scope.active or allow_all))
+    items = _lister(client, kind)() if needs_list else []
+
+    for uuid in uuids:
+        found = [item for item in items if item.get("uuid") == uuid]
+        if not found:
+            verdicts[("uuids", uuid)] = ("unknown", uuid)
+        elif not scope.contains(kind, found[0]):
+            verdicts[("uuids", uuid)] = ("outside", describe(found[0]))
+        else:
+            verdicts[("uuids", uuid)] = (None, None)
+            add(found[0])
+
+    for name in names:
+        candidates = [item for item in items if item.get("name") == name]
+        in_scope = [item for item in candidates if scope.contains(kind, item)]
+        if len(in_scope) == 1:
+            verdicts[("names", name)] = (None, None)
+            add(in_scope[0])
+        elif len(in_scope) > 1:
+            verdicts[("names", name)] = ("ambiguous", "%s (%s)" % (name, ", ".join(i.get("uuid", "?") for i in in_scope)))
+        elif candidates:
+            verdicts[("names", name)] = ("outside", ", ".join(describe(c) for c in candidates))
+        else:
+            verdicts[("names", name)] = ("unknown", name)
+
+    for tag in tags:
+        tagged = client.list_applications(tag=tag)
+        in_scope = [item for item in tagged if scope.contains(kind, item)]
+        if in_scope:
+            verdicts[("tags", tag)] = (None, None)
+            for item in in_scope:
+                add(item)
+        elif tagged:
+            verdicts[("tags", tag)] = ("outside", tag)
+        else:
+            verdicts[("tags", tag)] = ("unknown", tag)
+
+    if not (uuids or names or tags) and (scope.active or allow_all):
+        for item in items:
+            if scope.contains(kind, item):
+                add(item)
+    return selected, verdicts
+
+
+_CATEGORY = {
+    ("uuids", "unknown"): "unknown uuids",
+    ("uuids", "outside"): "uuids outside %s",
+    ("names", "unknown"): "unknown names",
+    ("names", "ambiguous"): "ambiguous names",
+    ("names", "outside"): "names outside %s",
+    ("tags", "unknown"): "tags matching nothing",
+    ("tags", "outside"): "tags matching nothing in %s",
+}
+
+
+def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
+    """Resolve the selectors for several kinds at once: ``{kind: [resource, ...]}``.
+
+    A uuid or name is satisfied when it resolves in any of the kinds; when it resolves in none, the most specific
+    reason (ambiguous, then outside the scope, then unknown) is reported. Raises SelectorError listing every offender.
+    ``scope`` may be a Scope already built by resolve_scope() for the same params and kinds.
+    """
+    kinds = list(kinds)
+    for kind in kinds:
+        if kind not in KINDS:
+            raise ValueError("kind must be application or service, not %r" % (kind,))
+    noun = " and ".join(PLURAL[k] for k in kinds) or "resources"
+    if "service" in kinds and _values(params, "tags"):
+        raise SelectorError(
+            "Cannot select services by tag, because Coolify's API offers no tag filter for services; "
+            "select them by uuids, names, project/environment or server instead.",
+            offenders={"tags": _values(params, "tags")})
+    if not has_selection(params) and params.get("environment"):
+        raise SelectorError("The environment selector needs a project.", offenders={"environment without project": [
+            str(params.get("environment"))]})
+    if not has_selection(params) and not allow_all:
+        raise SelectorError("No %s were selected; give uuids, names, tags, project or server." % noun, offenders={})
+
+    if scope is None:
+        scope = resolve_scope(client, params, kinds)
+    offenders = dict(scope.offenders)
+    if scope.offenders:
+        # Without a usable scope, still report selectors that match nothing anywhere.
+        unscoped = Scope()
+        results = [_resolve_kind(client, kind, params, unscoped, allow_all) for kind in kinds]
+        results = [(sel, dict((k, v) for k, v in verdicts.items() if v[0] == "unknown")) for sel, verdicts in results]
+    else:
+        results = [_resolve_kind(client, kind, params, scope, allow_all) for kind in kinds]
+
+    merged = {}
+    for _selected, verdicts in results:
+        for token, verdict in verdicts.items():
+            previous = merged.get(token)
+            if previous is not None and previous[0] is None:
+                continue
+            if verdict[0] is None or previous is None or \
+                    _REASON_ORDER.index(verdict[0]) < _REASON_ORDER.index(previous[0]):
+                merged[token] = verdict
+    for selector in ("uuids", "names", "tags"):
+        for value in _values(params, selector):
+            verdict = merged.get((selector, value))
+            if verdict is None or verdict[0] is None:
+                continue
+            category = _CATEGORY[(selector, verdict[0])]
+            if "%s" in category:
+                category = category % scope.label()
+            entries = offenders.setdefault(category, [])
+            if verdict[1] not in entries:
+                entries.append(verdict[1])
+
+    if offenders:
+        details = "; ".join("%s: %s" % (category, ", ".join(values)) for category, values in offenders.items())
+        raise SelectorError("Cannot select %s: %s." % (noun, details), offenders=offenders)
+    return dict((kind, results[i][0]) for i, kind in enumerate(kinds))
+
+
+def resolve(client, kind, params, allow_all=False):
+    """Resolve the selectors in ``params`` to an ordered, de-duplicated list of ``kind`` resources.
+
+    ``kind`` is ``application`` or ``service``. Without any selector it raises SelectorError, unless ``allow_all``
+    (then every resource of the kind is returned). See the module docstring for the combination rules.
+    """
+    if kind not in KINDS:
+        raise ValueError("kind must be application or service, not %r" % (kind,))
+    return resolve_kinds(client, [kind], params, allow_all=allow_all)[kind]

@@ -1,0 +1,301 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: coolify_app_batch
+short_description: Start, stop, restart or deploy many Coolify applications at once
+version_added: 1.0.0
+author: coolops maintainers (@coolops)
+description:
+  - Starts, stops, restarts or deploys a whole selection of Coolify applications, with bounded parallelism, optional
+    rolling waves, and honest waiting for each deployment and status.
+  - The plan is made first, from the statuses Coolify reports. Check mode computes the same plan and sends no write;
+    each item says what it would do and why, for example C(would start (currently exited:unhealthy)).
+  - Every selected application is attempted (unless a rolling run halts). The task fails when any application failed,
+    and still returns every application; O(max_fail_percentage) tolerates some failures.
+  - On Coolify, starting an application means deploying it (build and run). A start, restart or deploy creates a
+    deployment, which this module follows to C(finished), C(failed) or C(cancelled-by-user) when O(wait=true).
+extends_documentation_fragment:
+  - coolops.coolify.connection
+  - coolops.coolify.selectors
+  - coolops.coolify.batch
+  - coolops.coolify.attributes
+  - coolops.coolify.attributes.CHECK_MODE
+  - coolops.coolify.attributes.DIFF_MODE
+attributes:
+  idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+      - This assumes that the system controlled/queried by the module has not changed in a relevant way.
+    support: partial
+    details:
+      - V(started) and V(stopped) are idempotent. V(restarted) and V(deployed) always act and always report a change.
+options:
+  uuids:
+    description:
+      - Select applications by uuid.
+      - Selected applications are the union of O(uuids), O(names) and O(tags), without duplicates, in the order given
+        (uuids first, then names, then the applications of each tag, sorted by name).
+      - A uuid that does not exist, or that exists only outside the O(project)/O(environment)/O(server) scope, fails
+        the task before anything is changed.
+    type: list
+    elements: str
+    aliases: [application_uuids]
+  state:
+    description:
+      - V(started) starts (deploys) only the applications whose status is not C(running); the others are reported
+        unchanged. An application that is C(starting), C(restarting), C(degraded) or C(exited) is started.
+      - V(stopped) stops only the applications whose status is not C(exited).
+      - V(restarted) restarts every selected application (Coolify reuses the image when the build configuration did not
+        change). It always reports a change.
+      - V(deployed) triggers a new deployment of every selected application (a full build; add O(force=true) for a
+        build without cache). It always reports a change.
+    type: str
+    choices: [started, stopped, restarted, deployed]
+    default: started
+  force:
+    description:
+      - Rebuild without the Docker build cache (Coolify's C(force) flag). Used by V(started) and V(deployed).
+    type: bool
+    default: false
+  instant_deploy:
+    description:
+      - Skip Coolify's deployment queue and start building at once (Coolify's C(instant_deploy) flag), ignoring the
+        server's limit of concurrent builds. Used by V(started) and V(deployed).
+    type: bool
+    default: false
+  docker_cleanup:
+    description:
+      - Let Coolify clean up unused Docker images, networks and build cache after a stop (Coolify's C(docker_cleanup)
+        flag, which Coolify also defaults to true). Used by V(stopped).
+    type: bool
+    default: true
+  wait:
+    description:
+      - Whether to wait until each application is where O(state) asked for. The default V(true) is recommended for
+        every state, so the result reports statuses that were really read back from Coolify.
+      - For a start, restart or deploy, the deployment is followed to C(finished), C(failed) or C(cancelled-by-user),
+        then the application status is polled until it is C(running). When Coolify answers
+        C(Deployment already queued for this commit.) (no deployment uuid), the deployment already queued is followed.
+        When the deployment uuid Coolify returned does not exist (a full deployment queue), the application's
+        deployments are searched for one really queued; if none is, the application fails.
+      - For a stop, the status is polled until it is C(exited).
+      - Polling starts at O(poll_interval) and backs off to 8 times that; all polls share the client's rate-limit pacer.
+      - With V(false) the task returns as soon as Coolify accepted each request; RV(applications[].status_after) is
+        then null for the applications acted on, and a full deployment queue cannot be detected.
+      - O(strategy=rolling) needs V(true).
+    type: bool
+    default: true
+  healthy:
+    description:
+      - With O(wait=true), require C(running:healthy) instead of any C(running) status. An application without a Docker
+        health check reports C(running:unknown) and then never counts as healthy.
+      - With O(state=started), an application already running but not healthy is left alone and waited for.
+    type: bool
+    default: false
+  poll_interval:
+    description:
+      - Seconds between the first polls while waiting; later polls back off by a factor of 1.5, up to 8 times this value.
+    type: float
+    default: 2.0
+  max_fail_percentage:
+    description:
+      - Percentage of failed applications that is tolerated. The task fails only when more than this percentage of the
+        selected applications failed.
+      - With O(strategy=rolling), a wave in which more than this percentage failed halts the run, and the task fails.
+      - When not set, any failed application fails the task (and halts a rolling run).
+    type: float
+notes:
+  - The token needs the C(read) and C(deploy) abilities (or C(root)).
+  - A request whose answer never arrives (read timeout) is not sent again; that application is reported failed with an
+    unknown outcome, and its RV(applications[].status_after) is read back from Coolify.
+  - Coolify reports statuses through a background check, so a status can lag the action by up to a minute on a real
+    instance; waiting accounts for that.
+seealso:
+  - module: coolops.coolify.coolify_service_batch
+  - module: coolops.coolify.coolify_info
+  - module: coolops.coolify.coolify_env
+'''
+
+EXAMPLES = r'''
+- name: Restart every application tagged staging, ten at a time
+  coolops.coolify.coolify_app_batch:
+    api_url: https://coolify.example.com
+    api_token: "{{ lookup('ansible.builtin.env', 'COOLIFY_API_TOKEN') }}"
+    tags: [staging]
+    state: restarted
+    max_workers: 10
+
+- name: Rolling restart of the production API, two at a time, each wave healthy before the next
+  coolops.coolify.coolify_app_batch:
+    project: shop
+    environment: production
+    names: [api-1, api-2, api-3, api-4]
+    state: restarted
+    strategy: rolling
+    batch_size: 2
+    pause_seconds: 30
+    healthy: true
+
+- name: Stop two applications by uuid, keeping their Docker images
+  coolops.coolify.coolify_app_batch:
+    application_uuids: [og888os, k4kkw0s]
+    state: stopped
+    docker_cleanup: false
+
+- name: Start whatever is not running on one server, without waiting
+  coolops.coolify.coolify_app_batch:
+    server: build-01
+    state: started
+    wait: false
+
+- name: Rebuild without cache; tolerate one failure in ten
+  coolops.coolify.coolify_app_batch:
+    tags: [frontend]
+    state: deployed
+    force: true
+    max_fail_percentage: 10
+  register: deploy
+
+- name: Show what happened
+  ansible.builtin.debug:
+    msg: "{{ deploy.msg }}"
+
+- name: Preview a nightly shutdown (nothing is sent in check mode)
+  coolops.coolify.coolify_app_batch:
+    tags: [staging]
+    state: stopped
+  check_mode: true
+  diff: true
+
+- name: Connection options once for every coolops.coolify module
+  module_defaults:
+    group/coolops.coolify.coolify:
+      api_url: https://coolify.example.com
+      api_token: "{{ coolify_token }}"
+  block:
+    - name: Start the workers
+      coolops.coolify.coolify_app_batch:
+        names: [worker-1, worker-2]
+        state: started
+'''
+
+RETURN = r'''
+applications:
+  description:
+    - One entry per selected application, in selection order.
+  returned: success and failure after the selectors resolved
+  type: list
+  elements: dict
+  contains:
+    uuid:
+      description: The application uuid.
+      type: str
+      sample: og888os
+    name:
+      description: The application name.
+      type: str
+      sample: api
+    action:
+      description:
+        - The action sent (or, in check mode, planned), or null when the application was already where O(state) asked.
+      type: str
+      sample: start
+      choices: [start, stop, restart, deploy]
+    reason:
+      description: What was (or would be) done and why, in words.
+      type: str
+      sample: would start (currently exited:unhealthy)
+    changed:
+      description: Whether the application was (or would be) changed.
+      type: bool
+    failed:
+      description: Whether this application failed.
+      type: bool
+    skipped:
+      description: True when the application was not attempted because a rolling run halted.
+      type: bool
+    status_before:
+      description: The status Coolify reported before the action.
+      type: str
+      sample: exited:unhealthy
+    status_after:
+      description:
+        - The status read back from Coolify at the end; equal to RV(applications[].status_before) when nothing was
+          sent (and in check mode).
+        - Null when the action was not waited for (O(wait=false)) or the status could not be read (the application was
+          deleted).
+      type: str
+      sample: running:healthy
+    deployment_uuid:
+      description: The deployment followed (or the one Coolify returned), if any.
+      type: str
+      sample: ywg8kc0sg4wo0cs8ggwc4sck
+    deployment_status:
+      description: The last status seen of that deployment (C(finished), C(failed), C(cancelled-by-user), ...).
+      type: str
+      sample: finished
+    error:
+      description: One sentence saying what went wrong, or null.
+      type: str
+      sample: "Coolify API POST /applications/og888os/start returned HTTP 404: Application not found."
+    elapsed_seconds:
+      description: Seconds spent on this application, waiting included.
+      type: float
+      sample: 41.2
+summary:
+  description: Counts over RV(applications). C(ok) counts every attempted application that did not fail.
+  returned: success and failure after the selectors resolved
+  type: dict
+  contains:
+    total:
+      description: Number of selected applications.
+      type: int
+      sample: 50
+    changed:
+      description: Applications changed (or that would change in check mode) without failing.
+      type: int
+      sample: 48
+    ok:
+      description: Applications that did not fail and were attempted.
+      type: int
+      sample: 48
+    failed:
+      description: Applications that failed.
+      type: int
+      sample: 2
+    skipped:
+      description: Applications not attempted after a rolling run halted.
+      type: int
+      sample: 0
+msg:
+  description: One line summing up the run.
+  returned: always
+  type: str
+  sample: "restarted 48 of 50 applications; 2 failed: api (deployment failed), worker (HTTP 500 Server Error)"
+'''
+
+from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import lifecycle_argument_spec, run_lifecycle_module
+from ansible_collections.coolops.coolify.plugins.module_utils._module import (
+    CoolifyModule,
+    batch_argument_spec,
+    merge_argument_specs,
+    selector_argument_spec,
+    selector_module_kwargs,
+)
+
+
+def main():
+    spec = merge_argument_specs(selector_argument_spec(), batch_argument_spec(), lifecycle_argument_spec("application"))
+    spec["uuids"]["aliases"] = ["application_uuids"]
+    cm = CoolifyModule(argument_spec=spec, supports_check_mode=True, **selector_module_kwargs())
+    cm.run(lambda cm: run_lifecycle_module(cm, "application"))
+
+
+if __name__ == "__main__":
+    main()

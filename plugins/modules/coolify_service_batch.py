@@ -1,0 +1,266 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: coolify_service_batch
+short_description: Start, stop or restart many Coolify services at once
+version_added: 1.0.0
+author: coolops maintainers (@coolops)
+description:
+  - Starts, stops or restarts a whole selection of Coolify services (one-click and compose services), with bounded
+    parallelism, optional rolling waves, and waiting until each service reports the requested status.
+  - The plan is made first, from the statuses Coolify reports. Check mode computes the same plan and sends no write;
+    each item says what it would do and why, for example C(would start (currently exited)).
+  - Every selected service is attempted (unless a rolling run halts). The task fails when any service failed, and
+    still returns every service; O(max_fail_percentage) tolerates some failures.
+  - Coolify's answers C(Service is already running.) (to a start) and C(Service is already stopped.) (to a stop) mean
+    unchanged, not failed.
+extends_documentation_fragment:
+  - coolops.coolify.connection
+  - coolops.coolify.selectors
+  - coolops.coolify.batch
+  - coolops.coolify.attributes
+  - coolops.coolify.attributes.CHECK_MODE
+  - coolops.coolify.attributes.DIFF_MODE
+attributes:
+  idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+      - This assumes that the system controlled/queried by the module has not changed in a relevant way.
+    support: partial
+    details:
+      - V(started) and V(stopped) are idempotent. V(restarted) always acts and always reports a change.
+options:
+  uuids:
+    description:
+      - Select services by uuid.
+      - Selected services are the union of O(uuids) and O(names), without duplicates, in the order given.
+      - A uuid that does not exist, or that exists only outside the O(project)/O(environment)/O(server) scope, fails
+        the task before anything is changed.
+    type: list
+    elements: str
+    aliases: [service_uuids]
+  tags:
+    description:
+      - Not usable for services. Coolify's API offers no tag filter for services, so giving O(tags) fails the task
+        with a clear message before anything is sent. Select services by O(uuids), O(names), O(project)/O(environment)
+        or O(server) instead.
+    type: list
+    elements: str
+  state:
+    description:
+      - V(started) starts only the services whose status is neither C(running) nor C(starting); the others are
+        reported unchanged. A service already C(starting) is waited for, not started again (a second start would
+        recreate its containers).
+      - V(stopped) stops only the services whose status is not C(exited).
+      - V(restarted) restarts every selected service (Coolify stops, then starts it). It always reports a change.
+    type: str
+    choices: [started, stopped, restarted]
+    default: started
+  latest:
+    description:
+      - Pull the latest images before the restart (Coolify's C(latest) flag). Used by V(restarted).
+    type: bool
+    default: false
+  docker_cleanup:
+    description:
+      - Let Coolify clean up unused Docker images, networks and build cache after a stop (Coolify's C(docker_cleanup)
+        flag, which Coolify also defaults to true). Used by V(stopped).
+    type: bool
+    default: true
+  wait:
+    description:
+      - Whether to wait until each service is where O(state) asked for. The default V(true) is recommended for every
+        state, so the result reports statuses that were really read back from Coolify.
+      - Coolify gives no deployment or job id for service actions, so waiting polls the service status until it is
+        C(running) (after a start or restart) or C(exited) (after a stop). C(starting:unhealthy), which Coolify
+        reports while a start runs, is a transition, not a result.
+      - Polling starts at O(poll_interval) and backs off to 8 times that; all polls share the client's rate-limit pacer.
+      - With V(false) the task returns as soon as Coolify accepted each request; RV(services[].status_after) is then
+        null for the services acted on.
+      - O(strategy=rolling) needs V(true).
+    type: bool
+    default: true
+  healthy:
+    description:
+      - With O(wait=true), require C(running:healthy) instead of any C(running) status.
+      - With O(state=started), a service already running but not healthy is left alone and waited for.
+    type: bool
+    default: false
+  poll_interval:
+    description:
+      - Seconds between the first polls while waiting; later polls back off by a factor of 1.5, up to 8 times this value.
+    type: float
+    default: 2.0
+  max_fail_percentage:
+    description:
+      - Percentage of failed services that is tolerated. The task fails only when more than this percentage of the
+        selected services failed.
+      - With O(strategy=rolling), a wave in which more than this percentage failed halts the run, and the task fails.
+      - When not set, any failed service fails the task (and halts a rolling run).
+    type: float
+notes:
+  - The token needs the C(read) and C(deploy) abilities (or C(root)).
+  - A request whose answer never arrives (read timeout) is not sent again; that service is reported failed with an
+    unknown outcome, and its RV(services[].status_after) is read back from Coolify.
+  - A restart is only visible once Coolify's job has begun; on a busy real instance a restart that has not begun by
+    the first poll can look finished early. Use O(poll_interval) larger than the queue delay of your instance.
+seealso:
+  - module: coolops.coolify.coolify_app_batch
+  - module: coolops.coolify.coolify_info
+'''
+
+EXAMPLES = r'''
+- name: Stop every service of the staging environment
+  coolops.coolify.coolify_service_batch:
+    api_url: https://coolify.example.com
+    api_token: "{{ lookup('ansible.builtin.env', 'COOLIFY_API_TOKEN') }}"
+    project: shop
+    environment: staging
+    state: stopped
+
+- name: Restart two services by uuid with fresh images, one after the other
+  coolops.coolify.coolify_service_batch:
+    service_uuids: [s4kgw8o, m0c0k8s]
+    state: restarted
+    latest: true
+    strategy: sequential
+
+- name: Start the services of one server and require them healthy
+  coolops.coolify.coolify_service_batch:
+    server: edge-01
+    state: started
+    healthy: true
+    wait_timeout: 300
+
+- name: Connection options once for every coolops.coolify module
+  module_defaults:
+    group/coolops.coolify.coolify:
+      api_url: https://coolify.example.com
+      api_token: "{{ coolify_token }}"
+  block:
+    - name: Preview starting the monitoring stack
+      coolops.coolify.coolify_service_batch:
+        names: [grafana, prometheus]
+        state: started
+      check_mode: true
+      diff: true
+'''
+
+RETURN = r'''
+services:
+  description:
+    - One entry per selected service, in selection order.
+  returned: success and failure after the selectors resolved
+  type: list
+  elements: dict
+  contains:
+    uuid:
+      description: The service uuid.
+      type: str
+      sample: s4kgw8o
+    name:
+      description: The service name.
+      type: str
+      sample: grafana
+    action:
+      description:
+        - The action sent (or, in check mode, planned), or null when the service was already where O(state) asked.
+      type: str
+      sample: start
+      choices: [start, stop, restart]
+    reason:
+      description: What was (or would be) done and why, in words.
+      type: str
+      sample: would start (currently exited)
+    changed:
+      description: Whether the service was (or would be) changed.
+      type: bool
+    failed:
+      description: Whether this service failed.
+      type: bool
+    skipped:
+      description: True when the service was not attempted because a rolling run halted.
+      type: bool
+    status_before:
+      description: The status Coolify reported before the action.
+      type: str
+      sample: exited
+    status_after:
+      description:
+        - The status read back from Coolify at the end; equal to RV(services[].status_before) when nothing was sent
+          (and in check mode).
+        - Null when the action was not waited for (O(wait=false)) or the status could not be read (the service was
+          deleted).
+      type: str
+      sample: running:healthy
+    deployment_uuid:
+      description: Always null; Coolify has no deployment record for service actions.
+      type: str
+    deployment_status:
+      description: Always null; Coolify has no deployment record for service actions.
+      type: str
+    error:
+      description: One sentence saying what went wrong, or null.
+      type: str
+      sample: "Coolify API POST /services/s4kgw8o/start returned HTTP 404: Service not found."
+    elapsed_seconds:
+      description: Seconds spent on this service, waiting included.
+      type: float
+      sample: 12.5
+summary:
+  description: Counts over RV(services). C(ok) counts every attempted service that did not fail.
+  returned: success and failure after the selectors resolved
+  type: dict
+  contains:
+    total:
+      description: Number of selected services.
+      type: int
+      sample: 4
+    changed:
+      description: Services changed (or that would change in check mode) without failing.
+      type: int
+      sample: 3
+    ok:
+      description: Services that did not fail and were attempted.
+      type: int
+      sample: 4
+    failed:
+      description: Services that failed.
+      type: int
+      sample: 0
+    skipped:
+      description: Services not attempted after a rolling run halted.
+      type: int
+      sample: 0
+msg:
+  description: One line summing up the run.
+  returned: always
+  type: str
+  sample: "started 3 of 4 services (1 already running)"
+'''
+
+from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import lifecycle_argument_spec, run_lifecycle_module
+from ansible_collections.coolops.coolify.plugins.module_utils._module import (
+    CoolifyModule,
+    batch_argument_spec,
+    merge_argument_specs,
+    selector_argument_spec,
+    selector_module_kwargs,
+)
+
+
+def main():
+    spec = merge_argument_specs(selector_argument_spec(), batch_argument_spec(), lifecycle_argument_spec("service"))
+    spec["uuids"]["aliases"] = ["service_uuids"]
+    cm = CoolifyModule(argument_spec=spec, supports_check_mode=True, **selector_module_kwargs())
+    cm.run(lambda cm: run_lifecycle_module(cm, "service"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,676 @@
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""CoolifyClient over real HTTP against the emulator (plus pure tests of URL handling and the pacer).
+
+Nothing here mocks requests or the client: every HTTP test talks to a real emulator process over loopback, or (for
+headers, HTML pages and redirects the emulator does not produce) to a tiny stdlib HTTP server in this file.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ansible_collections.coolops.coolify.plugins.module_utils import _client
+from ansible_collections.coolops.coolify.plugins.module_utils._client import (
+    ApiDisabledError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    CoolifyClient,
+    CoolifyError,
+    InvalidResponseError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RateLimitPacer,
+    ServerError,
+    TransportError,
+    ValidationError,
+    normalize_api_url,
+    strip_sensitive,
+)
+from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
+
+
+class FakeClock(object):
+    """An injectable clock: sleep() advances time instantly and records each wait."""
+
+    def __init__(self, start=1000.0):
+        self.now = start
+        self.sleeps = []
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        with self.lock:
+            return self.now
+
+    def sleep(self, seconds):
+        with self.lock:
+            self.sleeps.append(seconds)
+            self.now += max(0.0, seconds)
+
+
+def make_client(emu, token=None, **kwargs):
+    kwargs.setdefault("max_retries", 0)
+    return CoolifyClient(emu.api_url, token or emu.token, **kwargs)
+
+
+def free_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A tiny real HTTP server for what the emulator cannot show (request headers, HTML 200 pages, redirects, bad JSON).
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self):
+        self.server.seen.append({"method": self.command, "path": self.path, "headers": dict(self.headers.items())})
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        status, ctype, body, extra = self.server.script.get(self.path.split("?")[0], (200, "application/json", b"[]", {}))
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _reply
+
+
+@pytest.fixture
+def capture_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    server.seen = []
+    server.script = {}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = "http://127.0.0.1:%d" % server.server_address[1]
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Pure: URL handling, Retry-After parsing, secret stripping
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("https://coolify.example.com", "https://coolify.example.com/api/v1"),
+    ("https://coolify.example.com/", "https://coolify.example.com/api/v1"),
+    ("https://coolify.example.com/api/v1", "https://coolify.example.com/api/v1"),
+    ("https://coolify.example.com/api/v1/", "https://coolify.example.com/api/v1"),
+    ("https://coolify.example.com/api", "https://coolify.example.com/api/v1"),
+    ("http://127.0.0.1:8000/api/v1/", "http://127.0.0.1:8000/api/v1"),
+    ("  HTTPS://Coolify.Example.com:8443  ", "https://coolify.example.com:8443/api/v1"),
+    ("https://example.com/coolify/", "https://example.com/coolify/api/v1"),
+    ("https://example.com//api//v1//", "https://example.com/api/v1"),
+    ("https://example.com/?x=1#frag", "https://example.com/api/v1"),
+    ("http://[::1]:8000", "http://[::1]:8000/api/v1"),
+])
+def test_normalize_api_url(given, expected):
+    assert normalize_api_url(given) == expected
+
+
+@pytest.mark.parametrize("given, fragment", [
+    ("coolify.example.com", "no scheme"),
+    ("ftp://coolify.example.com", "scheme 'ftp'"),
+    ("https://", "no host"),
+    ("", "empty"),
+    (None, "empty"),
+    ("https://user:s3cret@coolify.example.com", "credentials"),
+])
+def test_normalize_api_url_rejects(given, fragment):
+    with pytest.raises(ConfigurationError) as info:
+        normalize_api_url(given)
+    assert fragment in str(info.value)
+    assert "s3cret" not in str(info.value)
+    assert str(info.value).endswith(".") and str(info.value).count(". ") == 0
+
+
+def test_parse_retry_after():
+    parse = _client._parse_retry_after
+    assert parse("7") == 7.0
+    assert parse(" 2.5 ") == 2.5
+    assert parse("-3") == 0.0
+    assert parse(None) is None and parse("") is None and parse("soon") is None
+    assert parse("Wed, 21 Oct 2015 07:28:00 GMT", now_wall=1445412470.0) == pytest.approx(10.0)
+
+
+def test_strip_sensitive_removes_secrets_recursively():
+    data = [{
+        "uuid": "a1", "name": "api", "status": "running:healthy", "fqdn": "https://api.example.com",
+        "http_basic_auth_password": "pw", "manual_webhook_secret_github": "s", "dockerfile": "FROM x",
+        "docker_compose_raw": "services: {}", "custom_labels": "x", "private_key_id": 3,
+        "destination": {"server": {"name": "edge", "settings": {"sentinel_token": "t", "sentinel_custom_url": "u",
+                                                                 "logdrain_axiom_api_key": "k", "is_usable": True}}},
+        "databases": [{"name": "db", "postgres_password": "pw", "internal_db_url": "postgres://u:pw@db/x"}],
+        "environment_variables": [{"key": "A", "value": "v"}],
+    }]
+    clean = strip_sensitive(data)
+    assert clean == [{
+        "uuid": "a1", "name": "api", "status": "running:healthy", "fqdn": "https://api.example.com",
+        "destination": {"server": {"name": "edge", "settings": {"is_usable": True}}},
+        "databases": [{"name": "db"}],
+    }]
+    assert data[0]["dockerfile"] == "FROM x"  # the input is untouched
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Pure: the pacer, fed with the headers Coolify sends (fake clock, no HTTP)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def ok_headers(limit, remaining):
+    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
+
+
+def throttled_headers(limit, retry_after):
+    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0", "Retry-After": str(retry_after)}
+
+
+def test_pacer_sends_freely_while_budget_remains():
+    clock = FakeClock()
+    pacer = RateLimitPacer(clock=clock, sleep=clock.sleep)
+    for remaining in range(9, 2, -1):
+        pacer.before_request()
+        pacer.after_response(200, ok_headers(10, remaining))
+    assert clock.sleeps == []
+    assert pacer.snapshot()["remaining"] == 3
+
+
+def test_pacer_probes_once_learns_the_window_and_then_waits_for_predicted_resets():
+    """Fixed window of 10 requests per 60 s, sequential requests: exactly one 429 while learning, none after."""
+    clock = FakeClock()
+    pacer = RateLimitPacer(clock=clock, sleep=clock.sleep, margin=0.25)
+    server = {"count": 0, "reset": None}
+    throttled = []
+
+    def serve():
+        now = clock()
+        if server["reset"] is None or now >= server["reset"]:
+            server["count"], server["reset"] = 0, now + 60.0
+        if server["count"] >= 10:
+            throttled.append(now)
+            return 429, throttled_headers(10, int(-(-(server["reset"] - now) // 1)))
+        server["count"] += 1
+        return 200, ok_headers(10, 10 - server["count"])
+
+    for _ in range(45):
+        pacer.before_request()
+        clock.now += 0.1  # the request takes 100 ms
+        status, headers = serve()
+        pacer.after_response(status, headers)
+        if status == 429:
+            pacer.before_request()  # the client's retry goes through the pacer again
+            clock.now += 0.1
+            status, headers = serve()
+            pacer.after_response(status, headers)
+        assert status == 200
+    assert len(throttled) == 1
+    assert pacer.snapshot()["window"] == pytest.approx(60.0, abs=1.0)
+
+
+def test_pacer_blocks_every_thread_after_a_429_until_retry_after():
+    clock = FakeClock()
+    pacer = RateLimitPacer(clock=clock, sleep=clock.sleep)
+    pacer.before_request()
+    pacer.after_response(429, throttled_headers(100, 7))
+    start = clock()
+    pacer.before_request()
+    assert clock() - start >= 7.0
+    assert sum(clock.sleeps) >= 7.0
+
+
+def test_pacer_ignores_an_application_level_429():
+    """POST /deploy's 'queue is full' 429 passed the throttle (Remaining > 0): nobody else must wait."""
+    clock = FakeClock()
+    pacer = RateLimitPacer(clock=clock, sleep=clock.sleep)
+    pacer.before_request()
+    headers = ok_headers(200, 150)
+    headers["Retry-After"] = "60"
+    pacer.after_response(429, headers)
+    pacer.before_request()
+    assert clock.sleeps == []
+
+
+def test_pacer_without_rate_limit_headers_never_waits():
+    clock = FakeClock()
+    pacer = RateLimitPacer(clock=clock, sleep=clock.sleep)
+    for _ in range(50):
+        pacer.before_request()
+        pacer.after_response(200, {})
+    assert clock.sleeps == []
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Over HTTP: headers, URL forms, pooling, version cache
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def test_headers_on_every_request(capture_server):
+    client = CoolifyClient(capture_server.url, "5|header-check-token")
+    client.list_applications()
+    client.application_action("abc", "restart")
+    client.create_env("application", "abc", {"key": "A", "value": "b"})
+    assert [s["method"] for s in capture_server.seen] == ["GET", "POST", "POST"]
+    for seen in capture_server.seen:
+        headers = dict((k.lower(), v) for k, v in seen["headers"].items())
+        assert headers["authorization"] == "Bearer 5|header-check-token"
+        assert headers["accept"] == "application/json"
+        assert headers["content-type"] == "application/json"
+        assert headers["user-agent"] == "coolops.coolify/%s" % _client.COLLECTION_VERSION
+    assert capture_server.seen[1]["path"] == "/api/v1/applications/abc/restart"
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "/api/v1", "/api/v1/"])
+def test_every_base_url_form_reaches_the_api(emulator, suffix):
+    client = CoolifyClient(emulator.base_url.rstrip("/") + suffix, emulator.token)
+    assert client.api_url == emulator.api_url.rstrip("/")
+    assert len(client.list_applications()) > 0
+
+
+def test_version_is_read_once_and_cached(emulator):
+    client = make_client(emulator)
+    assert client.version() == "4.3.11"
+    assert client.version() == "4.3.11"
+    versions = [r for r in emulator.requests_log() if r["path"] == "/api/v1/version"]
+    assert len(versions) == 1
+
+
+def test_pool_is_sized_to_the_fan_out_and_connections_are_reused(emulator):
+    client = make_client(emulator, pool_size=6)
+    adapter = client._session.get_adapter(client.api_url)
+    assert adapter._pool_maxsize == 6
+    assert adapter.max_retries.total == 0  # retries are ours
+    run_batch(range(60), lambda i: client.get("/version" if i % 2 else "/servers"), max_workers=6)
+    pool = adapter.poolmanager.connection_from_url(client.api_url)
+    assert pool.num_connections <= 6  # 60 requests over at most 6 kept-alive connections
+
+
+def test_resource_helpers_against_the_emulator(emulator):
+    client = make_client(emulator)
+    apps = client.list_applications()
+    assert apps and all("uuid" in a for a in apps)
+    assert client.get_application(apps[0]["uuid"])["uuid"] == apps[0]["uuid"]
+    services = client.list_services()
+    assert services and client.get_service(services[0]["uuid"])["uuid"] == services[0]["uuid"]
+    servers = client.list_servers()
+    resources = client.server_resources(servers[0]["uuid"])
+    assert isinstance(resources, list)
+    assert client.get_server(servers[0]["uuid"], resources=True)["uuid"] == servers[0]["uuid"]
+    projects = client.list_projects()
+    project = client.get_project(projects[0]["uuid"])
+    envs = client.project_environments(projects[0]["uuid"])
+    assert [e["uuid"] for e in envs] == [e["uuid"] for e in project["environments"]]
+    env = client.get_environment(projects[0]["uuid"], envs[0]["name"])
+    assert "applications" in env and "services" in env
+    assert isinstance(client.list_resources(), list)
+    assert isinstance(client.list_deployments(), list)
+    history = client.application_deployments(apps[0]["uuid"], take=3)
+    assert set(history) == {"count", "deployments"}
+
+
+def test_actions_are_posted_and_deployments_tracked(emulator):
+    client = make_client(emulator)
+    app = client.list_applications()[0]
+    answer = client.application_action(app["uuid"], "restart")
+    assert answer.get("deployment_uuid")
+    deployment = client.get_deployment(answer["deployment_uuid"])
+    assert deployment["deployment_uuid"] == answer["deployment_uuid"]
+    answer = client.deploy(uuids=[app["uuid"]], force=True)
+    assert answer["deployments"][0]["resource_uuid"] == app["uuid"]
+    posts = [r for r in emulator.requests_log() if r["method"] != "GET"]
+    assert {r["method"] for r in posts} == {"POST"}
+    assert posts[-1]["query"] == {"uuid": app["uuid"], "force": "1"}
+
+
+def test_env_helpers_round_trip(emulator):
+    client = make_client(emulator)
+    app = client.list_applications()[0]
+    created = client.create_env("application", app["uuid"], {"key": "COOLOPS_T1", "value": "one"})
+    assert created.get("uuid")
+    updated = client.update_env("application", app["uuid"], {"key": "COOLOPS_T1", "value": "two", "is_literal": False,
+                                                              "is_multiline": False, "is_shown_once": False})
+    assert updated["key"] == "COOLOPS_T1"
+    bulk = client.bulk_update_envs("application", app["uuid"], [{"key": "COOLOPS_T2", "value": "x"}])
+    assert [row["key"] for row in bulk] == ["COOLOPS_T2"]
+    rows = [row for row in client.list_envs("application", app["uuid"]) if row["key"] == "COOLOPS_T1"]
+    assert rows
+    for row in rows:
+        client.delete_env("application", app["uuid"], row["uuid"])
+    assert not [row for row in client.list_envs("application", app["uuid"]) if row["key"] == "COOLOPS_T1"]
+
+
+def test_list_deployments_accepts_the_object_keyed_quirk(capture_server):
+    body = json.dumps({"1": {"deployment_uuid": "b"}, "0": {"deployment_uuid": "a"}}).encode()
+    capture_server.script["/api/v1/deployments"] = (200, "application/json", body, {})
+    client = CoolifyClient(capture_server.url, "t")
+    assert [d["deployment_uuid"] for d in client.list_deployments()] == ["a", "b"]
+
+
+def test_deploy_with_a_long_uuid_list_uses_a_json_body(emulator):
+    client = make_client(emulator)
+    apps = client.list_applications()
+    uuids = [a["uuid"] for a in apps] + ["missing-%03d-%s" % (i, "x" * 40) for i in range(40)]
+    answer = client.deploy(uuids=uuids)
+    assert sorted(d["resource_uuid"] for d in answer["deployments"]) == sorted(a["uuid"] for a in apps)
+    last = [r for r in emulator.requests_log() if r["path"] == "/api/v1/deploy"][-1]
+    assert last["query"] == {}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# One test per error class
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def assert_one_sentence(error, method, path, status):
+    text = str(error)
+    assert text.startswith("Coolify API %s %s " % (method, path)), text
+    assert text.endswith("."), text
+    assert ". " not in text.rstrip("."), text
+    if status is not None:
+        assert "HTTP %s" % status in text
+    assert error.method == method and error.path == path and error.status == status
+    details = error.to_dict()
+    assert details["msg"] == text and details["status_code"] == status and details["method"] == method
+
+
+def test_configuration_error():
+    with pytest.raises(ConfigurationError):
+        CoolifyClient("coolify.example.com", "t")
+    with pytest.raises(ConfigurationError) as info:
+        CoolifyClient("https://coolify.example.com", "  ")
+    assert "token" in str(info.value)
+    with pytest.raises(ConfigurationError):
+        CoolifyClient("https://coolify.example.com", "t").application_action("x", "explode")
+
+
+def test_authentication_error(emulator):
+    client = make_client(emulator, token="1|not-the-right-token")
+    with pytest.raises(AuthenticationError) as info:
+        client.list_applications()
+    assert_one_sentence(info.value, "GET", "/applications", 401)
+    assert "Unauthenticated" in str(info.value)
+
+
+def test_permission_denied_error(emulator_factory):
+    emu = emulator_factory("--add-token", "2|read-only-token=read@0")
+    client = make_client(emu, token="2|read-only-token")
+    app = client.list_applications()[0]
+    with pytest.raises(PermissionDeniedError) as info:
+        client.application_action(app["uuid"], "restart")
+    assert not isinstance(info.value, ApiDisabledError)
+    assert_one_sentence(info.value, "POST", "/applications/%s/restart" % app["uuid"], 403)
+    assert "Missing required permissions: deploy" in str(info.value)
+
+
+def test_api_disabled_error(emulator_factory):
+    emu = emulator_factory("--api-disabled")
+    with pytest.raises(ApiDisabledError) as info:
+        make_client(emu).list_applications()
+    assert isinstance(info.value, PermissionDeniedError)
+    assert_one_sentence(info.value, "GET", "/applications", 403)
+    assert "API is disabled" in str(info.value)
+
+
+def test_not_found_error(emulator):
+    with pytest.raises(NotFoundError) as info:
+        make_client(emulator).get_application("does-not-exist")
+    assert_one_sentence(info.value, "GET", "/applications/does-not-exist", 404)
+    assert "Application not found" in str(info.value)
+
+
+def test_bad_request_error(emulator):
+    client = make_client(emulator)
+    running = [s for s in client.list_services() if s["status"].startswith("running")]
+    assert running, "the seeded fleet has a running service"
+    with pytest.raises(BadRequestError) as info:
+        client.service_action(running[0]["uuid"], "start")
+    assert_one_sentence(info.value, "POST", "/services/%s/start" % running[0]["uuid"], 400)
+    assert "Service is already running" in str(info.value)
+
+
+def test_conflict_error(emulator):
+    client = make_client(emulator)
+    app = client.list_applications()[0]
+    client.create_env("application", app["uuid"], {"key": "COOLOPS_DUP", "value": "1"})
+    with pytest.raises(ConflictError) as info:
+        client.create_env("application", app["uuid"], {"key": "COOLOPS_DUP", "value": "2"})
+    assert_one_sentence(info.value, "POST", "/applications/%s/envs" % app["uuid"], 409)
+    assert "already exists" in str(info.value)
+
+
+def test_validation_error_carries_field_errors(emulator):
+    client = make_client(emulator)
+    app = client.list_applications()[0]
+    with pytest.raises(ValidationError) as info:
+        client.create_env("application", app["uuid"], {"key": "1 bad key", "value": "x", "colour": "red"})
+    error = info.value
+    assert_one_sentence(error, "POST", "/applications/%s/envs" % app["uuid"], 422)
+    assert set(error.errors) >= {"key", "colour"}
+    assert "key:" in str(error) and error.to_dict()["errors"] == error.errors
+
+
+def test_rate_limited_error_after_retries_are_exhausted(emulator_factory):
+    emu = emulator_factory("--rate-limit", "2", "--rate-window", "120")
+    clock = FakeClock()
+    client = make_client(emu, max_retries=1, clock=clock, sleep=clock.sleep)
+    client.get("/servers")
+    client.get("/servers")
+    with pytest.raises(RateLimitedError) as info:
+        client.list_applications()
+    assert_one_sentence(info.value, "GET", "/applications", 429)
+    assert 100 <= info.value.retry_after <= 120
+    assert client.stats["rate_limited"] == 2 and client.stats["retries"] == 1
+
+
+def test_server_error(emulator_factory):
+    emu = emulator_factory("--fail-path", "^GET /api/v1/servers$")
+    client = make_client(emu, max_retries=3)
+    with pytest.raises(ServerError) as info:
+        client.list_servers()
+    assert_one_sentence(info.value, "GET", "/servers", 500)
+    assert client.stats["retries"] == 0  # a 500 is not retried; 502/503/504 are
+
+
+def test_server_error_after_retrying_a_proxy_page(capture_server):
+    page = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+    capture_server.script["/api/v1/servers"] = (502, "text/html", page, {})
+    clock = FakeClock()
+    client = CoolifyClient(capture_server.url, "t", max_retries=3, clock=clock, sleep=clock.sleep)
+    with pytest.raises(ServerError) as info:
+        client.list_servers()
+    assert_one_sentence(info.value, "GET", "/servers", 502)
+    assert "non-JSON text/html" in str(info.value)
+    assert client.stats == {"requests": 4, "retries": 3, "rate_limited": 0}
+    assert len(clock.sleeps) == 3 and clock.sleeps[0] < clock.sleeps[2]  # exponential back-off
+
+
+def test_transport_error_connection_refused_is_retried_then_raised():
+    clock = FakeClock()
+    client = CoolifyClient("http://127.0.0.1:%d" % free_port(), "t", max_retries=2, clock=clock, sleep=clock.sleep)
+    with pytest.raises(TransportError) as info:
+        client.application_action("abc", "restart")  # never sent, so even an action may be retried
+    assert not isinstance(info.value, OutcomeUnknownError)
+    assert_one_sentence(info.value, "POST", "/applications/abc/restart", None)
+    assert "connection refused" in str(info.value)
+    assert client.stats["requests"] == 3 and client.stats["retries"] == 2
+
+
+def test_outcome_unknown_error_on_an_action_read_timeout(emulator):
+    emulator.configure(latency_ms=1500)
+    client = make_client(emulator, timeout=0.3, max_retries=3)
+    with pytest.raises(OutcomeUnknownError) as info:
+        client.application_action("whatever-uuid", "restart")
+    assert_one_sentence(info.value, "POST", "/applications/whatever-uuid/restart", None)
+    assert "outcome is unknown" in str(info.value)
+    assert client.stats["requests"] == 1  # never retried blindly
+
+
+def test_read_timeout_on_a_get_is_retried(emulator):
+    emulator.configure(latency_ms=800)
+    clock = FakeClock()
+    client = make_client(emulator, timeout=0.2, max_retries=2, clock=clock, sleep=clock.sleep)
+    with pytest.raises(TransportError) as info:
+        client.list_servers()
+    assert not isinstance(info.value, OutcomeUnknownError)
+    assert "read timeout" in str(info.value)
+    assert client.stats["requests"] == 3
+
+
+def test_invalid_response_error_for_a_proxy_html_page(emulator):
+    # An api_url outside /api: the emulator answers like a web server would, with an HTML 404 page.
+    client = CoolifyClient(emulator.base_url.rstrip("/") + "/dashboard", emulator.token, max_retries=0)
+    with pytest.raises(InvalidResponseError) as info:
+        client.list_applications()
+    assert_one_sentence(info.value, "GET", "/applications", 404)
+    assert "non-JSON text/html" in str(info.value) and "api_url" in str(info.value)
+
+
+def test_invalid_response_error_for_html_with_status_200(capture_server):
+    capture_server.script["/api/v1/applications"] = (200, "text/html; charset=UTF-8",
+                                                     b"<!DOCTYPE html><html><title>Login</title>" + b"x" * 500, {})
+    capture_server.script["/api/v1/servers"] = (200, "application/json", b"{not json", {})
+    capture_server.script["/api/v1/projects"] = (301, "text/html", b"", {"Location": "https://elsewhere.example/api/v1/projects"})
+    client = CoolifyClient(capture_server.url, "t")
+    with pytest.raises(InvalidResponseError) as info:
+        client.list_applications()
+    assert_one_sentence(info.value, "GET", "/applications", 200)
+    assert len(str(info.value)) < 300 and "<!DOCTYPE html>" in str(info.value)
+    with pytest.raises(InvalidResponseError) as info:
+        client.list_servers()
+    assert "not valid JSON" in str(info.value)
+    with pytest.raises(InvalidResponseError) as info:
+        client.list_projects()
+    assert "redirected to https://elsewhere.example/api/v1/projects" in str(info.value)
+
+
+def test_version_is_text_not_json(emulator):
+    # /version answers text/html; only version() accepts that. A JSON helper would call it invalid.
+    client = make_client(emulator)
+    with pytest.raises(InvalidResponseError):
+        client.get("/version")
+    assert client.version() == "4.3.11"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Retries and pacing
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def test_retry_after_is_honoured_through_the_injected_clock(emulator_factory):
+    emu = emulator_factory("--rate-limit", "3", "--rate-window", "40")
+    clock = FakeClock()
+    waited = []
+
+    def sleep(seconds):
+        # Time passes (on the fake clock) and, as if the window had expired, the emulator's limit is lifted.
+        waited.append(seconds)
+        clock.sleep(seconds)
+        emu.configure(rate_limit=1000)
+
+    client = make_client(emu, max_retries=3, clock=clock, sleep=sleep)
+    for _ in range(3):
+        client.get("/servers")
+    started = clock()
+    assert isinstance(client.list_applications(), list)
+    statuses = [r["status"] for r in emu.requests_log() if r["path"] == "/api/v1/applications"]
+    assert statuses == [429, 200]
+    retry_after = 40  # Retry-After of the 429 is the time left in the window (ceil), i.e. 40 s or a bit less
+    assert waited[0] >= retry_after - 1
+    assert waited[0] <= retry_after + 1.0  # capped jitter on top
+    assert clock() - started >= retry_after - 1
+    assert client.stats == {"requests": 5, "retries": 1, "rate_limited": 1}
+
+
+def test_retry_is_bounded_by_max_retry_seconds(emulator_factory):
+    emu = emulator_factory("--rate-limit", "1", "--rate-window", "50")
+    clock = FakeClock()
+    client = make_client(emu, max_retries=10, max_retry_seconds=30, clock=clock, sleep=clock.sleep)
+    client.get("/servers")
+    with pytest.raises(RateLimitedError):
+        client.get("/servers")  # Retry-After 50 s does not fit into 30 s: no retry at all
+    assert client.stats["retries"] == 0
+
+
+def test_pacing_600_requests_against_100_per_10_seconds(emulator_factory):
+    """The acceptance test: a batch six times the limit finishes with zero failures and a handful of 429s."""
+    emu = emulator_factory("--rate-limit", "100", "--rate-window", "10", "--seed-apps", "3")
+    client = make_client(emu, max_retries=5, pool_size=10)
+    begin = time.monotonic()
+    outcomes = run_batch(range(600), lambda i: client.get("/servers"), max_workers=10)
+    duration = time.monotonic() - begin
+    failed = [o for o in outcomes if not o.ok]
+    stats = emu.stats()
+    throttled = stats["by_status"].get("429", 0)
+    print("\npacing: %d requests, %d answered 429, %.1f s, client stats %s, pacer %s" % (
+        stats["total"], throttled, duration, client.stats, client.pacer.snapshot()))
+    assert not failed
+    assert throttled <= 5
+    assert stats["by_status"].get("200") == 600
+    assert duration < 75
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The token never leaks
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def test_a_unique_marker_token_never_appears_in_errors_or_reprs(emulator_factory):
+    marker = "9|MARKER%s" % uuid.uuid4().hex
+    secret = marker.split("|", 1)[1]
+    emu = emulator_factory("--add-token", "%s=read@0" % marker, "--rate-limit", "4", "--rate-window", "60")
+    client = make_client(emu, token=marker)
+    errors = []
+    for call in (lambda: client.get_application("nope"),
+                 lambda: client.application_action("nope", "restart"),
+                 lambda: client.create_env("application", "nope", {"key": "A"}),
+                 lambda: client.get("/version"),
+                 lambda: [client.get("/servers") for _ in range(10)]):
+        try:
+            call()
+        except CoolifyError as exc:
+            errors.append(exc)
+    bad_token = make_client(emu, token=marker + "x")
+    try:
+        bad_token.list_applications()
+    except CoolifyError as exc:
+        errors.append(exc)
+    unreachable = CoolifyClient("http://127.0.0.1:%d" % free_port(), marker, max_retries=0)
+    try:
+        unreachable.list_servers()
+    except CoolifyError as exc:
+        errors.append(exc)
+    assert {type(e).__name__ for e in errors} >= {"NotFoundError", "PermissionDeniedError", "InvalidResponseError",
+                                                 "RateLimitedError", "AuthenticationError", "TransportError"}
+    texts = [client.__repr__(), str(client), repr(client._session.auth), repr(vars(client.pacer))]
+    for error in errors:
+        texts.extend([str(error), repr(error), json.dumps(error.to_dict()), repr(error.args), repr(vars(error))])
+    for text in texts:
+        assert secret not in text

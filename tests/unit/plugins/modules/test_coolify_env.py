@@ -1,0 +1,463 @@
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""coolify_env end to end: the real main() over loopback HTTP against the emulator, for two Coolify versions.
+
+Every value and the token carry the marker MARK; every result is checked not to contain it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.coolops.coolify.plugins.modules import coolify_env
+from ansible_collections.coolops.coolify.tests.emulator.harness import EmulatorProcess
+
+MARK = "mrk7c1e9a"
+TOKEN = "1|tok-%s-root" % MARK
+NOSENS_TOKEN = "2|tok-%s-nosensitive" % MARK
+OLD_A = "old-a-%s-secret" % MARK
+OLD_A_PREVIEW = "old-a-preview-%s" % MARK
+OLD_B = "old-b-%s-secret" % MARK
+OLD_D = "old-d-%s-secret" % MARK
+ONCE_C = "once-c-%s" % MARK
+STALE = "stale-%s" % MARK
+NEW = "new-%s-rotated" % MARK
+NEW2 = "second-%s-rotated" % MARK
+DB_PASSWORD = "db-password-%s" % MARK
+
+FIXTURE = {
+    "teams": [{"id": 0, "name": "Root Team"}],
+    "tokens": [{"token": NOSENS_TOKEN, "abilities": ["read", "write", "deploy"], "team": 0, "user": 2}],
+    "servers": [{"uuid": "srv-1", "name": "main", "ip": "10.0.0.10", "team": 0}],
+    "projects": [{"uuid": "prj-env", "name": "envtest", "environments": [{"name": "production"}, {"name": "staging"}]}],
+    "applications": [
+        {"uuid": "app-a", "name": "env-a", "project": "prj-env", "environment": "staging", "server": "srv-1",
+         "status": "running:healthy", "tags": ["staging", "rotate"], "envs": [
+             {"key": "API_KEY", "value": OLD_A, "is_literal": True, "comment": "primary"},
+             {"key": "LOG_LEVEL", "value": "info"},
+             {"key": "STALE_KEY", "value": STALE, "is_buildtime": False},
+             {"key": "SERVICE_FQDN_WEB", "value": "https://a.example.com"},
+             {"key": "API_KEY", "value": OLD_A_PREVIEW, "is_preview": True},
+             {"key": "STALE_KEY", "value": STALE, "is_preview": True},
+         ]},
+        {"uuid": "app-b", "name": "env-b", "project": "prj-env", "environment": "staging", "server": "srv-1",
+         "status": "running:healthy", "tags": ["staging", "rotate"], "envs": [
+             {"key": "API_KEY", "value": OLD_B},
+             {"key": "LOG_LEVEL", "value": "info"},
+         ]},
+        {"uuid": "app-c", "name": "env-c", "project": "prj-env", "environment": "staging", "server": "srv-1",
+         "status": "running:healthy", "tags": ["staging", "rotate"], "envs": [
+             {"key": "LOG_LEVEL", "value": "info"},
+             {"key": "ONCE_TOKEN", "value": ONCE_C, "is_shown_once": True},
+         ]},
+        {"uuid": "app-d", "name": "env-d", "project": "prj-env", "environment": "production", "server": "srv-1",
+         "status": "running:healthy", "tags": ["production"], "envs": [{"key": "API_KEY", "value": OLD_D}]},
+    ],
+    "services": [
+        {"uuid": "svc-db", "name": "env-db", "project": "prj-env", "environment": "staging", "server": "srv-1",
+         "service_type": "postgresql", "status": "running:healthy", "databases": [{"name": "postgresql", "image": "postgres:16"}],
+         "envs": [
+             {"key": "SERVICE_PASSWORD_POSTGRES", "value": DB_PASSWORD},
+             {"key": "SERVICE_FQDN_DB", "value": "https://db.example.com"},
+             {"key": "TZ", "value": "UTC"},
+             {"key": "LOG_LEVEL", "value": "info"},
+         ]},
+    ],
+}
+
+FAST = {"poll_interval": 0.05, "wait_timeout": 30}
+
+
+@pytest.fixture(scope="module", params=["4.3.11", "4.1.2"])
+def env_emulator(request, tmp_path_factory):
+    path = tmp_path_factory.mktemp("fixture") / "envs.json"
+    path.write_text(json.dumps(FIXTURE))
+    args = ("--fixture", str(path), "--api-version", request.param, "--deploy-seconds", "0.1", "--status-lag-seconds", "0.05")
+    with EmulatorProcess(args=args, token=TOKEN) as emu:
+        emu.version = request.param
+        yield emu
+
+
+@pytest.fixture
+def emu(env_emulator):
+    env_emulator.reset()
+    return env_emulator
+
+
+def module_args(emu, token=TOKEN, **extra):
+    args = {"api_url": emu.api_url, "api_token": token}
+    args.update(extra)
+    return args
+
+
+def run(run_module, emu, check_mode=False, diff=False, **args):
+    result = run_module(coolify_env, module_args(emu, **args), check_mode=check_mode, diff=diff)
+    assert_clean(result)
+    return result
+
+
+def assert_clean(result):
+    """No value, no token, in any part of the result (msg, warnings, diff, errors)."""
+    text = json.dumps(result, default=str)
+    assert MARK not in text, text
+
+
+def envs(emu, uuid):
+    """(key, is_preview) -> row of the emulator's state (values included: the test's view, not the module's)."""
+    return dict(((row["key"], row["is_preview"]), row) for row in emu.state()["envs"] if row["resource_uuid"] == uuid)
+
+
+def writes(log):
+    return [entry for entry in log if entry["method"] != "GET"]
+
+
+def by_name(result):
+    return dict((entry["name"], entry) for entry in result["resources"])
+
+
+def shown_once_hidden(emu):
+    return emu.version != "4.1.2"
+
+
+# ------------------------------------------------------------------------------------------------ check -> apply -> re-run
+
+
+def test_check_apply_rerun_verify(run_module, emu):
+    args = dict(tags=["rotate"], env={"API_KEY": NEW, "LOG_LEVEL": "debug"}, max_workers=3)
+    before = emu.state()["envs"]
+
+    planned = run(run_module, emu, check_mode=True, diff=True, **args)
+    assert planned["changed"] is True and not planned.get("failed")
+    assert writes(emu.requests_log()) == []
+    assert emu.state()["envs"] == before
+    resources = by_name(planned)
+    assert sorted(resources) == ["env-a", "env-b", "env-c"]
+    assert resources["env-a"]["updated"] == ["API_KEY", "LOG_LEVEL"]
+    assert resources["env-c"]["added"] == ["API_KEY"] and resources["env-c"]["updated"] == ["LOG_LEVEL"]
+    assert all(entry["outcome"] == "untouched" for entry in planned["resources"])
+    assert planned["summary"]["keys_added"] == 1 and planned["summary"]["keys_updated"] == 5
+    assert planned["msg"].startswith("Would change 3 of 3 applications")
+    # The diff masks every value and marks the changed ones.
+    diff = planned["diff"]
+    assert diff["before"]["env-a (app-a)"]["API_KEY"]["value"] == "********"
+    assert diff["after"]["env-a (app-a)"]["API_KEY"]["value"] == "******** (changed)"
+    assert diff["after"]["env-a (app-a)"]["API_KEY"]["is_literal"] is True
+    assert "API_KEY" not in diff["before"]["env-c (app-c)"] and "API_KEY" in diff["after"]["env-c (app-c)"]
+
+    emu.reset()
+    applied = run(run_module, emu, **args)
+    assert applied["changed"] is True and not applied.get("failed")
+    assert [entry["outcome"] for entry in applied["resources"]] == ["written"] * 3
+    assert applied["msg"] == "Changed 3 of 3 applications: 1 variable(s) added, 5 updated, 0 removed."
+    log = writes(emu.requests_log())
+    # One bulk PATCH per resource, nothing else, each item with the complete flag set.
+    assert sorted(entry["path"] for entry in log) == ["/api/v1/applications/app-%s/envs/bulk" % x for x in "abc"]
+    for entry in log:
+        for item in entry["body"]["data"]:
+            assert set(item) == {"key", "value", "is_preview", "is_literal", "is_multiline", "is_shown_once", "is_runtime",
+                                 "is_buildtime", "comment"}
+
+    rows = envs(emu, "app-a")
+    assert rows[("API_KEY", False)]["value"] == NEW
+    assert rows[("API_KEY", False)]["is_literal"] is True and rows[("API_KEY", False)]["comment"] == "primary"
+    assert rows[("API_KEY", True)]["value"] == OLD_A_PREVIEW  # production scope leaves preview rows alone
+    assert rows[("LOG_LEVEL", False)]["value"] == "debug"
+    rows = envs(emu, "app-c")
+    assert rows[("API_KEY", False)]["value"] == NEW
+    # Coolify's automatic preview copy of a production create is kept (documented).
+    assert rows[("API_KEY", True)]["value"] == NEW
+    assert envs(emu, "app-d")[("API_KEY", False)]["value"] == OLD_D
+
+    count = len(emu.requests_log())
+    again = run(run_module, emu, **args)
+    assert again["changed"] is False
+    assert writes(emu.requests_log()[count:]) == []
+    assert [entry["unchanged"] for entry in again["resources"]] == [["API_KEY", "LOG_LEVEL"]] * 3
+    assert again["msg"] == "All 3 applications already match (6 variables compared)."
+
+
+def test_alias_and_names_select(run_module, emu):
+    result = run(run_module, emu, application_uuids=["app-b"], names=["env-d"], env={"API_KEY": NEW})
+    assert [entry["uuid"] for entry in result["resources"]] == ["app-b", "app-d"]
+    assert envs(emu, "app-b")[("API_KEY", False)]["value"] == NEW
+    assert envs(emu, "app-d")[("API_KEY", False)]["value"] == NEW
+
+
+def test_dict_values_set_flags_and_comment(run_module, emu):
+    env = {"API_KEY": {"value": NEW, "is_literal": False, "is_buildtime": False, "comment": "rotated"}}
+    result = run(run_module, emu, uuids=["app-a"], env=env)
+    assert result["changed"]
+    row = envs(emu, "app-a")[("API_KEY", False)]
+    assert (row["value"], row["is_literal"], row["is_buildtime"], row["comment"]) == (NEW, False, False, "rotated")
+    assert run(run_module, emu, uuids=["app-a"], env=env)["changed"] is False
+    # A flag change alone is a change too.
+    env["API_KEY"]["is_multiline"] = True
+    assert run(run_module, emu, uuids=["app-a"], env=env)["resources"][0]["updated"] == ["API_KEY"]
+    assert envs(emu, "app-a")[("API_KEY", False)]["is_multiline"] is True
+
+
+def test_whitespace_is_compared_as_coolify_stores_it(run_module, emu):
+    first = run(run_module, emu, uuids=["app-b"], env={"API_KEY": "  %s \n" % NEW})
+    assert first["changed"] and any("API_KEY" in warning for warning in first["warnings"])
+    assert envs(emu, "app-b")[("API_KEY", False)]["value"] == NEW
+    assert run(run_module, emu, uuids=["app-b"], env={"API_KEY": "  %s \n" % NEW})["changed"] is False
+
+
+# ------------------------------------------------------------------------------------------------ scope and preview rows
+
+
+def test_scope_both_writes_preview_first_and_makes_no_extra_copy(run_module, emu):
+    result = run(run_module, emu, uuids=["app-a", "app-b"], env={"API_KEY": NEW}, scope="both")
+    resources = by_name(result)
+    assert resources["env-a"]["updated"] == ["API_KEY@preview", "API_KEY"]
+    assert resources["env-b"]["added"] == ["API_KEY@preview"] and resources["env-b"]["updated"] == ["API_KEY"]
+    body = [entry for entry in emu.requests_log() if entry["path"] == "/api/v1/applications/app-b/envs/bulk"][0]["body"]
+    assert [(item["key"], item["is_preview"]) for item in body["data"]] == [("API_KEY", True), ("API_KEY", False)]
+    rows = [row for row in emu.state()["envs"] if row["resource_uuid"] == "app-b" and row["key"] == "API_KEY"]
+    assert sorted((row["is_preview"], row["value"]) for row in rows) == [(False, NEW), (True, NEW)]
+    assert run(run_module, emu, uuids=["app-a", "app-b"], env={"API_KEY": NEW}, scope="both")["changed"] is False
+
+
+def test_scope_preview_only_touches_preview_rows(run_module, emu):
+    result = run(run_module, emu, uuids=["app-a"], env={"API_KEY": NEW2}, scope="preview")
+    assert result["resources"][0]["updated"] == ["API_KEY@preview"]
+    rows = envs(emu, "app-a")
+    assert rows[("API_KEY", True)]["value"] == NEW2 and rows[("API_KEY", False)]["value"] == OLD_A
+
+
+def test_services_refuse_preview_scope_before_any_request(run_module, emu):
+    result = run(run_module, emu, resource_type="service", uuids=["svc-db"], env={"TZ": "UTC"}, scope="both")
+    assert result["failed"] and "no preview" in result["msg"]
+    assert emu.requests_log() == []
+
+
+# ------------------------------------------------------------------------------------------------ state=absent and prune
+
+
+def test_absent_deletes_by_uuid_in_scope_only(run_module, emu):
+    uuid = envs(emu, "app-a")[("API_KEY", False)]["uuid"]
+    result = run(run_module, emu, uuids=["app-a"], env={"API_KEY": None, "NOT_THERE": None}, state="absent")
+    assert result["resources"][0]["removed"] == ["API_KEY"]
+    assert [(entry["method"], entry["path"]) for entry in writes(emu.requests_log())] == [
+        ("DELETE", "/api/v1/applications/app-a/envs/%s" % uuid)]
+    rows = envs(emu, "app-a")
+    assert ("API_KEY", False) not in rows and ("API_KEY", True) in rows
+    assert run(run_module, emu, uuids=["app-a"], env={"API_KEY": None}, state="absent")["changed"] is False
+
+
+def test_prune_removes_unlisted_keys_in_scope_but_not_service_keys(run_module, emu):
+    env = {"API_KEY": OLD_A, "LOG_LEVEL": "info"}
+    planned = run(run_module, emu, uuids=["app-a"], env=env, prune=True, check_mode=True)
+    assert planned["resources"][0]["removed"] == ["STALE_KEY"] and planned["resources"][0]["updated"] == []
+    result = run(run_module, emu, uuids=["app-a"], env=env, prune=True)
+    rows = envs(emu, "app-a")
+    assert ("STALE_KEY", False) not in rows
+    assert ("STALE_KEY", True) in rows and ("SERVICE_FQDN_WEB", False) in rows
+    assert result["summary"]["keys_removed"] == 1
+    assert run(run_module, emu, uuids=["app-a"], env=env, prune=True)["changed"] is False
+
+
+def test_service_keys_are_protected_unless_asked(run_module, emu):
+    result = run(run_module, emu, resource_type="service", uuids=["svc-db"], env={"TZ": "Europe/Paris"}, prune=True)
+    assert result["resources"][0]["removed"] == ["LOG_LEVEL"] and result["resources"][0]["updated"] == ["TZ"]
+    rows = envs(emu, "svc-db")
+    assert rows[("SERVICE_PASSWORD_POSTGRES", False)]["value"] == DB_PASSWORD and ("SERVICE_FQDN_DB", False) in rows
+
+    count = len(emu.requests_log())
+    refused = run(run_module, emu, resource_type="service", uuids=["svc-db"], env={"SERVICE_PASSWORD_POSTGRES": NEW})
+    assert refused["failed"] and "manage_service_keys" in refused["msg"] and "SERVICE_PASSWORD_POSTGRES" in refused["msg"]
+    assert emu.requests_log()[count:] == []
+
+    allowed = run(run_module, emu, resource_type="service", uuids=["svc-db"], env={"SERVICE_PASSWORD_POSTGRES": NEW},
+                  manage_service_keys=True)
+    assert allowed["resources"][0]["updated"] == ["SERVICE_PASSWORD_POSTGRES"]
+    assert envs(emu, "svc-db")[("SERVICE_PASSWORD_POSTGRES", False)]["value"] == NEW
+
+
+def test_services_cannot_be_selected_by_tag(run_module, emu):
+    result = run(run_module, emu, resource_type="service", tags=["staging"], env={"TZ": "UTC"})
+    assert result["failed"] and "tag" in result["msg"]
+    assert writes(emu.requests_log()) == []
+
+
+# ------------------------------------------------------------------------------------------------ hidden values
+
+
+def test_token_without_read_sensitive_updates_and_warns_by_default(run_module, emu):
+    args = dict(token=NOSENS_TOKEN, uuids=["app-b"], env={"API_KEY": OLD_B, "NEW_KEY": NEW})
+    result = run(run_module, emu, **args)
+    entry = result["resources"][0]
+    assert result["changed"] and entry["updated"] == ["API_KEY"] and entry["added"] == ["NEW_KEY"]
+    assert any("read:sensitive" in warning and "API_KEY" in warning for warning in result["warnings"])
+    # Without read:sensitive the value cannot be compared, so the second run writes again (documented).
+    again = run(run_module, emu, **args)
+    assert again["changed"] and again["resources"][0]["updated"] == ["API_KEY", "NEW_KEY"]
+
+
+def test_hidden_values_skip_and_fail(run_module, emu):
+    skipped = run(run_module, emu, token=NOSENS_TOKEN, uuids=["app-b"], env={"API_KEY": NEW}, hidden_values="skip")
+    assert skipped["changed"] is False and skipped["resources"][0]["skipped"] == ["API_KEY"]
+    assert any("skipped" in warning for warning in skipped["warnings"])
+    assert writes(emu.requests_log()) == []
+
+    failed = run(run_module, emu, token=NOSENS_TOKEN, uuids=["app-b", "app-c"], env={"API_KEY": NEW}, hidden_values="fail")
+    assert failed["failed"] and "read:sensitive" in failed["msg"] and "env-b" in failed["msg"]
+    assert writes(emu.requests_log()) == []
+    assert envs(emu, "app-b")[("API_KEY", False)]["value"] == OLD_B
+
+
+def test_shown_once_values_follow_the_policy_even_for_root(run_module, emu):
+    result = run(run_module, emu, uuids=["app-c"], env={"ONCE_TOKEN": ONCE_C})
+    if shown_once_hidden(emu):
+        # Coolify >= 4.2.0 never shows is_shown_once values, so the default policy rewrites and warns.
+        assert result["changed"] and any("is_shown_once" in warning for warning in result["warnings"])
+    else:
+        # 4.1.2 still shows them to sensitive tokens: a normal, idempotent comparison.
+        assert result["changed"] is False and not result.get("warnings")
+    assert envs(emu, "app-c")[("ONCE_TOKEN", False)]["is_shown_once"] is True
+
+
+# ------------------------------------------------------------------------------------------------ input validation
+
+
+@pytest.mark.parametrize("env, words", [
+    ({"1BAD": "x"}, ["1BAD", "invalid"]),
+    ({"PORT": 8080}, ["PORT", "quote"]),
+    ({"FLAG": True}, ["FLAG", "quote"]),
+    ({"K": {"value": NEW, "is_literal": "perhaps"}}, ["K", "boolean"]),
+])
+def test_invalid_input_fails_before_any_request(run_module, emu, env, words):
+    result = run(run_module, emu, tags=["rotate"], env=env)
+    assert result["failed"]
+    for word in words:
+        assert word in result["msg"]
+    assert emu.requests_log() == []
+
+
+def test_rolling_restart_without_wait_is_refused_before_any_write(run_module, emu):
+    result = run(run_module, emu, tags=["rotate"], env={"API_KEY": NEW}, restart="changed", strategy="rolling", wait=False)
+    assert result["failed"] and "wait" in result["msg"]
+    assert writes(emu.requests_log()) == []
+
+
+# ------------------------------------------------------------------------------------------------ failures and rollback
+
+
+# A recreated row is a new row: Coolify gives it a new uuid and id and stamps its creation time and version.
+RECREATED = ("updated", "created", "uuid", "id", "version")
+
+
+def _comparable(state, ignore=("updated",)):
+    """Env rows keyed by (resource, key, is_preview), without the fields a write necessarily changes."""
+    return dict(((row["resource_uuid"], row["key"], row["is_preview"]),
+                 dict((name, value) for name, value in row.items() if name not in ignore)) for row in state["envs"])
+
+
+def test_injected_failure_with_rollback_restores_state_exactly(run_module, emu):
+    before = emu.state()
+    emu.configure(fail_paths=["^PATCH /api/v1/applications/app-c/envs/bulk$"])
+    result = run(run_module, emu, tags=["rotate"], env={"API_KEY": NEW, "NEW_KEY": NEW2, "LOG_LEVEL": "debug"},
+                 rollback=True, max_workers=1)
+    assert result["failed"] is True and result["changed"] is False
+    resources = by_name(result)
+    assert resources["env-a"]["outcome"] == "rolled_back" and resources["env-a"]["rolled_back"]
+    assert resources["env-b"]["outcome"] == "rolled_back"
+    assert resources["env-c"]["outcome"] == "failed" and "HTTP 500" in resources["env-c"]["error"]
+    assert result["summary"]["rolled_back"] == 2 and result["summary"]["failed"] == 1
+    assert "env-c" in result["msg"] and "2 rolled back" in result["msg"]
+    after = emu.state()
+    # Every row back, with its uuid, id, value, flags and comment: only `updated` (a write's timestamp) may differ.
+    assert _comparable(after) == _comparable(before)
+    assert len(after["envs"]) == len(before["envs"])
+    # The NEW_KEY rows and the preview copies Coolify made for them were deleted again.
+    deleted = [entry for entry in emu.requests_log() if entry["method"] == "DELETE"]
+    assert len(deleted) == 4
+
+
+def test_rollback_recreates_deleted_rows(run_module, emu):
+    before = emu.state()
+    emu.configure(fail_paths=["^PATCH /api/v1/applications/app-b/envs/bulk$"])
+    result = run(run_module, emu, uuids=["app-a", "app-b"], env={"API_KEY": NEW, "LOG_LEVEL": "info"}, prune=True,
+                 rollback=True, max_workers=1)
+    assert result["failed"]
+    assert by_name(result)["env-a"]["outcome"] == "rolled_back" and by_name(result)["env-a"]["removed"] == ["STALE_KEY"]
+    assert by_name(result)["env-b"]["outcome"] == "failed" and by_name(result)["env-b"]["rolled_back"] is True
+    # STALE_KEY (production) of app-a was deleted, then recreated: a new row, so a new uuid, id, creation time and
+    # `version` (the Coolify version that created it); every other field is back. Its preview row existed all along,
+    # so Coolify made no copy; SERVICE_FQDN_WEB was never touched.
+    ignore = RECREATED
+    assert _comparable(emu.state(), ignore) == _comparable(before, ignore)
+    assert len(emu.state()["envs"]) == len(before["envs"])
+
+
+def test_rollback_deletes_the_copy_made_when_recreating_a_production_row(run_module, emu):
+    before = emu.state()
+    emu.configure(fail_paths=["^DELETE /api/v1/applications/app-a/envs/"])
+    result = run(run_module, emu, uuids=["app-b", "app-a"], env={"LOG_LEVEL": "info"}, prune=True, rollback=True,
+                 max_workers=1)
+    assert result["failed"] and by_name(result)["env-b"]["outcome"] == "rolled_back"
+    assert by_name(result)["env-b"]["error"] is None and by_name(result)["env-a"]["outcome"] == "failed"
+    ignore = RECREATED
+    assert _comparable(emu.state(), ignore) == _comparable(before, ignore)
+    # app-b's API_KEY had no preview row: recreating it made Coolify add a copy, which the rollback deleted.
+    assert ("API_KEY", True) not in envs(emu, "app-b")
+    copies = [entry for entry in emu.requests_log() if entry["method"] == "DELETE" and "/app-b/" in entry["path"]]
+    assert len(copies) == 2  # the prune, then the copy
+
+
+def test_failure_without_rollback_reports_partial_success(run_module, emu):
+    emu.configure(fail_paths=["^PATCH /api/v1/applications/app-b/envs/bulk$"])
+    result = run(run_module, emu, tags=["rotate"], env={"API_KEY": NEW}, max_workers=1)
+    assert result["failed"] is True and result["changed"] is True
+    outcomes = [(entry["name"], entry["outcome"], entry["changed"]) for entry in result["resources"]]
+    assert outcomes == [("env-a", "written", True), ("env-b", "failed", False), ("env-c", "written", True)]
+    assert result["msg"].startswith("Writing failed on 1 of 3 applications (first: env-b (app-b):")
+    assert envs(emu, "app-a")[("API_KEY", False)]["value"] == NEW
+    assert envs(emu, "app-b")[("API_KEY", False)]["value"] == OLD_B
+
+
+def test_read_failure_stops_before_any_write(run_module, emu):
+    emu.configure(fail_paths=["^GET /api/v1/applications/app-b/envs$"])
+    result = run(run_module, emu, tags=["rotate"], env={"API_KEY": NEW})
+    assert result["failed"] and "nothing was written" in result["msg"]
+    assert writes(emu.requests_log()) == []
+
+
+# ------------------------------------------------------------------------------------------------ restart
+
+
+def restarts(log):
+    return [entry["path"].split("/")[4] for entry in log if entry["method"] == "POST" and entry["path"].endswith("/restart")]
+
+
+def test_restart_changed_restarts_only_changed_resources(run_module, emu):
+    args = dict(uuids=["app-a", "app-b"], env={"API_KEY": OLD_B}, restart="changed", strategy="rolling", batch_size=1, **FAST)
+    planned = run(run_module, emu, check_mode=True, **args)
+    assert [entry["restarted"] for entry in planned["resources"]] == [True, False]
+    assert restarts(emu.requests_log()) == []
+    result = run(run_module, emu, **args)
+    assert not result.get("failed"), result["msg"]
+    assert [entry["restarted"] for entry in result["resources"]] == [True, False]
+    assert restarts(emu.requests_log()) == ["app-a"]
+    assert result["msg"].endswith("; 1 restarted.")
+    count = len(emu.requests_log())
+    assert run(run_module, emu, **args)["changed"] is False
+    assert restarts(emu.requests_log()[count:]) == []
+
+
+def test_failed_restart_rolls_back_and_restarts_again(run_module, emu):
+    before = emu.state()
+    emu.configure(deploy_outcomes={"app-a": "failed"})
+    result = run(run_module, emu, uuids=["app-a", "app-b"], env={"API_KEY": NEW}, restart="changed", rollback=True,
+                 strategy="rolling", batch_size=1, **FAST)
+    assert result["failed"] is True
+    resources = by_name(result)
+    assert resources["env-a"]["outcome"] == "failed" and "restart failed" in resources["env-a"]["error"]
+    assert resources["env-a"]["rolled_back"] is True
+    assert resources["env-b"]["outcome"] == "rolled_back" and resources["env-b"]["restarted"] is False
+    assert _comparable(emu.state()) == _comparable(before)
+    # app-a was restarted with the new value, then again after the rollback; app-b (after the halt) never was.
+    assert restarts(emu.requests_log()) == ["app-a", "app-a"]

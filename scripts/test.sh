@@ -51,5 +51,5 @@ if stage pytest; then
   # The emulator's own tests and the end-to-end suites, through pytest-ansible's collection-path injection.
   (cd "$ROOT" && python -m pytest --ansible-unit-inject-only -p no:cacheprovider -q \
       --inventory localhost, --ansible-connection local --host-pattern localhost \
-      tests/emulator/tests $(ls -d tests/adhoc tests/reliability 2>/dev/null))
+      tests/emulator/tests $(ls -d tests/adhoc tests/reliability tests/awx 2>/dev/null))
 fi

@@ -22,9 +22,9 @@ description:
     environment variables, tokens, passwords, compose files and server settings are not.
   - 'API calls for one refresh: C(GET /servers), C(GET /resources), C(GET /projects), one
     C(GET /projects/{uuid}/environments) per project, and one C(GET /applications?tag=NAME) per name in
-    O(lookup_tags). C(GET /applications) is added when C(GET /resources) does not say which server an application
-    runs on (current Coolify versions do not), and C(GET /servers/{uuid}/resources) for each server only when a
-    resource still cannot be placed (a standalone database on a Docker network that no application uses). The
+    O(lookup_tags). C(GET /applications) is added when the items of C(GET /resources) do not name the server an
+    application runs on, and C(GET /servers/{uuid}/resources) for each server only when a resource still cannot be
+    placed (a standalone database on a Docker network that no application uses). The
     number of calls does not grow with the number of servers or resources.'
 extends_documentation_fragment:
   - coolops.coolify.connection.PLUGINS

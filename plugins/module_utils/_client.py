@@ -337,20 +337,20 @@ class RateLimitPacer(object):
 
     Coolify (Laravel ``throttle:api``) counts requests per user in a fixed window (60 s by default) that starts with
     the first request after the previous window expired. Successful answers carry ``X-RateLimit-Limit`` and
-    ``X-RateLimit-Remaining``; a 429 carries ``Retry-After`` (seconds until the window resets). The window length is
-    never sent, so the pacer learns it:
+    ``X-RateLimit-Remaining``; a 429 carries ``Retry-After`` (seconds until the window resets).
 
-    * while the estimated budget (Remaining minus the requests in flight) is positive, requests go out at once;
-    * when it is spent and the end of the window is unknown, one probe goes out alone; its 429 announces the reset,
-      blocks every thread until then, and teaches the window length (reset minus the window's first request);
-    * once the length is known, the pacer predicts each reset and waits for it instead of probing, so a long batch
-      sees a 429 only while learning (one or two) and none afterwards. A wrong prediction costs one 429, which
-      corrects it.
-
-    The budget is estimated from each answer as its Remaining minus the requests sent after it, and decremented
-    for every request sent. A new window is recognised when an answer to a request sent after the lowest Remaining
-    seen so far reports a Remaining that is not lower: within one window a later request is counted later, so
-    Remaining only falls.
+    * Budget: the lowest Remaining seen in the current window, minus the requests in flight. The server counts
+      requests in its own order, so the lowest Remaining is the latest state known, and every request it has not
+      counted yet is in flight: the budget never exceeds what is really left, and it recovers as answers arrive.
+      Requests go out while it is positive, so a window is used fully without a 429.
+    * New window: an answer to a request sent after the lowest Remaining was seen, reporting a Remaining that is not
+      lower (within one window a later request is counted later, so Remaining only falls).
+    * Window end: the window length is never sent, so it is learnt. When the budget is spent and the end is unknown,
+      one probe goes out alone; its 429 announces the reset, blocks every thread until then and gives the window
+      length (reset minus the window's first request). From then on the pacer waits for each predicted reset
+      instead of probing, so a long batch sees a 429 only while learning (one or two) and none afterwards; a wrong
+      prediction costs one 429, which corrects it.
+    * Any throttling 429 blocks every thread until Retry-After has passed.
 
     ``before_request``/``after_response`` are called by the client around every attempt, from any thread.
     """
@@ -364,7 +364,6 @@ class RateLimitPacer(object):
         self._lock = threading.Lock()
         self._local = threading.local()
         self._limit = None
-        self._remaining = None  # budget left in the current window once every request in flight is counted
         self._in_flight = 0
         self._sent = 0  # requests sent in the pacer's life
         self._first_sent = None
@@ -378,13 +377,19 @@ class RateLimitPacer(object):
         self.waits = 0
         self.waited_seconds = 0.0
 
+    def _budget(self):
+        if self._min_header is None:
+            return None
+        return self._min_header - self._in_flight
+
     def snapshot(self):
         """A copy of the pacer state, for tests and debugging."""
         with self._lock:
             return {
                 "limit": self._limit,
-                "remaining": self._remaining,
+                "budget": self._budget(),
                 "in_flight": self._in_flight,
+                "sent": self._sent,
                 "window": self._window,
                 "window_start": self._window_start,
                 "reset_at": self._reset_at,
@@ -404,10 +409,7 @@ class RateLimitPacer(object):
                     self._sent += 1
                     if self._first_sent is None:
                         self._first_sent = now
-                    if self._remaining is not None:
-                        self._remaining -= 1
                     self._local.sent_at = now
-                    self._local.seq = self._sent
                     return
                 wait = min(wait, self._max_wait)
                 self.waits += 1
@@ -420,16 +422,16 @@ class RateLimitPacer(object):
             return self._blocked_until - now
         if self._probing:
             return self._probe_poll
-        if self._remaining is None or self._remaining > 0:
+        budget = self._budget()
+        if budget is None or budget > 0:
             return None
-        # The budget of this window is spent.
+        if self._in_flight > 0:
+            return self._probe_poll  # the answers in flight will tell whether budget is left
+        # The window is spent.
         if self._reset_at is not None and now < self._reset_at:
             return self._reset_at - now
-        if self._in_flight > 0:
-            return self._probe_poll  # let the answers in flight tell us more first
-        # The window should have reset, or its end is unknown: send one probe alone.
+        # It should have reset by now, or its end is unknown: send one probe alone.
         self._probing = True
-        self._remaining = None
         return None
 
     def after_response(self, status, headers):
@@ -437,19 +439,13 @@ class RateLimitPacer(object):
         with self._lock:
             now = self._clock()
             sent_at = getattr(self._local, "sent_at", None)
-            seq = getattr(self._local, "seq", None)
+            self._local.sent_at = None
             if sent_at is None:
                 sent_at = now
-            if seq is None:
-                seq = self._sent - self._in_flight
-            self._local.sent_at = self._local.seq = None
             if self._in_flight > 0:
                 self._in_flight -= 1
-            was_probe = self._probing
             self._probing = False
             if status is None:
-                if was_probe:
-                    self._remaining = 0
                 return
             limit = _header_int(headers, "X-RateLimit-Limit")
             remaining = _header_int(headers, "X-RateLimit-Remaining")
@@ -457,36 +453,25 @@ class RateLimitPacer(object):
                 self._after_429(now, headers, remaining, limit)
                 return
             if remaining is None:
-                if was_probe:
-                    self._remaining = None
                 return
             if limit is not None:
                 self._limit = limit
-            self._observe(now, sent_at, seq, remaining)
+            self._observe(now, sent_at, remaining)
 
-    def _observe(self, now, sent_at, seq, header):
-        # The server counted this request after the ones before it (mostly); the requests we sent after it are
-        # not in its Remaining yet. Subtracting every request in flight instead would double-count the ones the
-        # server already counted and waste a few percent of each window.
-        estimate = header - (self._sent - seq)
+    def _observe(self, now, sent_at, header):
         if self._window_start is not None and sent_at < self._window_start:
             return  # a late answer from the previous window
         if self._min_header is None:
-            # First answer of the pacer's life: if every request counted so far may be ours, the window began
-            # with our first request; otherwise its start is unknown.
+            # First answer of the pacer's life: if every request counted so far may be ours, the window began with
+            # our first request; otherwise its start is unknown.
             if self._limit is not None and header >= self._limit - self._sent:
                 self._start_window(self._first_sent)
-            self._remaining = estimate
             self._min_header, self._min_seen_at = header, now
-            return
-        if sent_at > self._min_seen_at and header >= self._min_header:
+        elif sent_at > self._min_seen_at and header >= self._min_header:
             self._start_window(sent_at)
-            self._remaining = estimate
             self._min_header, self._min_seen_at = header, now
-            return
-        if header < self._min_header:
+        elif header < self._min_header:
             self._min_header, self._min_seen_at = header, now
-        self._remaining = estimate if self._remaining is None else min(self._remaining, estimate)
 
     def _start_window(self, start):
         self._window_start = start
@@ -509,7 +494,6 @@ class RateLimitPacer(object):
                 self._window = learnt
         self._reset_at = reset_at + self._margin
         self._blocked_until = max(self._blocked_until, reset_at)
-        self._remaining = 0
         self._min_header, self._min_seen_at = 0, now
 
 
@@ -717,6 +701,9 @@ class CoolifyClient(object):
                 self._sleep(delay)
                 attempt += 1
                 continue
+            except BaseException:
+                self.pacer.after_response(None, None)  # keep the pacer's in-flight count right on Ctrl-C
+                raise
 
             status = response.status_code
             self.pacer.after_response(status, response.headers)

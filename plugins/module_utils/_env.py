@@ -123,7 +123,7 @@ def parse_env(env, state="present"):
         raise EnvInputError("The env option must be a dictionary of KEY: value.")
     desired = []
     whitespace = []
-    for key in sorted(env, key=lambda k: str(k)):
+    for key in sorted(env, key=str):
         validate_key(key)
         spec = env[key]
         if state == "absent":
@@ -383,6 +383,19 @@ def _summarize_rows(plans, field, limit=5):
     return text
 
 
+def _blind_rows(plans, limit=5):
+    """``name (uuid): K1, K2; ...`` for rows a rollback could not restore (their previous value is unreadable)."""
+    parts = []
+    for plan in plans:
+        labels = [row_label(*row_id) for row_id in plan.updated + plan.removed if not value_known(plan.rows[row_id])]
+        if labels:
+            parts.append("%s (%s): %s" % (plan.name, plan.uuid, ", ".join(labels)))
+    text = "; ".join(parts[:limit])
+    if len(parts) > limit:
+        text += "; and %d more resources" % (len(parts) - limit)
+    return text
+
+
 def hidden_value_messages(plans, hidden_values):
     """(warnings, error) for the rows whose current value could not be read, following the hidden_values option."""
     hidden = [plan for plan in plans if plan.hidden]
@@ -392,13 +405,13 @@ def hidden_value_messages(plans, hidden_values):
                     "read:sensitive, or set hidden_values to update or skip." % (hidden_reason(hidden), _summarize_rows(hidden, "hidden")))
     warnings = []
     if hidden:
+        count = sum(len(plan.hidden) for plan in hidden)
         warnings.append("coolify_env could not read the current values of %d variable(s), because %s, so it rewrote them and "
-                        "reports them as changed: %s." % (sum(len(p.hidden) for p in hidden), hidden_reason(hidden),
-                                                          _summarize_rows(hidden, "hidden")))
+                        "reports them as changed: %s." % (count, hidden_reason(hidden), _summarize_rows(hidden, "hidden")))
     if skipped:
+        count = sum(len(plan.skipped) for plan in skipped)
         warnings.append("coolify_env skipped %d variable(s) whose current values it cannot read, because %s "
-                        "(hidden_values=skip): %s." % (sum(len(p.skipped) for p in skipped), hidden_reason(skipped),
-                                                        _summarize_rows(skipped, "skipped")))
+                        "(hidden_values=skip): %s." % (count, hidden_reason(skipped), _summarize_rows(skipped, "skipped")))
     return warnings, None
 
 
@@ -491,7 +504,6 @@ class _Run(object):
         self.max_workers = int(params.get("max_workers") or 10)
         self.secrets = set()
         self.warnings = []
-        self.entries = []
 
     def error_text(self, exc):
         text = str(exc) if isinstance(exc, CoolifyError) else "%s: %s" % (type(exc).__name__, exc)
@@ -535,10 +547,10 @@ def run_env(client, kind, resources, params, check_mode=False, diff=False, clock
         return _input_failure(hidden_error, warnings=run.warnings)
     run.warnings.extend(hidden_warnings)
     if params.get("rollback") and not check_mode:
-        blind = [plan for plan in plans if any(not value_known(plan.rows[row_id]) for row_id in plan.updated + plan.removed)]
+        blind = _blind_rows(plans)
         if blind:
             run.warnings.append("rollback cannot restore variables whose previous value it could not read; if this run fails, "
-                                "those stay at their new value: %s." % _summarize_rows(blind, "hidden"))
+                                "those keep their new value (or stay deleted): %s." % blind)
 
     entries = [_entry(plan) for plan in plans]
     changed_plans = [plan for plan in plans if plan.changed]
@@ -561,10 +573,11 @@ def run_env(client, kind, resources, params, check_mode=False, diff=False, clock
         writes = run_batch(changed_plans, lambda plan: _write(run, plan), max_workers=run.max_workers, sleep=sleep or time.sleep)
     written = []
     write_failed = []
+    interrupted = bool(getattr(writes, "interrupted", False))
     for outcome in writes:
         entry = by_uuid[outcome.item.uuid]
         if not outcome.attempted:
-            entry["error"] = "not attempted: an earlier write failed"
+            entry["error"] = "not attempted: %s" % ("the run was interrupted" if interrupted else "an earlier write failed")
             continue
         value = outcome.value or {}
         if outcome.ok:
@@ -576,9 +589,11 @@ def run_env(client, kind, resources, params, check_mode=False, diff=False, clock
         entry.update(outcome="failed", failed=True, changed=bool(value.get("wrote")), error=run.error_text(error))
         write_failed.append(outcome.item)
 
-    if write_failed and rollback:
+    if (write_failed or interrupted) and rollback:
         _rollback(run, written + write_failed, by_uuid)
-        return _finish(run, plans, entries, diff, failed_msg=_failure_msg(run, plans, entries, "writing"))
+        return _finish(run, plans, entries, diff, failed_msg=_failure_msg(run, entries, "writing"))
+    if interrupted:
+        return _finish(run, plans, entries, diff, failed_msg=_failure_msg(run, entries, "writing (interrupted)"))
 
     # 4. restart the resources whose variables changed, with the batch modules' engine and options.
     restart_failed = False
@@ -587,8 +602,8 @@ def run_env(client, kind, resources, params, check_mode=False, diff=False, clock
         if restart_failed and rollback:
             _rollback(run, written, by_uuid, restart_again=True)
     if write_failed or restart_failed:
-        return _finish(run, plans, entries, diff, failed_msg=_failure_msg(run, plans, entries,
-                                                                            "writing" if write_failed else "restarting"))
+        phase = "writing" if write_failed else "restarting"
+        return _finish(run, plans, entries, diff, failed_msg=_failure_msg(run, entries, phase))
     return _finish(run, plans, entries, diff, failed_msg=None)
 
 
@@ -639,7 +654,7 @@ def _rollback(run, plans, by_uuid, restart_again=False):
         if outcome.error is not None:
             problem = "rollback failed: %s" % run.error_text(outcome.error)
         elif value.get("unrestorable"):
-            problem = "rollback could not restore %s (previous value unreadable)" % ", ".join(value["unrestorable"])
+            problem = "rollback could not restore %s (the previous values were unreadable)" % ", ".join(value["unrestorable"])
         else:
             problem = None
         if problem is None:
@@ -727,7 +742,7 @@ def _plural(count, word):
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
 
-def _failure_msg(run, plans, entries, phase):
+def _failure_msg(run, entries, phase):
     failed = [entry for entry in entries if entry["failed"]]
     first = failed[0] if failed else None
     summary = _summary(entries)

@@ -8,10 +8,11 @@ What AWX does for a job, and what this test does in the same way:
 * the execution environment holds the collection installed from its tarball (here: the tarball built from this
   checkout, installed with ``ansible-galaxy collection install`` into a private collections path);
 * the project is a checkout of the repository (here: a copy of ``playbooks/``);
-* the credential's injectors, from ``docs/awx/credential-type.yml``, are rendered with a sandboxed Jinja2 environment
-  and the credential's inputs: ``env`` goes into ``env/envvars``, ``extra_vars`` into a separate file passed as
-  ``-e @file`` (AWX's ``inject_credential``);
-* the job's extra variables go into ``env/extravars``.
+* the job's credentials are rendered from their credential types with a sandboxed Jinja2 environment and their
+  inputs (AWX's ``inject_credential``): the Coolify credential (``docs/awx/credential-type.yml``) and the "rotation
+  value" credential that ``playbooks/awx-setup.yml`` registers. ``env`` injectors go into ``env/envvars``, each
+  credential's ``extra_vars`` into a file of its own passed as ``-e @file``;
+* the job's own extra variables (the survey answers) go into ``env/extravars``.
 
 Then it checks the artifacts: status, return code, events, and that neither the token nor the rotated value appears in
 any artifact file. ansible-runner itself records the process environment in ``artifacts/<ident>/command`` (AWX masks
@@ -37,6 +38,7 @@ from ansible_collections.coolops.coolify.tests.emulator.harness import EmulatorP
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 CREDENTIAL_TYPE = os.path.join(ROOT, "docs", "awx", "credential-type.yml")
+AWX_SETUP = os.path.join(ROOT, "playbooks", "awx-setup.yml")
 PLAYBOOK = "playbooks/rotate-keys.yml"
 IDENT = "awx-job-1"
 ROTATED_KEY = "DEMO_API_KEY"
@@ -48,17 +50,35 @@ TOKEN = "7|" + TOKEN_SECRET
 VALUE = "awx-marker-value-" + secrets.token_hex(12)
 
 
+class _PlaybookLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+    """Reads a playbook's YAML; Ansible's ``!unsafe`` strings are plain strings here."""
+
+
+_PlaybookLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
 def render_injectors(credential_type, inputs):
-    """Render the credential type's injectors as AWX's inject_credential does: (env, extra_vars)."""
+    """Render the credential type's injectors as AWX's inject_credential does: (env, extra_vars).
+
+    Templates are rendered with a sandboxed Jinja2 environment and the credential's inputs; a missing boolean input is
+    False; extra_vars are rendered recursively, keys included.
+    """
     sandbox = ImmutableSandboxedEnvironment()
     namespace = dict(inputs)
     for field in credential_type["inputs"]["fields"]:
         if field.get("type") == "boolean" and field["id"] not in namespace:
-            namespace[field["id"]] = False  # AWX defaults a missing boolean input to False
+            namespace[field["id"]] = False
+
+    def render(node):
+        if isinstance(node, dict):
+            return {render(key): render(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [render(item) for item in node]
+        return sandbox.from_string(node).render(**namespace)
+
     injectors = credential_type["injectors"]
     env = {name: sandbox.from_string(tmpl).render(**namespace) for name, tmpl in injectors.get("env", {}).items()}
-    extra_vars = {name: sandbox.from_string(tmpl).render(**namespace) for name, tmpl in injectors.get("extra_vars", {}).items()}
-    return env, extra_vars
+    return env, render(injectors.get("extra_vars", {}))
 
 
 def _run(args, cwd):
@@ -70,6 +90,18 @@ def _run(args, cwd):
 def credential_type():
     with open(CREDENTIAL_TYPE, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+@pytest.fixture(scope="module")
+def rotation_credential_type():
+    """The "rotation value" credential type that playbooks/awx-setup.yml registers, as AWX would store it."""
+    with open(AWX_SETUP, encoding="utf-8") as handle:
+        plays = yaml.load(handle, Loader=_PlaybookLoader)  # nosec - a local file, safe loader with one constructor
+    for task in plays[0]["tasks"]:
+        args = task.get("awx.awx.credential_type") or {}
+        if "rotate_env" in str(args.get("injectors")):
+            return {"inputs": args["inputs"], "injectors": args["injectors"]}
+    raise AssertionError("playbooks/awx-setup.yml registers no credential type that injects rotate_env")
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +126,13 @@ def emulator():
         yield emu
 
 
-def run_job(pdd, ident, credential_type, ee_collections, emulator):
-    """One AWX-style job run of rotate-keys.yml in the private data dir ``pdd``; returns (runner, injected env)."""
+def run_job(pdd, ident, credentials, ee_collections, extra_vars):
+    """One AWX-style job run of rotate-keys.yml in the private data dir ``pdd``.
+
+    ``credentials``: (credential type, inputs) pairs. Each one's env injectors go into env/envvars, its extra_vars
+    injectors into a file of their own passed as ``-e @file``; the job's ``extra_vars`` go into env/extravars.
+    Returns (runner, the injected environment variables).
+    """
     (pdd / "project").mkdir()
     shutil.copytree(os.path.join(ROOT, "playbooks"), str(pdd / "project" / "playbooks"))
     (pdd / "inventory").mkdir()
@@ -103,31 +140,35 @@ def run_job(pdd, ident, credential_type, ee_collections, emulator):
         "localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable, encoding="utf-8")
     (pdd / "env").mkdir()
 
-    inputs = {"api_url": emulator.base_url, "api_token": TOKEN, "validate_certs": True}
-    credential_env, credential_extra_vars = render_injectors(credential_type, inputs)
     # What the execution environment image itself provides: ansible-playbook on PATH, its collections path.
-    ee_env = {"PATH": BIN + os.pathsep + os.environ.get("PATH", ""), "ANSIBLE_COLLECTIONS_PATH": ee_collections,
-              "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_LOCALHOST_WARNING": "false"}
-    envvars = dict(ee_env)
-    envvars.update(credential_env)
+    envvars = {"PATH": BIN + os.pathsep + os.environ.get("PATH", ""), "ANSIBLE_COLLECTIONS_PATH": ee_collections,
+               "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_LOCALHOST_WARNING": "false"}
+    injected_env = {}
+    cmdline = []
+    for index, (credential_type, inputs) in enumerate(credentials):
+        env, credential_extra_vars = render_injectors(credential_type, inputs)
+        injected_env.update(env)
+        if credential_extra_vars:
+            path = pdd / "env" / ("credential_%d_extra_vars.yml" % index)
+            with open(path, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(credential_extra_vars, handle)
+            os.chmod(path, 0o400)
+            cmdline.append("-e @%s" % path)
+    envvars.update(injected_env)
     with open(pdd / "env" / "envvars", "w", encoding="utf-8") as handle:
         yaml.safe_dump(envvars, handle)
-    credential_vars_file = pdd / "env" / "credential_extra_vars.yml"
-    with open(credential_vars_file, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(credential_extra_vars, handle)
-    os.chmod(credential_vars_file, 0o400)
     with open(pdd / "env" / "extravars", "w", encoding="utf-8") as handle:
-        yaml.safe_dump({"rotate_tag": TAG, "rotate_env": {ROTATED_KEY: VALUE}}, handle)
+        yaml.safe_dump(extra_vars, handle)
 
     runner = ansible_runner.run(
         private_data_dir=str(pdd),
         playbook=PLAYBOOK,
         ident=ident,
-        cmdline="-e @%s" % credential_vars_file,
+        cmdline=" ".join(cmdline),
         quiet=True,
         timeout=300,
     )
-    return runner, credential_env
+    return runner, injected_env
 
 
 def stats_of(runner):
@@ -156,12 +197,21 @@ def assert_no_secret_in_artifacts(pdd, ident, credential_env):
     assert checked > 5  # command, status, rc, stdout, stderr, job_events/*
 
 
+def job_credentials(credential_type, rotation_credential_type, emulator):
+    """The job template's Coolify credential and the rotation credential picked at launch."""
+    return [
+        (credential_type, {"api_url": emulator.base_url, "api_token": TOKEN, "validate_certs": True}),
+        (rotation_credential_type, {"rotate_key": ROTATED_KEY, "rotate_value": VALUE}),
+    ]
+
+
 @pytest.fixture(scope="module")
-def job(tmp_path_factory, credential_type, ee_collections, emulator):
+def job(tmp_path_factory, credential_type, rotation_credential_type, ee_collections, emulator):
     """The first job: it rotates the value. Returns (runner, private data dir, injected env)."""
     pdd = tmp_path_factory.mktemp("awx-private-data-dir")
-    runner, credential_env = run_job(pdd, IDENT, credential_type, ee_collections, emulator)
-    return runner, pdd, credential_env
+    runner, injected_env = run_job(pdd, IDENT, job_credentials(credential_type, rotation_credential_type, emulator),
+                                   ee_collections, {"rotate_tag": TAG, "rotate_batch_size": 3})
+    return runner, pdd, injected_env
 
 
 def test_credential_type_injects_the_connection(credential_type):
@@ -214,12 +264,20 @@ def test_no_secret_in_any_artifact(job):
     assert_no_secret_in_artifacts(pdd, IDENT, credential_env)
 
 
-def test_second_job_changes_nothing(job, tmp_path_factory, credential_type, ee_collections, emulator):
+def test_rotation_credential_type_injects_rotate_env(rotation_credential_type):
+    env, extra_vars = render_injectors(rotation_credential_type, {"rotate_key": "API_KEY", "rotate_value": "s3cret"})
+    assert env == {}
+    assert extra_vars == {"rotate_env": {"API_KEY": "s3cret"}}
+    assert [field["id"] for field in rotation_credential_type["inputs"]["fields"] if field.get("secret")] == ["rotate_value"]
+
+
+def test_second_job_changes_nothing(job, tmp_path_factory, credential_type, rotation_credential_type, ee_collections, emulator):
     """Relaunching the job template is idempotent: the values are already in place, nothing is written or restarted."""
     assert job[0].status == "successful"
     pdd = tmp_path_factory.mktemp("awx-private-data-dir-relaunch")
     before = len(emulator.requests_log())
-    runner, credential_env = run_job(pdd, "awx-job-2", credential_type, ee_collections, emulator)
+    runner, credential_env = run_job(pdd, "awx-job-2", job_credentials(credential_type, rotation_credential_type, emulator),
+                                     ee_collections, {"rotate_tag": TAG})
     assert runner.status == "successful", runner.stdout.read()
     assert not stats_of(runner).get("changed")
     writes = [entry for entry in emulator.requests_log()[before:] if entry["method"] != "GET"]

@@ -375,15 +375,20 @@ class Store:
         """Everything, env values included, as plain JSON-able data (for GET /_emulator/state)."""
         def stamp(row):
             return {key: value for key, value in row.items() if key not in ("log",)}
-        apps = []
-        for row in sorted(self.apps.values(), key=lambda item: item["id"]):
+
+        def placed(row):
             item = stamp(row)
-            item["team_id"] = self.team_of(row)
-            apps.append(item)
+            environment = self.environments.get(row["environment_id"]) or {}
+            project = self.projects.get(environment.get("project_id")) or {}
+            server = self.servers.get(row["server_id"]) or {}
+            item.update({"team_id": self.team_of(row), "environment_name": environment.get("name"),
+                         "project_uuid": project.get("uuid"), "server_uuid": server.get("uuid")})
+            return item
+
+        apps = [placed(row) for row in sorted(self.apps.values(), key=lambda item: item["id"])]
         services = []
         for row in sorted(self.services.values(), key=lambda item: item["id"]):
-            item = stamp(row)
-            item["team_id"] = self.team_of(row)
+            item = placed(row)
             item["status"] = self.service_status(row, now)
             services.append(item)
         envs = []

@@ -84,6 +84,13 @@ suite() {
   state "$WORK/after.json"
   "$PY" verify.py unchanged "$WORK/after.json" "$WORK/before.json"
 
+  echo "== rotate-keys.yml: --check --diff plans without writing or restarting"
+  emulator_post /_emulator/reset > /dev/null
+  playbook "$ROTATE" --check --diff -e rotate_tag=rotate -e @secrets.yml "${FAST[@]}"
+  grep -q "Would change 3 of 3 applications" "$WORK/run.log"
+  emulator_get /_emulator/requests > "$WORK/requests.json"
+  "$PY" verify.py reads_only "$WORK/requests.json"
+
   echo "== rotate-keys.yml: rotate by tag, restart the changed applications in rolling waves"
   emulator_post /_emulator/reset > /dev/null
   playbook "$ROTATE" -e rotate_tag=rotate -e @secrets.yml "${FAST[@]}"

@@ -65,6 +65,11 @@ def restarted(log, expected):
     check(found == expected.split(","), "restarts %s, expected %s" % (",".join(found), expected))
 
 
+def reads_only(log):
+    writes = ["%s %s" % (entry["method"], entry["path"]) for entry in log if entry["method"] != "GET"]
+    check(not writes, "no write in check mode, got %s" % ", ".join(writes))
+
+
 def main():
     name, path = sys.argv[1], sys.argv[2]
     with open(path) as handle:

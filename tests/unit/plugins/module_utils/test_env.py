@@ -42,7 +42,7 @@ def test_invalid_keys_are_refused_before_planning(key):
 
 
 def test_valid_keys_include_dots_and_underscores():
-    desired, _ = parse_env({"_A.b_9": "x", "Z": "y"})
+    desired, dummy = parse_env({"_A.b_9": "x", "Z": "y"})
     assert [item.key for item in desired] == ["Z", "_A.b_9"]
 
 
@@ -67,7 +67,7 @@ def test_non_string_value_inside_a_dict_is_refused():
 
 
 def test_dict_form_parses_flags_and_comment():
-    desired, _ = parse_env({"K": {"value": SECRET, "is_literal": True, "is_buildtime": "no", "comment": "why"}})
+    desired, dummy = parse_env({"K": {"value": SECRET, "is_literal": True, "is_buildtime": "no", "comment": "why"}})
     item = desired[0]
     assert item.value == SECRET
     assert item.flags == {"is_literal": True, "is_buildtime": False}
@@ -86,7 +86,7 @@ def test_dict_form_rejects_unknown_fields_and_missing_value():
 
 
 def test_absent_ignores_values_but_checks_keys():
-    desired, _ = parse_env({"K": 5, "L": None}, state="absent")
+    desired, dummy = parse_env({"K": 5, "L": None}, state="absent")
     assert [item.key for item in desired] == ["K", "L"]
     with pytest.raises(EnvInputError):
         parse_env({"bad key": None}, state="absent")
@@ -239,7 +239,7 @@ def test_hidden_value_warnings_distinguish_shown_once():
     assert error is None and "read:sensitive" in warnings[0] and "is_shown_once" not in warnings[0]
     warnings, error = _env.hidden_value_messages([once], "update")
     assert "is_shown_once" in warnings[0] and "read:sensitive" not in warnings[0]
-    warnings, _ = _env.hidden_value_messages([plan([row("K", _HIDDEN)], {"K": "v"}, hidden_values="skip")], "skip")
+    warnings, dummy = _env.hidden_value_messages([plan([row("K", _HIDDEN)], {"K": "v"}, hidden_values="skip")], "skip")
     assert "skipped 1" in warnings[0]
 
 
@@ -290,7 +290,7 @@ def test_restore_reports_rows_whose_previous_value_was_hidden():
 
 
 def test_scrub_masks_every_known_value():
-    desired, _ = parse_env({"K": " %s " % SECRET})
+    desired, dummy = parse_env({"K": " %s " % SECRET})
     result = plan([row("OLD", "previous-secret-1")], {"K": " %s " % SECRET})
     secrets = _env.secrets_of(desired, [result])
     text = _env.scrub("error near %s and previous-secret-1" % SECRET, secrets)

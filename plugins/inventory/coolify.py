@@ -346,12 +346,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _names(self, records):
         """Inventory hostnames for the records: unique, and never one of Ansible's names for the controller."""
         if self.get_option("hostnames") == "uuid":
-            return [hostvars["coolify_uuid"] for _, hostvars in records]
+            return [hostvars["coolify_uuid"] for dummy, hostvars in records]
         counts = {}
-        for _, hostvars in records:
+        for dummy, hostvars in records:
             counts[hostvars["coolify_name"]] = counts.get(hostvars["coolify_name"], 0) + 1
         names = []
-        for _, hostvars in records:
+        for dummy, hostvars in records:
             name = hostvars["coolify_name"]
             if not name or counts[name] > 1 or str(name).lower() in RESERVED_NAMES:
                 name = "%s-%s" % (name, hostvars["coolify_uuid"]) if name else hostvars["coolify_uuid"]

@@ -312,16 +312,19 @@ _SENSITIVE_PATTERN = re.compile(r"(password|passwd|secret|token|api_key|apikey|l
                                 re.IGNORECASE)
 
 
-def is_sensitive_key(key):
-    """True for a field that may hold a secret and must never be returned."""
+def is_sensitive_key(key, value=None):
+    """True for a field that may hold a secret and must never be returned (a boolean flag such as
+    ``use_build_secrets`` cannot hold one and is kept)."""
     key = str(key)
-    return key in SENSITIVE_KEYS or bool(_SENSITIVE_PATTERN.search(key))
+    if key in SENSITIVE_KEYS:
+        return True
+    return bool(_SENSITIVE_PATTERN.search(key)) and not isinstance(value, bool)
 
 
 def strip_sensitive(data):
     """A deep copy of API data without secret fields (env values, passwords, tokens, compose files, logs, ...)."""
     if isinstance(data, dict):
-        return dict((key, strip_sensitive(value)) for key, value in data.items() if not is_sensitive_key(key))
+        return dict((key, strip_sensitive(value)) for key, value in data.items() if not is_sensitive_key(key, value))
     if isinstance(data, list):
         return [strip_sensitive(item) for item in data]
     return data

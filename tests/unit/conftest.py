@@ -13,7 +13,11 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.coolops.coolify.tests.emulator.harness import DEFAULT_TOKEN, EmulatorProcess
+
+def _harness():
+    # Imported lazily: pytest loads this conftest before pytest-ansible puts the collection on sys.path.
+    from ansible_collections.coolops.coolify.tests.emulator import harness
+    return harness
 
 # A seeded fleet with short timings so waits finish quickly.
 FLEET_ARGS = (
@@ -55,7 +59,7 @@ def _module_args(args):
 @pytest.fixture(scope="session")
 def fleet_emulator():
     """One seeded emulator for the session; use the `emulator` fixture, which resets it per test."""
-    with EmulatorProcess(args=FLEET_ARGS) as emu:
+    with _harness().EmulatorProcess(args=FLEET_ARGS) as emu:
         yield emu
 
 
@@ -70,8 +74,9 @@ def emulator_factory():
     """Start emulators with custom flags; all are stopped at teardown."""
     started = []
 
-    def factory(*args, token=DEFAULT_TOKEN):
-        emu = EmulatorProcess(args=args, token=token).start()
+    def factory(*args, token=None):
+        harness = _harness()
+        emu = harness.EmulatorProcess(args=args, token=token or harness.DEFAULT_TOKEN).start()
         started.append(emu)
         return emu
 

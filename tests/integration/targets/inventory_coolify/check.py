@@ -96,10 +96,10 @@ def check_maintenance(before_path, log_path, after_path, halt_at=None):
         if entry["method"] == "POST" and match:
             posts.append((match.group(3), match.group(2)))
         expect(not (entry["method"] == "POST" and not match), "unexpected write %s %s" % (entry["method"], entry["path"]))
-    expect(all(action in ("start", "stop") for action, _ in posts), "only start and stop are sent: %r" % posts)
+    expect(all(post[0] in ("start", "stop") for post in posts), "only start and stop are sent: %r" % posts)
 
     servers_in_order = []
-    for _, uuid in posts:
+    for dummy, uuid in posts:
         if not servers_in_order or servers_in_order[-1] != where[uuid]:
             expect(where[uuid] not in servers_in_order, "server %s was worked on twice: %r" % (where[uuid], posts))
             servers_in_order.append(where[uuid])
@@ -112,8 +112,8 @@ def check_maintenance(before_path, log_path, after_path, halt_at=None):
         started = [uuid for action, uuid in mine if action == "start"]
         expected = sorted(uuid for uuid in up if where[uuid] == server)
         expect(sorted(stopped) == expected, "%s: stopped %s, expected %s" % (server, sorted(stopped), expected))
-        last_stop = max(i for i, (action, _) in enumerate(mine) if action == "stop")
-        first_start = min([i for i, (action, _) in enumerate(mine) if action == "start"] or [len(mine)])
+        last_stop = max(i for i, post in enumerate(mine) if post[0] == "stop")
+        first_start = min([i for i, post in enumerate(mine) if post[0] == "start"] or [len(mine)])
         expect(last_stop < first_start, "%s: a start was sent before every stop: %r" % (server, mine))
         if server != halt_at:
             expect(sorted(started) == expected, "%s: started %s, expected %s" % (server, sorted(started), expected))

@@ -82,7 +82,7 @@ def fixture_emulator(emulator_factory, tmp_path):
 
 
 def build(tmp_path, emu, refresh=False, filename="test.coolify.yml", **options):
-    """Parse an inventory config like ansible-inventory does (refresh=True is --flush-cache); returns (inventory, plugin)."""
+    """Parse an inventory config like ansible-inventory does (refresh=True is --flush-cache); returns the InventoryData."""
     config = {"plugin": PLUGIN, "api_url": emu.api_url, "api_token": emu.token}
     config.update(options)
     config = dict((k, v) for k, v in config.items() if v is not None)
@@ -94,7 +94,7 @@ def build(tmp_path, emu, refresh=False, filename="test.coolify.yml", **options):
     plugin.parse(inventory, DataLoader(), str(path), cache=not refresh)
     if plugin.get_option("cache"):
         plugin.update_cache_if_changed()  # what InventoryManager does after parse
-    return inventory, plugin
+    return inventory
 
 
 def hostvars(inventory, name):
@@ -131,7 +131,7 @@ def test_verify_file_accepts_only_coolify_configs(tmp_path):
 
 
 def test_servers_are_hosts_with_connection_vars_and_their_resources(emulator, tmp_path):
-    inventory, _ = build(tmp_path, emulator)
+    inventory = build(tmp_path, emulator)
     state, servers, apps, services = seeded(emulator)
     environments = dict((row["id"], row) for row in state["environments"])
     projects = dict((row["id"], row) for row in state["projects"])
@@ -179,7 +179,7 @@ def test_api_calls_do_not_grow_with_servers(emulator, emulator_factory, tmp_path
     assert api_calls(emulator) == expected
 
     big = emulator_factory("--seed-servers", "7", "--seed-apps", "30", "--seed-services", "9", "--seed-projects", "2")
-    inventory, _ = build(tmp_path, big, lookup_tags=["production", "canary"])
+    inventory = build(tmp_path, big, lookup_tags=["production", "canary"])
     assert len(group_hosts(inventory, "coolify_servers")) == 7
     assert sum(len(hostvars(inventory, h)["coolify_applications"]) for h in group_hosts(inventory, "coolify_servers")) == 30
     calls = api_calls(big)
@@ -188,7 +188,7 @@ def test_api_calls_do_not_grow_with_servers(emulator, emulator_factory, tmp_path
 
 
 def test_groups_by_project_environment_tag_and_status(fixture_emulator, tmp_path):
-    inventory, _ = build(tmp_path, fixture_emulator, lookup_tags=["frontend", "internal-tools", "database", "nope"])
+    inventory = build(tmp_path, fixture_emulator, lookup_tags=["frontend", "internal-tools", "database", "nope"])
     uuid = dict((row["name"], row["uuid"]) for row in fixture_emulator.state()["servers"])
     local = "localhost-" + uuid["localhost"]
     assert group_hosts(inventory, "coolify_servers") == sorted(["edge-1", "edge-2", local])
@@ -209,14 +209,14 @@ def test_groups_by_project_environment_tag_and_status(fixture_emulator, tmp_path
 
 
 def test_group_prefix_and_group_by(fixture_emulator, tmp_path):
-    inventory, _ = build(tmp_path, fixture_emulator, group_prefix="cf-", group_by=["status"])
+    inventory = build(tmp_path, fixture_emulator, group_prefix="cf-", group_by=["status"])
     assert group_hosts(inventory, "cf_servers") is not None
     assert group_hosts(inventory, "cf_status_unreachable") == ["edge-2"]
     assert not [g for g in inventory.groups if g.startswith(("coolify_", "cf_project", "cf_environment", "cf_tag"))]
 
 
 def test_applications_and_services_as_hosts(fixture_emulator, tmp_path):
-    inventory, _ = build(tmp_path, fixture_emulator, hosts=["applications", "services"], lookup_tags=["frontend"])
+    inventory = build(tmp_path, fixture_emulator, hosts=["applications", "services"], lookup_tags=["frontend"])
     state = fixture_emulator.state()
     # Two apps are called "blog": both get their uuid appended, neither keeps the bare name.
     blog_up = next("blog-" + r["uuid"] for r in state["applications"] if r["name"] == "blog" and r["status"] == "running:unknown")
@@ -246,14 +246,14 @@ def test_applications_and_services_as_hosts(fixture_emulator, tmp_path):
 
 
 def test_hostnames_uuid(fixture_emulator, tmp_path):
-    inventory, _ = build(tmp_path, fixture_emulator, hostnames="uuid", hosts=["servers", "applications"])
+    inventory = build(tmp_path, fixture_emulator, hostnames="uuid", hosts=["servers", "applications"])
     state = fixture_emulator.state()
     expected = sorted([row["uuid"] for row in state["servers"]] + [row["uuid"] for row in state["applications"]])
     assert sorted(inventory.hosts) == expected
 
 
 def test_compose_groups_keyed_groups(fixture_emulator, tmp_path):
-    inventory, _ = build(
+    inventory = build(
         tmp_path, fixture_emulator, hosts=["applications"], strict=True,
         compose={"channel": "'stable' if coolify_environment == 'production' else 'edge'", "ansible_host": "coolify_name"},
         groups={"web_tier": "coolify_name is match('shop-')"},
@@ -268,14 +268,14 @@ def test_compose_groups_keyed_groups(fixture_emulator, tmp_path):
 
 
 def test_filters_first_match_wins(fixture_emulator, tmp_path):
-    inventory, _ = build(tmp_path, fixture_emulator, hosts=["applications", "services"], filters=[
+    inventory = build(tmp_path, fixture_emulator, hosts=["applications", "services"], filters=[
         {"exclude": "coolify_state == 'exited'"},
         {"include": "coolify_project == 'shop'"},
         {"exclude": True},
     ])
     assert sorted(inventory.hosts) == ["shop-db", "shop-web"]
 
-    inventory, _ = build(tmp_path, fixture_emulator, filters=[{"exclude": "not coolify_is_reachable"}])
+    inventory = build(tmp_path, fixture_emulator, filters=[{"exclude": "not coolify_is_reachable"}])
     assert "edge-2" not in inventory.hosts and "edge-1" in inventory.hosts
     assert group_hosts(inventory, "coolify_status_unreachable") is None
 
@@ -286,12 +286,12 @@ def test_filters_first_match_wins(fixture_emulator, tmp_path):
 def test_cache_hit_sends_no_request(emulator, tmp_path):
     options = dict(cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(tmp_path / "cache"),
                    cache_timeout=3600, lookup_tags=["canary"])
-    first, _ = build(tmp_path, emulator, **options)
+    first = build(tmp_path, emulator, **options)
     sent = len(emulator.requests_log())
     assert sent > 0
     assert os.listdir(str(tmp_path / "cache")), "the cache file was written"
 
-    second, _ = build(tmp_path, emulator, **options)
+    second = build(tmp_path, emulator, **options)
     assert len(emulator.requests_log()) == sent, "a cache hit sends no API call"
     assert sorted(second.hosts) == sorted(first.hosts)
     for name in first.hosts:
@@ -309,7 +309,7 @@ def test_templates_in_api_strings_stay_literal(fixture_emulator, tmp_path, cache
     if cached:
         options = dict(cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(tmp_path / "cache"))
         build(tmp_path, fixture_emulator, hosts=["applications"], **options)
-    inventory, _ = build(tmp_path, fixture_emulator, hosts=["applications"], **options)
+    inventory = build(tmp_path, fixture_emulator, hosts=["applications"], **options)
     name = HOSTILE_APP % fixture_emulator.marker
     assert name in inventory.hosts
     variables = hostvars(inventory, name)
@@ -329,7 +329,7 @@ def test_make_unsafe_wraps_every_string_even_trusted_ones():
 
 
 def test_no_secret_reaches_the_inventory(emulator, tmp_path):
-    inventory, _ = build(tmp_path, emulator, hosts=["servers", "applications", "services"], lookup_tags=["production"])
+    inventory = build(tmp_path, emulator, hosts=["servers", "applications", "services"], lookup_tags=["production"])
     dump = json.dumps(unsafe_plain(dict((name, hostvars(inventory, name)) for name in inventory.hosts)), default=str)
     state = emulator.state()
     secrets = [row["value"] for row in state["envs"] if row["value"] and len(row["value"]) >= 12]
@@ -343,12 +343,12 @@ def test_no_secret_reaches_the_inventory(emulator, tmp_path):
 def test_token_and_url_from_environment_and_templated_token(emulator, tmp_path, monkeypatch):
     monkeypatch.setenv("COOLIFY_URL", emulator.base_url)
     monkeypatch.setenv("COOLIFY_ACCESS_TOKEN", emulator.token)
-    inventory, _ = build(tmp_path, emulator, api_url=None, api_token=None)
+    inventory = build(tmp_path, emulator, api_url=None, api_token=None)
     assert "fsn1-01" in inventory.hosts
 
     monkeypatch.delenv("COOLIFY_ACCESS_TOKEN")
     monkeypatch.setenv("MY_SECRET_SOURCE", emulator.token)
-    inventory, _ = build(tmp_path, emulator, api_token="{{ lookup('ansible.builtin.env', 'MY_SECRET_SOURCE') }}")
+    inventory = build(tmp_path, emulator, api_token="{{ lookup('ansible.builtin.env', 'MY_SECRET_SOURCE') }}")
     assert "fsn1-01" in inventory.hosts
 
 

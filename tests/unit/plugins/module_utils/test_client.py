@@ -201,7 +201,7 @@ def test_pacer_sends_freely_while_budget_remains():
         pacer.before_request()
         pacer.after_response(200, ok_headers(10, remaining))
     assert clock.sleeps == []
-    assert pacer.snapshot()["remaining"] == 3
+    assert pacer.snapshot()["budget"] == 3
 
 
 def test_pacer_probes_once_learns_the_window_and_then_waits_for_predicted_resets():

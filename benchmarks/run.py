@@ -359,6 +359,7 @@ def draw_chart(path, scenarios, rows, workers):
         import matplotlib  # pylint: disable=import-outside-toplevel
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+        import matplotlib.ticker  # pylint: disable=import-outside-toplevel
     except ImportError:
         log("matplotlib is not installed: no chart (scripts/bench.sh installs it)")
         return False
@@ -386,6 +387,9 @@ def draw_chart(path, scenarios, rows, workers):
                          label="%s, extrapolated" % label, zorder=3)
     axis.set_xscale("log")
     axis.set_yscale("log")
+    axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _pos: "%g" % value))
+    axis.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _pos: "%g" % value))
+    axis.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     axis.set_xlabel("applications restarted (N)")
     axis.set_ylabel("wall time of ansible-playbook (s)")
     axis.set_title("Restart N apps, %d ms API latency" % plain[0]["latency_ms"] if plain else "")
@@ -399,10 +403,10 @@ def draw_chart(path, scenarios, rows, workers):
         values = [data[a]["wall"] for a in names]
         colors = [styles[a][0] for a in names]
         bars = axis.bar(range(len(names)), values, color=colors)
-        for bar, name in zip(bars, names):
+        for rect, name in zip(bars, names):
             if not data[name].get("measured", True) and name != "limit":
-                bar.set_hatch("//")
-                bar.set_alpha(0.5)
+                rect.set_hatch("//")
+                rect.set_alpha(0.5)
         axis.set_xticks(range(len(names)))
         axis.set_xticklabels(["parallel", "sequential", "uri loop", "limit"][:len(names)] if names == list(APPROACHES) else names)
         axis.set_ylabel("wall time (s)")
@@ -563,7 +567,7 @@ def main(argv=None):
 
     # The fixed cost: median of three empty runs (after one warm-up).
     runner.run("empty.yml", {})
-    empties = [runner.run("empty.yml", {})["wall"] for _ in range(3)]
+    empties = [runner.run("empty.yml", {})["wall"] for _run in range(3)]
     empty_seconds = statistics.median(empties)
     log("empty playbook: %s (runs: %s)" % (fmt_seconds(empty_seconds), ", ".join("%.2f" % e for e in empties)))
 

@@ -58,6 +58,7 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=250)
     parser.add_argument("--max-workers", type=int, default=20)
+    parser.add_argument("--poll-interval", type=float, default=0.25)
     parser.add_argument("--collections", default=os.path.join(os.environ.get("VENV", os.path.join(ROOT, ".venv")), "collections"))
     args = parser.parse_args(argv)
 
@@ -80,7 +81,7 @@ def main(argv=None):
     module_args = {
         "api_url": args.api_url, "api_token": args.token, "project": None, "tags": None, "names": None,
         "state": "restarted", "strategy": "rolling", "batch_size": args.batch_size, "max_workers": args.max_workers,
-        "wait": True, "wait_timeout": 600,
+        "wait": True, "wait_timeout": 600, "poll_interval": args.poll_interval,
     }
     # Every application of the token's team: select them by their uuids, read once through the admin-free API.
     from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient

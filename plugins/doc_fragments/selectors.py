@@ -40,18 +40,19 @@ options:
     elements: str
   project:
     description:
-      - Scope: only resources of this project (name or uuid).
+      - Scope the selection to the resources of this project (name or uuid).
       - Given alone (without O(uuids), O(names) or O(tags)) it selects every resource of the project. Given with
         them it narrows the selection.
-      - O(project), O(environment) and O(server) combine: the scope is their intersection.
+      - O(project), O(environment) and O(server) combine; the scope is their intersection.
     type: str
   environment:
     description:
-      - Scope: only resources of this environment (name or uuid) of O(project). Requires O(project).
+      - Scope the selection to the resources of this environment (name or uuid) of O(project).
+      - Requires O(project).
     type: str
   server:
     description:
-      - Scope: only resources running on this server (name or uuid).
+      - Scope the selection to the resources running on this server (name or uuid).
       - Given alone it selects every resource of the server.
     type: str
 notes:

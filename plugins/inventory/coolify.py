@@ -53,6 +53,7 @@ options:
       - With V(name), a name used by more than one host, or a name Ansible keeps for the controller (V(localhost),
         V(127.0.0.1), V(::1)), becomes C(<name>-<uuid>). Coolify calls its own server V(localhost); taking that name
         would hijack every task delegated to C(localhost).
+      - Names are chosen before O(filters) apply, so a host keeps its name whatever the filters drop.
     type: str
     choices: [name, uuid]
     default: name

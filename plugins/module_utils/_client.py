@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email.utils
 import json as _json
+import math
 import random
 import re
 import threading
@@ -278,7 +279,7 @@ def _parse_retry_after(value, now_wall=None):
         if when is None:
             return None
         seconds = when.timestamp() - (time.time() if now_wall is None else now_wall)
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(0.0, seconds)
 
@@ -845,7 +846,7 @@ class CoolifyClient(object):
             return []
         if isinstance(data, dict) and all(str(k).isdigit() for k in data):
             # Laravel's "sorted but keys kept" quirk: {"0": {...}, "1": {...}}
-            return [data[k] for k in sorted(data, key=lambda k: int(k))]
+            return [data[k] for k in sorted(data, key=int)]
         if not isinstance(data, list):
             raise self._error(InvalidResponseError, "GET", path, status=200,
                               api_message="a JSON %s where a list was expected" % type(data).__name__)

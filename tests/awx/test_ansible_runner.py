@@ -44,6 +44,10 @@ IDENT = "awx-job-1"
 ROTATED_KEY = "DEMO_API_KEY"
 TAG = "staging"
 
+# ansible-runner starts ansible-playbook on a pty (fork + exec) while the emulator harness's reader thread runs; the
+# child execs at once, so Python's warning about forking a multi-threaded process does not apply.
+pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of forkpty:DeprecationWarning")
+
 # Marker secrets: random per run, so a hit in an artifact cannot be a coincidence.
 TOKEN_SECRET = "awxmarkertoken" + secrets.token_hex(16)
 TOKEN = "7|" + TOKEN_SECRET

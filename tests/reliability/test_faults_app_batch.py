@@ -158,8 +158,8 @@ def test_read_timeout_on_an_action_is_reported_unknown_and_sent_once(emu, proxy,
 
 def test_429_storm_from_the_rate_limiter_ends_with_every_item_done(emu, run_module):
     emu.configure(rate_limit=6, rate_window=1.0)
-    result = run_module(coolify_app_batch, connection(emu.api_url, names=APP_NAMES, state="restarted", max_retries=8,
-                                                       poll_interval=0.3))
+    args = connection(emu.api_url, names=APP_NAMES, state="restarted", max_retries=8, poll_interval=0.3)
+    result = run_module(coolify_app_batch, args)
     assert not result["failed"], result["msg"]
     assert result["summary"]["ok"] == len(APP_NAMES)
     state, log = check_lifecycle_items("application", result, emu, expect_items=len(APP_NAMES))

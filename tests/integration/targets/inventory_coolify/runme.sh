@@ -2,7 +2,9 @@
 # The coolops.coolify.coolify inventory plugin (ansible-inventory --graph and --list) and playbooks/maintenance.yml,
 # against the emulator. The maintenance runs use maintenance_os_step=noop: no real server is reachable here, so the
 # OS upgrade and reboot are replaced by a harmless local task; what is tested is the API side around it.
-set -eux
+# No `set -x`: the trace would print the (emulator's) API token.
+set -eu
+step() { echo; echo "=== $*"; }
 source ../setup_emulator/emulator.sh
 
 HERE=$(pwd)
@@ -23,6 +25,7 @@ hosts: [applications, services]
 YAML
 
 # --graph: servers as hosts, Coolify's "localhost" renamed, generated groups.
+step "ansible-inventory --graph (servers)"
 ansible-inventory -i "$WORK/servers.coolify.yml" --graph > "$WORK/graph.txt"
 cat "$WORK/graph.txt"
 grep -q '^  |--@coolify_servers:$' "$WORK/graph.txt"
@@ -32,6 +35,7 @@ grep -q '^  |--@coolify_tag_frontend:$' "$WORK/graph.txt"
 grep -q '^  |--@coolify_project_shop:$' "$WORK/graph.txt"
 if grep -qx '  |  |--localhost' "$WORK/graph.txt"; then echo "Coolify's localhost shadows Ansible's" >&2; exit 1; fi
 # The inventory reads Coolify with a fixed number of list calls (no per-server request).
+step "API calls of one inventory refresh"
 emulator_get /_emulator/requests > "$WORK/inventory-requests.json"
 "$PY" - "$WORK/inventory-requests.json" <<'PY'
 import json, sys
@@ -43,17 +47,20 @@ assert calls == expected, calls
 PY
 
 # --list: host vars, groups, no secret.
+step "ansible-inventory --list"
 ansible-inventory -i "$WORK/servers.coolify.yml" --list > "$WORK/list.json"
 "$PY" "$HERE/check.py" list "$WORK/list.json"
 
 # Resources as hosts; a template in an application name is never run.
+step "applications and services as hosts; hostile name"
 ansible-inventory -i "$WORK/resources.coolify.yml" --graph | tee "$WORK/graph-resources.txt"
 grep -qx '  |  |--shop-db' "$WORK/graph-resources.txt"
 ansible-playbook -i "$WORK/resources.coolify.yml" "$HERE/unsafe.yml"
 test ! -e "$PWNED"
 
 # maintenance.yml, server by server: only what was up is stopped and started again.
-emulator_post /_emulator/reset
+step "maintenance.yml, noop OS step"
+emulator_post /_emulator/reset > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 ansible-playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
   -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60 | tee "$WORK/maintenance.txt"
@@ -64,8 +71,9 @@ emulator_get /_emulator/state > "$WORK/after.json"
 test ! -e "$PWNED"
 
 # A server whose applications do not come back halts the rollout there: edge-2 is never touched.
-emulator_post /_emulator/reset
-emulator_post /_emulator/config '{"deploy_outcomes": {"app-shop-web": "failed"}}'
+step "maintenance.yml halts at a server whose applications do not come back"
+emulator_post /_emulator/reset > /dev/null
+emulator_post /_emulator/config '{"deploy_outcomes": {"app-shop-web": "failed"}}' > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 set +e
 ansible-playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
@@ -81,7 +89,8 @@ emulator_get /_emulator/state > "$WORK/after.json"
 "$PY" "$HERE/check.py" maintenance "$WORK/before.json" "$WORK/log.json" "$WORK/after.json" srv-edge-1
 
 # A bad maintenance_os_step value stops before anything is stopped.
-emulator_post /_emulator/reset
+step "maintenance.yml refuses a bad maintenance_os_step"
+emulator_post /_emulator/reset > /dev/null
 set +e
 ansible-playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance -e maintenance_os_step=yes > "$WORK/bad.txt" 2>&1
 rc=$?
@@ -97,3 +106,4 @@ assert paths and all(p in ("/api/v1/servers", "/api/v1/resources", "/api/v1/appl
 PY
 
 rm -rf "$WORK"
+echo "inventory_coolify: all checks passed"

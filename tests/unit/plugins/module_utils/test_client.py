@@ -170,13 +170,13 @@ def test_strip_sensitive_removes_secrets_recursively():
         "destination": {"server": {"name": "edge", "settings": {"sentinel_token": "t", "sentinel_custom_url": "u",
                                                                  "logdrain_axiom_api_key": "k", "is_usable": True}}},
         "databases": [{"name": "db", "postgres_password": "pw", "internal_db_url": "postgres://u:pw@db/x"}],
-        "environment_variables": [{"key": "A", "value": "v"}],
+        "environment_variables": [{"key": "A", "value": "v"}], "use_build_secrets": True,
     }]
     clean = strip_sensitive(data)
     assert clean == [{
         "uuid": "a1", "name": "api", "status": "running:healthy", "fqdn": "https://api.example.com",
         "destination": {"server": {"name": "edge", "settings": {"is_usable": True}}},
-        "databases": [{"name": "db"}],
+        "databases": [{"name": "db"}], "use_build_secrets": True,
     }]
     assert data[0]["dockerfile"] == "FROM x"  # the input is untouched
 

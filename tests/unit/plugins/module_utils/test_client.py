@@ -167,8 +167,8 @@ def test_strip_sensitive_removes_secrets_recursively():
         "uuid": "a1", "name": "api", "status": "running:healthy", "fqdn": "https://api.example.com",
         "http_basic_auth_password": "pw", "manual_webhook_secret_github": "s", "dockerfile": "FROM x",
         "docker_compose_raw": "services: {}", "custom_labels": "x", "private_key_id": 3,
-        "destination": {"server": {"name": "edge", "settings": {"sentinel_token": "t", "sentinel_custom_url": "u",
-                                                                 "logdrain_axiom_api_key": "k", "is_usable": True}}},
+        "destination": {"server": {"name": "edge", "settings": {
+            "sentinel_token": "t", "sentinel_custom_url": "u", "logdrain_axiom_api_key": "k", "is_usable": True}}},
         "databases": [{"name": "db", "postgres_password": "pw", "internal_db_url": "postgres://u:pw@db/x"}],
         "environment_variables": [{"key": "A", "value": "v"}], "use_build_secrets": True,
     }]
@@ -221,7 +221,7 @@ def test_pacer_probes_once_learns_the_window_and_then_waits_for_predicted_resets
         server["count"] += 1
         return 200, ok_headers(10, 10 - server["count"])
 
-    for _ in range(45):
+    for dummy in range(45):
         pacer.before_request()
         clock.now += 0.1  # the request takes 100 ms
         status, headers = serve()
@@ -262,7 +262,7 @@ def test_pacer_ignores_an_application_level_429():
 def test_pacer_without_rate_limit_headers_never_waits():
     clock = FakeClock()
     pacer = RateLimitPacer(clock=clock, sleep=clock.sleep)
-    for _ in range(50):
+    for dummy in range(50):
         pacer.before_request()
         pacer.after_response(200, {})
     assert clock.sleeps == []
@@ -355,8 +355,8 @@ def test_env_helpers_round_trip(emulator):
     app = client.list_applications()[0]
     created = client.create_env("application", app["uuid"], {"key": "COOLOPS_T1", "value": "one"})
     assert created.get("uuid")
-    updated = client.update_env("application", app["uuid"], {"key": "COOLOPS_T1", "value": "two", "is_literal": False,
-                                                              "is_multiline": False, "is_shown_once": False})
+    body = {"key": "COOLOPS_T1", "value": "two", "is_literal": False, "is_multiline": False, "is_shown_once": False}
+    updated = client.update_env("application", app["uuid"], body)
     assert updated["key"] == "COOLOPS_T1"
     bulk = client.bulk_update_envs("application", app["uuid"], [{"key": "COOLOPS_T2", "value": "x"}])
     assert [row["key"] for row in bulk] == ["COOLOPS_T2"]
@@ -596,7 +596,7 @@ def test_retry_after_is_honoured_through_the_injected_clock(emulator_factory):
         emu.configure(rate_limit=1000)
 
     client = make_client(emu, max_retries=3, clock=clock, sleep=sleep)
-    for _ in range(3):
+    for dummy in range(3):
         client.get("/servers")
     started = clock()
     assert isinstance(client.list_applications(), list)
@@ -652,7 +652,7 @@ def test_a_unique_marker_token_never_appears_in_errors_or_reprs(emulator_factory
                  lambda: client.application_action("nope", "restart"),
                  lambda: client.create_env("application", "nope", {"key": "A"}),
                  lambda: client.get("/version"),
-                 lambda: [client.get("/servers") for _ in range(10)]):
+                 lambda: [client.get("/servers") for dummy in range(10)]):
         try:
             call()
         except CoolifyError as exc:
@@ -667,8 +667,9 @@ def test_a_unique_marker_token_never_appears_in_errors_or_reprs(emulator_factory
         unreachable.list_servers()
     except CoolifyError as exc:
         errors.append(exc)
-    assert {type(e).__name__ for e in errors} >= {"NotFoundError", "PermissionDeniedError", "InvalidResponseError",
-                                                 "RateLimitedError", "AuthenticationError", "TransportError"}
+    expected = {"NotFoundError", "PermissionDeniedError", "InvalidResponseError", "RateLimitedError",
+                "AuthenticationError", "TransportError"}
+    assert {type(e).__name__ for e in errors} >= expected
     texts = [client.__repr__(), str(client), repr(client._session.auth), repr(vars(client.pacer))]
     for error in errors:
         texts.extend([str(error), repr(error), json.dumps(error.to_dict()), repr(error.args), repr(vars(error))])

@@ -34,6 +34,7 @@ options:
     description:
       - Whether to verify the TLS certificate of O(api_url).
       - Set to V(false) only for a test instance with a self-signed certificate.
+      - If not set, the value of the environment variable E(COOLIFY_VALIDATE_CERTS) is used.
     type: bool
     default: true
   timeout:
@@ -87,6 +88,8 @@ options:
       - Whether to verify the TLS certificate of O(api_url).
     type: bool
     default: true
+    env:
+      - name: COOLIFY_VALIDATE_CERTS
   timeout:
     description:
       - Seconds to wait for an answer to one API request (the read timeout).

@@ -30,7 +30,7 @@ def connection_argument_spec():
     return dict(
         api_url=dict(type="str", required=True, fallback=(env_fallback, list(API_URL_ENV))),
         api_token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, list(API_TOKEN_ENV))),
-        validate_certs=dict(type="bool", default=True),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["COOLIFY_VALIDATE_CERTS"])),
         timeout=dict(type="float", default=30.0),
         max_retries=dict(type="int", default=5),
     )

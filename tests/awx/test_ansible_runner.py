@@ -221,8 +221,8 @@ def job(tmp_path_factory, credential_type, rotation_credential_type, ee_collecti
 def test_credential_type_injects_the_connection(credential_type):
     env, extra_vars = render_injectors(credential_type, {"api_url": "https://coolify.example.com", "api_token": "1|abc",
                                                          "validate_certs": False})
-    assert env == {"COOLIFY_API_URL": "https://coolify.example.com", "COOLIFY_API_TOKEN": "1|abc"}
-    assert extra_vars == {"coolify_validate_certs": "False"}
+    assert env == {"COOLIFY_API_URL": "https://coolify.example.com", "COOLIFY_API_TOKEN": "1|abc", "COOLIFY_VALIDATE_CERTS": "False"}
+    assert not extra_vars
     secret_fields = [field["id"] for field in credential_type["inputs"]["fields"] if field.get("secret")]
     assert secret_fields == ["api_token"]
     assert sorted(credential_type["inputs"]["required"]) == ["api_token", "api_url"]

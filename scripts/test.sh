@@ -27,13 +27,14 @@ mkdir -p "$DEST"
 stage() { case " $STAGES " in *" $1 "*) echo; echo "=== $1 ==="; return 0;; *) return 1;; esac; }
 
 if stage lint; then
-  (cd "$ROOT" && ansible-lint --profile production . playbooks/)
+  (cd "$DEST" && ansible-lint --profile production . playbooks/)
+  rm -rf "$DEST/.ansible"   # ansible-lint's working copy; ansible-test must not lint it
 fi
 if stage docs-lint; then
-  (cd "$ROOT" && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .)
+  (cd "$DEST" && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .)
 fi
 if stage changelog-lint; then
-  (cd "$ROOT" && antsibull-changelog lint)
+  (cd "$DEST" && antsibull-changelog lint)
 fi
 if stage build; then
   "$ROOT/scripts/build-and-import.sh" "$DEST" "$WORK/dist"

@@ -19,6 +19,7 @@ def _harness():
     from ansible_collections.coolops.coolify.tests.emulator import harness
     return harness
 
+
 # A seeded fleet with short timings so waits finish quickly.
 FLEET_ARGS = (
     "--seed-apps", "12", "--seed-services", "4", "--seed-servers", "2", "--seed-projects", "2",

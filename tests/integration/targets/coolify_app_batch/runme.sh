@@ -61,7 +61,7 @@ suite() {
 
   echo "== coolify_app_batch: failures"
   playbook failures.yml
-  echo "   through 20% faults: $(grep -A2 'TASK \[Show how the run through the faults went\]' "$WORK/run.log" | grep -o '"msg": .*' || true)"
+  echo "   through 20% faults: $(grep -A8 'TASK \[Show how the run through the faults went\]' "$WORK/run.log" | grep -o '"msg": .*' || true)"
 
   echo "== restart-apps.yml: check mode writes nothing"
   emulator_post /_emulator/reset > /dev/null

@@ -15,6 +15,9 @@ import time
 
 import pytest
 
+from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
+from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
+from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
 from ansible_collections.coolops.coolify.plugins.modules import coolify_app_batch
 
 # The seeded fleet of tests/unit/conftest.py (FLEET_ARGS, --random-seed 7): team 0 has these 12 applications.
@@ -222,6 +225,53 @@ def test_full_queue_uuid_that_does_not_exist_fails(emulator, run_module):
     assert item["status_after"] == "exited:unhealthy" == real_statuses(emulator)["shop-worker"]
     assert emulator.state()["deployments"] == [] or all(
         d["deployment_uuid"] != item["deployment_uuid"] for d in emulator.state()["deployments"])
+
+
+# --------------------------------------------------------------------------------------------------- pacing and clocks
+
+
+def test_polls_back_off_through_the_injected_sleep(emulator):
+    """No busy loop: every poll is preceded by a sleep, and the sleeps grow 1.5x up to 8x poll_interval."""
+    client = CoolifyClient(emulator.api_url, emulator.token)
+    emulator.configure(deploy_seconds=1.5)
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    resources = resolve(client, "application", {"names": ["shop-worker"]})
+    result = run_lifecycle(client, "application", resources, "started", {"poll_interval": 0.05}, sleep=sleep)
+    item = result["items"][0]
+    assert not result["failed"] and item["deployment_status"] == "finished"
+    assert slept[:4] == pytest.approx([0.05, 0.075, 0.1125, 0.16875])
+    assert max(slept) == pytest.approx(0.4)
+    polls = [r for r in emulator.requests_log() if r["path"] == "/api/v1/deployments/%s" % item["deployment_uuid"]]
+    assert 1 < len(polls) <= len(slept) + 1
+    client.close()
+
+
+def test_wait_timeout_follows_the_injected_clock(emulator):
+    """The deadline is measured on the injected clock, and a sleep never runs past it."""
+    client = CoolifyClient(emulator.api_url, emulator.token)
+    emulator.configure(deploy_seconds=120)
+    now = [1000.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds  # virtual time: nothing really waits
+
+    resources = resolve(client, "application", {"names": ["shop-worker"]})
+    result = run_lifecycle(client, "application", resources, "started", {"poll_interval": 2, "wait_timeout": 30},
+                           clock=lambda: now[0], sleep=sleep)
+    item = result["items"][0]
+    assert result["failed"] is True and item["changed"] is True
+    assert item["error"] == "Timed out after 30s waiting for deployment %s to finish (last deployment status: in_progress)." % (
+        item["deployment_uuid"])
+    assert sum(slept) == pytest.approx(30) and item["elapsed_seconds"] == pytest.approx(30)
+    assert item["status_after"] == "exited:unhealthy" == real_statuses(emulator)["shop-worker"]
+    client.close()
 
 
 # --------------------------------------------------------------------------------------------------- strategies

@@ -23,7 +23,7 @@ export COOLIFY_API_URL=$URL COOLIFY_API_TOKEN="1|coolops-demo-token"
 
 cd "$ROOT"
 ansible-playbook playbooks/fleet-report.yml
-if [ -f playbooks/rotate-keys.yml ]; then
-  ansible-playbook playbooks/rotate-keys.yml -e rotate_tag=staging \
-    -e '{"rotate_env": {"DEMO_API_KEY": "demo-rotated-value"}}'
-fi
+echo "demo: rotate DEMO_API_KEY on every staging application, restarting them in rolling waves"
+ansible-playbook playbooks/rotate-keys.yml -e rotate_tag=staging -e '{"rotate_env": {"DEMO_API_KEY": "demo-rotated-value"}}'
+echo "demo: the same rotation again reports no change and sends no write"
+ansible-playbook playbooks/rotate-keys.yml -e rotate_tag=staging -e '{"rotate_env": {"DEMO_API_KEY": "demo-rotated-value"}}'

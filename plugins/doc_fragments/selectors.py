@@ -60,4 +60,6 @@ notes:
     O(server) scope (their intersection). With no selector at all, modules that change things refuse to run."
   - Unknown or ambiguous names, unknown uuids, tags that match nothing and resources named explicitly but outside
     the scope all fail the task together, before any write.
+  - A blank or repeated entry inside one list (for example O(names=[web, web])) fails the task before any API call;
+    a resource selected by two different selectors (a name and its uuid) is acted on once.
 '''

@@ -210,6 +210,10 @@ def _format_field_errors(errors, limit=3):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+# A user-info part (``user:password@``) before the host, with or without a scheme.
+_USERINFO = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
+
+
 def normalize_api_url(url):
     """Return ``<scheme>://<host>[:port][/prefix]/api/v1`` for any of ``https://h``, ``https://h/``, ``https://h/api/v1``.
 
@@ -219,14 +223,15 @@ def normalize_api_url(url):
     if url is None or not str(url).strip():
         raise ConfigurationError("The Coolify API URL is empty; set api_url or the COOLIFY_API_URL environment variable.")
     text = str(url).strip()
+    if _USERINFO.match(text):
+        # Checked first: the messages below quote the URL, and without a scheme urlsplit finds no credentials.
+        raise ConfigurationError("The Coolify API URL must not contain credentials; pass the token as api_token instead.")
     parts = urlsplit(text)
     if not parts.scheme or "://" not in text:
         raise ConfigurationError("The Coolify API URL %r has no scheme; use a form such as https://coolify.example.com." % text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise ConfigurationError("The Coolify API URL uses the scheme %r; only http and https are supported." % scheme)
-    if "@" in parts.netloc:
-        raise ConfigurationError("The Coolify API URL must not contain credentials; pass the token as api_token instead.")
     if not parts.hostname:
         raise ConfigurationError("The Coolify API URL %r has no host name." % text)
     path = re.sub(r"/+", "/", parts.path or "").rstrip("/")
@@ -328,6 +333,41 @@ def strip_sensitive(data):
         return dict((key, strip_sensitive(value)) for key, value in data.items() if not is_sensitive_key(key, value))
     if isinstance(data, list):
         return [strip_sensitive(item) for item in data]
+    return data
+
+
+# PHP's trim() characters: Coolify trims env values, so an answer may quote the trimmed form.
+_PHP_TRIM = " \t\n\r\0\x0b"
+
+
+def _sent_secrets(body):
+    """The strings a JSON request body carries under secret keys (env values), as sent and trimmed, longest first.
+
+    An error answer may quote them (a validation message with Laravel's ``:input``, a firewall page); they are masked
+    in the raw answer, before messages fold whitespace or cut excerpts, which would hide them from a plain replace
+    and from Ansible's no_log.
+    """
+    found = set()
+    stack = [(body, False)]
+    while stack:
+        data, secret = stack.pop()
+        if isinstance(data, dict):
+            stack.extend((value, secret or is_sensitive_key(key, value)) for key, value in data.items())
+        elif isinstance(data, (list, tuple)):
+            stack.extend((item, secret) for item in data)
+        elif secret and isinstance(data, str):
+            found.update(text for text in (data, data.strip(_PHP_TRIM)) if text)
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def _scrub_data(data, scrub):
+    """``data`` (decoded JSON) with ``scrub`` applied to every string, keys included."""
+    if isinstance(data, dict):
+        return dict((scrub(key) if isinstance(key, str) else key, _scrub_data(value, scrub)) for key, value in data.items())
+    if isinstance(data, list):
+        return [_scrub_data(item, scrub) for item in data]
+    if isinstance(data, str):
+        return scrub(data)
     return data
 
 
@@ -551,6 +591,18 @@ def _not_sent(exc):
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\] ([^'\"\)\]]+)")
 
 
+def _root_cause(exc):
+    """The innermost exception of a requests/urllib3 chain: it names the real reason (e.g. the certificate check)."""
+    for _dummy in range(8):
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException) and exc.args and isinstance(exc.args[0], BaseException):
+            inner = exc.args[0]
+        if not isinstance(inner, BaseException) or inner is exc:
+            break
+        exc = inner
+    return exc
+
+
 def _transport_reason(exc):
     """A short, token-free reason for a transport failure."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -558,7 +610,7 @@ def _transport_reason(exc):
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return "read timeout"
     if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS error (%s)" % _excerpt(str(exc.args[0] if exc.args else exc), 120)
+        return "TLS error (%s)" % _excerpt(str(_root_cause(exc)), 160)
     text = str(exc)
     match = _ERRNO_RE.search(text)
     if match:
@@ -645,16 +697,19 @@ class CoolifyClient(object):
 
     # -- the request loop ------------------------------------------------------------------------------------------
 
-    def _scrub(self, text):
-        """Belt and braces: messages are built without the token, but an answer could echo it back."""
+    def _scrub(self, text, secrets=()):
+        """Belt and braces: messages are built without the token, but an answer could echo it back, or the
+        ``secrets`` (the values the request sent, see _sent_secrets)."""
         text = str(text)
         for secret in (self._token, self._token.split("|", 1)[-1]):
             if len(secret) >= 8 and secret in text:
                 text = text.replace(secret, "********")
+        for secret in secrets:
+            text = text.replace(secret, "********")
         return text
 
     def _error(self, cls, method, path, status=None, api_message=None, errors=None, retry_after=None, content_type=None,
-               reason=None):
+               reason=None, secrets=()):
         """Build one typed error whose message is a single sentence."""
         if status is not None:
             detail = _sentence(api_message) if api_message else "no message"
@@ -663,9 +718,10 @@ class CoolifyClient(object):
             message = "Coolify API %s %s returned HTTP %s: %s." % (method, path, status, detail)
         else:
             message = "Coolify API %s %s got no HTTP answer: %s." % (method, path, _sentence(reason))
-        return cls(self._scrub(message), method=method, path=path, status=status,
-                   api_message=self._scrub(api_message) if api_message is not None else None,
-                   errors=errors, retry_after=retry_after, content_type=content_type)
+        return cls(self._scrub(message, secrets), method=method, path=path, status=status,
+                   api_message=self._scrub(api_message, secrets) if api_message is not None else None,
+                   errors=_scrub_data(errors, lambda text: self._scrub(text, secrets)) if errors else errors,
+                   retry_after=retry_after, content_type=content_type)
 
     def _backoff(self, attempt):
         delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
@@ -686,6 +742,7 @@ class CoolifyClient(object):
             path = "/" + path
         url = self.api_url + path
         params = _clean_params(params)
+        secrets = _sent_secrets(json) if json is not None else ()
         started = self._clock()
         attempt = 0
         read_only = method in ("GET", "HEAD") and not action
@@ -693,8 +750,9 @@ class CoolifyClient(object):
             self.pacer.before_request()
             self._count("requests")
             try:
+                # verify per request: a session-level verify=False loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
                 response = self._session.request(method, url, params=params, json=json, allow_redirects=False,
-                                                 timeout=(self.connect_timeout, self.timeout))
+                                                 timeout=(self.connect_timeout, self.timeout), verify=self.validate_certs)
             except requests.exceptions.RequestException as exc:
                 self.pacer.after_response(None, None)
                 error, retryable = self._transport_error(exc, method, path, read_only, action)
@@ -715,7 +773,7 @@ class CoolifyClient(object):
                 retry_after = _parse_retry_after(response.headers.get("Retry-After"))
                 if status == 429:
                     self._count("rate_limited")
-                error = self._http_error(response, method, path, retry_after)
+                error = self._http_error(response, method, path, retry_after, secrets)
                 if status == 429 and action and _header_int(response.headers, "X-RateLimit-Remaining"):
                     raise error  # an application-level 429 (full deployment queue) on a write: the caller decides
                 if retry_after is not None:
@@ -729,7 +787,7 @@ class CoolifyClient(object):
                 self._sleep(delay)
                 attempt += 1
                 continue
-            return self._decode(response, method, path, expect)
+            return self._decode(response, method, path, expect, secrets)
 
     def _may_retry(self, attempt, started, delay):
         if attempt >= self.max_retries:
@@ -757,13 +815,13 @@ class CoolifyClient(object):
             return self._error(OutcomeUnknownError, method, path, reason=reason), False
         return self._error(TransportError, method, path, reason=reason), False
 
-    def _http_error(self, response, method, path, retry_after=None):
+    def _http_error(self, response, method, path, retry_after=None, secrets=()):
         status = response.status_code
         content_type = response.headers.get("Content-Type", "")
         body = None
         if "json" in content_type.lower():
             try:
-                body = response.json()
+                body = _scrub_data(response.json(), lambda text: self._scrub(text, secrets))
             except ValueError:
                 body = None
         if body is None and status < 500:
@@ -771,11 +829,11 @@ class CoolifyClient(object):
                 location = response.headers.get("Location", "")
                 return self._error(InvalidResponseError, method, path, status=status,
                                    api_message="redirected to %s; point api_url at the final address" % _excerpt(
-                                       self._scrub(location.split("?", 1)[0]), 120),
+                                       self._scrub(location.split("?", 1)[0], secrets), 120),
                                    content_type=content_type)
             if status != 429:
                 # A non-JSON 4xx comes from something in front of Coolify (or from a wrong api_url), not from the API.
-                return self._invalid(response, method, path, content_type)
+                return self._invalid(response, method, path, content_type, secrets)
         api_message = None
         errors = None
         if isinstance(body, dict):
@@ -794,20 +852,20 @@ class CoolifyClient(object):
                 api_message = reason
         cls = _error_class(status, api_message)
         return self._error(cls, method, path, status=status, api_message=api_message, errors=errors,
-                           retry_after=retry_after, content_type=content_type)
+                           retry_after=retry_after, content_type=content_type, secrets=secrets)
 
-    def _invalid(self, response, method, path, content_type):
+    def _invalid(self, response, method, path, content_type, secrets=()):
         kind = content_type.split(";")[0].strip() or "untyped"
-        excerpt = _excerpt(self._scrub(response.text or ""))
+        excerpt = _excerpt(self._scrub(response.text or "", secrets))
         api_message = "a non-JSON %s answer%s, so api_url may point at a proxy or the wrong host" % (
             kind, (" starting %r" % excerpt) if excerpt else "")
         return self._error(InvalidResponseError, method, path, status=response.status_code, api_message=api_message,
-                           content_type=content_type)
+                           content_type=content_type, secrets=secrets)
 
-    def _decode(self, response, method, path, expect):
+    def _decode(self, response, method, path, expect, secrets=()):
         status = response.status_code
         if status >= 300:
-            raise self._http_error(response, method, path)
+            raise self._http_error(response, method, path, secrets=secrets)
         if expect == "none":
             return None
         if expect == "text":
@@ -817,14 +875,14 @@ class CoolifyClient(object):
         if not text.strip():
             return None
         if "json" not in content_type.lower():
-            raise self._invalid(response, method, path, content_type)
+            raise self._invalid(response, method, path, content_type, secrets)
         try:
             return _json.loads(text)
         except ValueError:
             kind = content_type.split(";")[0].strip()
-            raise self._error(InvalidResponseError, method, path, status=status, content_type=content_type,
-                              api_message="a %s answer that is not valid JSON (starting %r)" % (
-                                  kind, _excerpt(self._scrub(text))))
+            raise self._error(InvalidResponseError, method, path, status=status, content_type=content_type, secrets=secrets,
+                              api_message="an answer of type %s that is not valid JSON (starting %r)" % (
+                                  kind, _excerpt(self._scrub(text, secrets))))
 
     # -- verbs -----------------------------------------------------------------------------------------------------
 

@@ -107,7 +107,7 @@ def _check_value(key, value, where="value"):
     if value is None or isinstance(value, str):
         return value
     # bool is refused like numbers: YAML turns yes/no/on/off into booleans, and a silent "True" would surprise.
-    raise EnvInputError("The %s of env key %s is a %s, but Coolify stores strings only; quote it in YAML "
+    raise EnvInputError("The %s of env key %s is of type %s, but Coolify stores strings only; quote it in YAML "
                         "(write %s: \"...\" with the value in quotes)." % (where, key, _type_name(value), key))
 
 

@@ -21,6 +21,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._client import (
     AuthenticationError,
     ConfigurationError,
     CoolifyError,
+    InvalidResponseError,
     NotFoundError,
     OutcomeUnknownError,
     PermissionDeniedError,
@@ -492,6 +493,12 @@ class _Run(object):
             answer = self.act(uuid, action)
         except OutcomeUnknownError as exc:
             # Sent, but no answer: never sent again. What happened is observed below when waiting.
+            unknown, answer = exc, None
+        except InvalidResponseError as exc:
+            if exc.status is None or not 200 <= exc.status < 300:
+                self._fail(item, exc)
+                return
+            # Accepted (2xx) but the body was garbled on the way back: as good as no answer, observe what happened.
             unknown, answer = exc, None
         except CoolifyError as exc:
             api_message = exc.api_message

@@ -68,6 +68,28 @@ def _values(params, key):
     return [str(value)] if str(value) != "" else []
 
 
+def _check_lists(params):
+    """Blank or repeated entries in one selector list are typos (a templating gap, a copy-paste), never intent."""
+    offenders = {}
+    for key in ("uuids", "names", "tags"):
+        raw = params.get(key) or []
+        if not isinstance(raw, (list, tuple)):
+            continue
+        if any(value is None or str(value).strip() == "" for value in raw):
+            offenders["empty entry in %s" % key] = [""]
+        seen, repeated = set(), []
+        for value in (str(v) for v in raw if v is not None and str(v).strip() != ""):
+            if value in seen and value not in repeated:
+                repeated.append(value)
+            seen.add(value)
+        if repeated:
+            offenders["repeated in %s" % key] = repeated
+    if offenders:
+        details = "; ".join("%s%s" % (what, (": " + ", ".join(values)) if any(values) else "")
+                            for what, values in offenders.items())
+        raise SelectorError("Invalid selectors: %s." % details, offenders=offenders)
+
+
 def has_selection(params):
     """True when any selector or scope is set."""
     return any(_values(params, key) for key in ("uuids", "names", "tags", "project", "server"))
@@ -279,6 +301,7 @@ def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
         if kind not in KINDS:
             raise ValueError("kind must be application or service, not %r" % (kind,))
     noun = " and ".join(PLURAL[k] for k in kinds) or "resources"
+    _check_lists(params)
     if "service" in kinds and _values(params, "tags"):
         raise SelectorError(
             "Cannot select services by tag, because Coolify's API offers no tag filter for services; "

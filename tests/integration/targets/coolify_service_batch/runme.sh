@@ -1,53 +1,20 @@
 #!/usr/bin/env bash
 # coolify_service_batch and playbooks/nightly-shutdown.yml + nightly-startup.yml against the emulator, for Coolify
-# 4.3.11 and 4.1.2. No `set -x`: it would echo the tokens. Every playbook's -vvv output is checked for the marker.
+# 4.3.11 and 4.1.2. No `set -x`: it would echo the tokens. Every playbook's -vvvv output is checked for the marker.
 set -eu
 cd "$(dirname "$0")"
 
 MARK=itmk2d6f9e
+# shellcheck disable=SC2034 # read by run_playbook in emulator.sh
+SECRET_MARKERS=$MARK
 export EMULATOR_TOKEN="1|${MARK}-root-token"
 export READONLY_TOKEN="2|${MARK}-read-write"
-# shellcheck source=../setup_emulator/emulator.sh
+# shellcheck source-path=SCRIPTDIR
 source ../setup_emulator/emulator.sh
 
-WORK=$(mktemp -d)
-trap 'emulator_stop_all; rm -rf "$WORK"' EXIT
 PY=$EMULATOR_PYTHON
-
-# playbook [--fail] ARGS...: run ansible-playbook at -vvv; fail on a leaked marker or an unexpected rc.
-playbook() {
-  local expect=0 rc=0
-  if [ "$1" = "--fail" ]; then expect=1; shift; fi
-  ansible-playbook -vvv "$@" > "$WORK/run.log" 2>&1 || rc=$?
-  if grep -q "$MARK" "$WORK/run.log"; then
-    echo "FAIL: a token leaked into the output of ansible-playbook $*" >&2
-    exit 1
-  fi
-  if { [ "$expect" = 0 ] && [ "$rc" != 0 ]; } || { [ "$expect" = 1 ] && [ "$rc" = 0 ]; }; then
-    tail -n 80 "$WORK/run.log" >&2
-    echo "FAIL: ansible-playbook $* exited $rc" >&2
-    exit 1
-  fi
-}
-
-collection_playbook() {
-  local d
-  IFS=: read -r -a roots <<< "${ANSIBLE_COLLECTIONS_PATH:-}"
-  for d in "${roots[@]}"; do
-    if [ -f "$d/ansible_collections/coolops/coolify/playbooks/$1" ]; then
-      echo "$d/ansible_collections/coolops/coolify/playbooks/$1"; return 0
-    fi
-  done
-  d=$(pwd)
-  while [ "$d" != "/" ]; do
-    if [ -f "$d/playbooks/$1" ]; then echo "$d/playbooks/$1"; return 0; fi
-    d=$(dirname "$d")
-  done
-  echo "runme.sh: cannot find playbooks/$1" >&2
-  return 1
-}
-SHUTDOWN=$(collection_playbook nightly-shutdown.yml)
-STARTUP=$(collection_playbook nightly-startup.yml)
+SHUTDOWN=$(collection_path playbooks/nightly-shutdown.yml)
+STARTUP=$(collection_path playbooks/nightly-startup.yml)
 FAST=(-e nightly_poll_interval=0.05 -e nightly_wait_timeout=30)
 STACK=(-e nightly_tag=staging -e nightly_service_project=shop -e nightly_service_environment=staging)
 
@@ -67,32 +34,32 @@ suite() {
     --deploy-seconds 0.2 --status-lag-seconds 0.1 --api-version "$1" --add-token "${READONLY_TOKEN}=read,write@0"
 
   echo "== coolify_service_batch: started, stopped, restarted (check, apply, again, verify)"
-  playbook service_batch.yml
+  run_playbook service_batch.yml
 
   echo "== coolify_service_batch: failures"
-  playbook failures.yml
+  run_playbook failures.yml
   echo "   through 20% faults: $(grep -A8 'TASK \[Show how the run through the faults went\]' "$WORK/run.log" | grep -o '"msg": .*' || true)"
 
   echo "== nightly-shutdown.yml: check mode writes nothing"
   emulator_post /_emulator/reset > /dev/null
-  playbook "$SHUTDOWN" --check --diff "${STACK[@]}" "${FAST[@]}"
+  run_playbook "$SHUTDOWN" --check --diff "${STACK[@]}" "${FAST[@]}"
   grep -q "would stop 5 of 6 applications (1 already stopped)" "$WORK/run.log"
   grep -q "would stop 1 of 1 services" "$WORK/run.log"
   snapshot
   "$PY" verify.py no_writes "$WORK/requests.json"
 
   echo "== nightly-shutdown.yml: stops the staging applications, then the staging services of the shop project"
-  playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
+  run_playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
   snapshot
   "$PY" verify.py down "$WORK/state.json" "$WORK/requests.json" shop-plausible
-  playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
+  run_playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
   recap_unchanged
 
   echo "== nightly-startup.yml: starts the services, then the applications"
   emulator_post /_emulator/reset > /dev/null
-  playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
+  run_playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
   emulator_get /_emulator/requests > "$WORK/before_startup.json"
-  playbook "$STARTUP" "${STACK[@]}" "${FAST[@]}"
+  run_playbook "$STARTUP" "${STACK[@]}" "${FAST[@]}"
   snapshot
   # Keep only the requests of the startup run.
   "$PY" - "$WORK/before_startup.json" "$WORK/requests.json" <<'PY'
@@ -105,23 +72,23 @@ with open(sys.argv[2], "w") as handle:
     json.dump(after[before:], handle)
 PY
   "$PY" verify.py up "$WORK/state.json" "$WORK/requests.json" shop-plausible
-  playbook "$STARTUP" "${STACK[@]}" "${FAST[@]}"
+  run_playbook "$STARTUP" "${STACK[@]}" "${FAST[@]}"
   recap_unchanged
 
   echo "== nightly playbooks: services by uuid; without a service selection only applications are touched"
   emulator_post /_emulator/reset > /dev/null
   KUMA=$(emulator_get /_emulator/state | "$PY" -c 'import json, sys; print([s["uuid"] for s in json.load(sys.stdin)["services"] if s["name"] == "billing-uptime-kuma"][0])')
-  playbook "$STARTUP" -e nightly_tag=staging -e "nightly_service_uuids=$KUMA" "${FAST[@]}"
+  run_playbook "$STARTUP" -e nightly_tag=staging -e "nightly_service_uuids=$KUMA" "${FAST[@]}"
   snapshot
   "$PY" verify.py up "$WORK/state.json" "$WORK/requests.json" billing-uptime-kuma
   emulator_post /_emulator/reset > /dev/null
-  playbook "$SHUTDOWN" -e nightly_tag=staging "${FAST[@]}"
+  run_playbook "$SHUTDOWN" -e nightly_tag=staging "${FAST[@]}"
   grep -q "no services selected (services cannot be selected by tag)" "$WORK/run.log"
   snapshot
   "$PY" verify.py down "$WORK/state.json" "$WORK/requests.json" ""
 
   echo "== nightly playbooks: refuse to run without a tag"
-  playbook --fail "$SHUTDOWN"
+  run_playbook --fail "$SHUTDOWN"
   grep -q "Give nightly_tag" "$WORK/run.log"
 }
 

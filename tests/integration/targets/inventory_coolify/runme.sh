@@ -2,16 +2,23 @@
 # The coolops.coolify.coolify inventory plugin (ansible-inventory --graph and --list) and playbooks/maintenance.yml,
 # against the emulator. The maintenance runs use maintenance_os_step=noop: no real server is reachable here, so the
 # OS upgrade and reboot are replaced by a harmless local task; what is tested is the API side around it.
-# No `set -x`: the trace would print the (emulator's) API token.
+# No `set -x`: the trace would print the (emulator's) API token. Every playbook's -vvvv output, and every
+# ansible-inventory output, is checked for the token's marker.
 set -eu
+cd "$(dirname "$0")"
 step() { echo; echo "=== $*"; }
+
+MARK=itmk3c8a6f
+# shellcheck disable=SC2034 # read by run_playbook in emulator.sh
+SECRET_MARKERS=$MARK
+export EMULATOR_TOKEN="1|${MARK}-root-token"
+# shellcheck source-path=SCRIPTDIR
 source ../setup_emulator/emulator.sh
 
 HERE=$(pwd)
-WORK=$(mktemp -d)
 PWNED=/tmp/coolops-inventory-pwned
 rm -f "$PWNED"
-PY=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
+PY=$EMULATOR_PYTHON
 
 emulator_start --fixture "$HERE/files/fleet.yml" --deploy-seconds 0.2 --status-lag-seconds 0.1
 
@@ -28,6 +35,7 @@ YAML
 step "ansible-inventory --graph (servers)"
 ansible-inventory -i "$WORK/servers.coolify.yml" --graph > "$WORK/graph.txt"
 cat "$WORK/graph.txt"
+assert_no_marker "$WORK/graph.txt"
 grep -q '^  |--@coolify_servers:$' "$WORK/graph.txt"
 grep -qx '  |  |--localhost-srv-local' "$WORK/graph.txt"
 grep -qx '  |  |--edge-1' "$WORK/graph.txt"
@@ -50,21 +58,23 @@ PY
 step "ansible-inventory --list"
 ansible-inventory -i "$WORK/servers.coolify.yml" --list > "$WORK/list.json"
 "$PY" "$HERE/check.py" list "$WORK/list.json"
+assert_no_marker "$WORK/list.json"
 
 # Resources as hosts; a template in an application name is never run.
 step "applications and services as hosts; hostile name"
 ansible-inventory -i "$WORK/resources.coolify.yml" --graph | tee "$WORK/graph-resources.txt"
 grep -qx '  |  |--shop-db' "$WORK/graph-resources.txt"
-ansible-playbook -i "$WORK/resources.coolify.yml" "$HERE/unsafe.yml"
+assert_no_marker "$WORK/graph-resources.txt"
+run_playbook -i "$WORK/resources.coolify.yml" "$HERE/unsafe.yml"
 test ! -e "$PWNED"
 
 # maintenance.yml, server by server: only what was up is stopped and started again.
 step "maintenance.yml, noop OS step"
 emulator_post /_emulator/reset > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
-ansible-playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60 | tee "$WORK/maintenance.txt"
-grep -q 'noop: no package upgraded and no reboot on edge-1' "$WORK/maintenance.txt"
+run_playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
+  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+grep -q 'noop: no package upgraded and no reboot on edge-1' "$WORK/run.log"
 emulator_get /_emulator/requests > "$WORK/log.json"
 emulator_get /_emulator/state > "$WORK/after.json"
 "$PY" "$HERE/check.py" maintenance "$WORK/before.json" "$WORK/log.json" "$WORK/after.json"
@@ -75,15 +85,11 @@ step "maintenance.yml halts at a server whose applications do not come back"
 emulator_post /_emulator/reset > /dev/null
 emulator_post /_emulator/config '{"deploy_outcomes": {"app-shop-web": "failed"}}' > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
-set +e
-ansible-playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60 > "$WORK/halt.txt" 2>&1
-rc=$?
-set -e
-cat "$WORK/halt.txt"
-test "$rc" -ne 0
-grep -q 'Maintenance of edge-1 failed' "$WORK/halt.txt"
-grep -q 'shop-web' "$WORK/halt.txt"
+run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
+  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+grep -q 'Maintenance of edge-1 failed' "$WORK/run.log"
+# At -vvvv shop-web is everywhere in the output: look for it in the halt message itself.
+grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'shop-web'
 emulator_get /_emulator/requests > "$WORK/log.json"
 emulator_get /_emulator/state > "$WORK/after.json"
 "$PY" "$HERE/check.py" maintenance "$WORK/before.json" "$WORK/log.json" "$WORK/after.json" srv-edge-1
@@ -91,12 +97,8 @@ emulator_get /_emulator/state > "$WORK/after.json"
 # A bad maintenance_os_step value stops before anything is stopped.
 step "maintenance.yml refuses a bad maintenance_os_step"
 emulator_post /_emulator/reset > /dev/null
-set +e
-ansible-playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance -e maintenance_os_step=yes > "$WORK/bad.txt" 2>&1
-rc=$?
-set -e
-test "$rc" -ne 0
-grep -q 'maintenance_os_step must be real or noop' "$WORK/bad.txt"
+run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance -e maintenance_os_step=yes
+grep -q 'maintenance_os_step must be real or noop' "$WORK/run.log"
 emulator_get /_emulator/requests > "$WORK/log.json"
 "$PY" - "$WORK/log.json" <<'PY'
 import json, sys
@@ -105,5 +107,4 @@ assert paths and all(p in ("/api/v1/servers", "/api/v1/resources", "/api/v1/appl
                      or p.endswith("/environments") for p in paths), paths  # the inventory's reads, nothing else
 PY
 
-rm -rf "$WORK"
 echo "inventory_coolify: all checks passed"

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -40,6 +40,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._client import (
     strip_sensitive,
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
+from ansible_collections.coolops.coolify.tests.unit.loopback import serve
 
 
 class FakeClock(object):
@@ -103,16 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def capture_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    server.seen = []
-    server.script = {}
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = "http://127.0.0.1:%d" % server.server_address[1]
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serve(_Handler, seen=[], script={}) as server:
+        yield server
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -144,6 +137,7 @@ def test_normalize_api_url(given, expected):
     ("", "empty"),
     (None, "empty"),
     ("https://user:s3cret@coolify.example.com", "credentials"),
+    ("user:s3cret@coolify.example.com", "credentials"),  # no scheme: urlsplit reads "user" as one and finds no host
 ])
 def test_normalize_api_url_rejects(given, fragment):
     with pytest.raises(ConfigurationError) as info:
@@ -675,3 +669,43 @@ def test_a_unique_marker_token_never_appears_in_errors_or_reprs(emulator_factory
         texts.extend([str(error), repr(error), json.dumps(error.to_dict()), repr(error.args), repr(vars(error))])
     for text in texts:
         assert secret not in text
+
+
+def test_values_a_write_sent_are_masked_in_answers_that_quote_them(capture_server):
+    """A 4xx may quote the input (Laravel's :input, a firewall page). The client masks what the request sent in the
+    raw answer, before messages fold whitespace and cut excerpts, after which no replace (nor no_log) would find it."""
+    marker = "MRK%s" % uuid.uuid4().hex[:12]
+    value = "  one %s\n two. %s.  " % (marker, marker)  # Coolify trims values: an answer may quote either form
+    trimmed = value.strip()
+    capture_server.script["/api/v1/applications/app-1/envs"] = (422, "application/json", json.dumps({
+        "message": "The value %s is invalid." % trimmed,
+        "errors": {"value": ["%s is invalid." % value], trimmed: ["Unknown field."]}}).encode(), {})
+    capture_server.script["/api/v1/applications/app-1/envs/bulk"] = (403, "text/html", ("<p>Blocked: %s</p>" % value).encode(), {})
+    capture_server.script["/api/v1/services/svc-1/envs"] = (201, "application/json", ("{broken %s" % value).encode(), {})
+    client = CoolifyClient(capture_server.url, "1|token-of-this-test", max_retries=0)
+    errors = []
+    for call in (lambda: client.create_env("application", "app-1", {"key": "K", "value": value}),
+                 lambda: client.bulk_update_envs("application", "app-1", [{"key": "K", "value": value, "comment": None}]),
+                 lambda: client.create_env("service", "svc-1", {"key": "K", "value": value})):
+        with pytest.raises(CoolifyError) as info:
+            call()
+        errors.append(info.value)
+    assert [type(error) for error in errors] == [ValidationError, InvalidResponseError, InvalidResponseError]
+    for error in errors:
+        for text in (str(error), repr(error), json.dumps(error.to_dict()), repr(vars(error))):
+            assert marker not in text, text
+    assert "returned HTTP 422: The value ******** is invalid (********: Unknown field, value: ******** is invalid)." in str(errors[0])
+    assert "Blocked: ********" in str(errors[1])
+
+
+def test_a_token_quoted_in_field_errors_is_masked(capture_server):
+    """The field errors travel to results as ``errors`` (CoolifyError.to_dict), so they are scrubbed like the message."""
+    token = "1|MRK%s" % uuid.uuid4().hex
+    capture_server.script["/api/v1/deploy"] = (422, "application/json", json.dumps({
+        "message": "Validation failed.", "errors": {"authorization": ["Bearer %s is not valid here." % token]}}).encode(), {})
+    client = CoolifyClient(capture_server.url, token, max_retries=0)
+    with pytest.raises(ValidationError) as info:
+        client.deploy(uuids=["app-1"])
+    for text in (str(info.value), json.dumps(info.value.to_dict()), repr(vars(info.value))):
+        assert token.split("|")[1] not in text, text
+    assert info.value.errors == {"authorization": ["Bearer ******** is not valid here."]}

@@ -112,8 +112,21 @@ def test_union_is_deduplicated_in_order_uuids_names_tags(client, fleet):
     assert api_calls(fleet) == ["GET /applications", "GET /applications?tag=prod", "GET /applications?tag=frontend"]
 
 
-def test_duplicates_inside_one_selector_are_dropped(client):
-    assert select(client, uuids=["app-web", "app-web"], names=["web"]) == ["app-web"]
+def test_overlap_between_selectors_is_deduplicated(client):
+    assert select(client, uuids=["app-web"], names=["web"]) == ["app-web"]
+
+
+@pytest.mark.parametrize("params,needle", [
+    ({"uuids": ["app-web", "app-web"]}, "repeated in uuids: app-web"),
+    ({"names": ["web", "blog", "web"]}, "repeated in names: web"),
+    ({"names": ["web", ""]}, "empty entry in names"),
+    ({"tags": ["prod", " "]}, "empty entry in tags"),
+])
+def test_blank_or_repeated_entries_are_refused_before_any_call(client, fleet, params, needle):
+    with pytest.raises(SelectorError) as info:
+        select(client, **params)
+    assert needle in str(info.value)
+    assert api_calls(fleet) == []
 
 
 # ---------------------------------------------------------------------------------------------------------------------

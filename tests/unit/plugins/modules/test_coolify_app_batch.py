@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 
 import pytest
@@ -19,47 +18,17 @@ from ansible_collections.coolops.coolify.plugins.module_utils._client import Coo
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
 from ansible_collections.coolops.coolify.plugins.modules import coolify_app_batch
+from ansible_collections.coolops.coolify.tests.unit.plugins.modules.batch_helpers import FLEET, Kind, args_for, run_beside, writes
 
-# The seeded fleet of tests/unit/conftest.py (FLEET_ARGS, --random-seed 7): team 0 has these 12 applications.
-FLEET = ("--seed-apps", "12", "--seed-services", "4", "--seed-servers", "2", "--seed-projects", "2",
-         "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "0.1")
+# Team 0 of the seeded fleet (batch_helpers.FLEET) has these 12 applications.
 EXITED = ["billing-api", "shop-worker", "shop-worker-staging"]          # exited:unhealthy
 NOT_RUNNING = ["shop-api", "billing-api", "shop-worker", "shop-worker-staging"]  # shop-api is restarting:unknown
 STAGING = ["billing-api-staging", "billing-web-staging", "billing-worker-staging", "shop-api-staging", "shop-web-staging",
            "shop-worker-staging"]
 MARK = "mrk4b9d2f"
-FAST = {"poll_interval": 0.05, "wait_timeout": 20}
-
-
-def args_for(emu, **extra):
-    args = {"api_url": emu.api_url, "api_token": emu.token}
-    args.update(FAST)
-    args.update(extra)
-    return args
-
-
-def real_statuses(emu):
-    return {app["name"]: app["status"] for app in emu.state()["applications"] if app["team_id"] == 0}
-
-
-def uuid_of(emu, name):
-    return [app["uuid"] for app in emu.state()["applications"] if app["name"] == name][0]
-
-
-def writes(emu):
-    return [r for r in emu.requests_log() if r["method"] != "GET"]
-
-
-def by_name(result):
-    return {item["name"]: item for item in result["applications"]}
-
-
-def assert_reports_real_state(emu, result):
-    """Every status_after the module reports is the emulator's status now."""
-    real = real_statuses(emu)
-    for item in result["applications"]:
-        if item["status_after"] is not None:
-            assert item["status_after"] == real[item["name"]], item
+APPS = Kind("applications")
+real_statuses, uuid_of, by_name, assert_reports_real_state = (
+    APPS.real_statuses, APPS.uuid_of, APPS.by_name, APPS.assert_reports_real_state)
 
 
 # --------------------------------------------------------------------------------------------------- the main path
@@ -349,17 +318,8 @@ def test_token_without_deploy_ability_fails_every_item(emulator_factory, run_mod
 def test_app_deleted_mid_batch(emulator, run_module):
     victim = uuid_of(emulator, "billing-api")
     emulator.configure(deploy_seconds=0.5)
-    stop = threading.Event()
-
-    def delete_when_started():
-        while not stop.is_set():
-            if any(r["method"] == "POST" and victim in r["path"] for r in emulator.requests_log()):
-                emulator.delete_resource(victim)
-                return
-            time.sleep(0.01)
-
-    watcher = threading.Thread(target=delete_when_started)
-    watcher.start()
+    stop, watcher = run_beside(emulator, lambda: emulator.delete_resource(victim),
+                               when=lambda r: r["method"] == "POST" and victim in r["path"])
     try:
         result = run_module(coolify_app_batch, args_for(emulator, names=["shop-worker", "billing-api", "shop-worker-staging"],
                                                         state="started", strategy="sequential"))

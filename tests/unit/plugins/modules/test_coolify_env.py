@@ -9,11 +9,16 @@ Every value and the token carry the marker MARK; every result is checked not to 
 from __future__ import annotations
 
 import json
+import re
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from ansible_collections.coolops.coolify.plugins.modules import coolify_env
 from ansible_collections.coolops.coolify.tests.emulator.harness import EmulatorProcess
+from ansible_collections.coolops.coolify.tests.unit.loopback import serve
 
 MARK = "mrk7c1e9a"
 TOKEN = "1|tok-%s-root" % MARK
@@ -461,3 +466,82 @@ def test_failed_restart_rolls_back_and_restarts_again(run_module, emu):
     assert _comparable(emu.state()) == _comparable(before)
     # app-a was restarted with the new value, then again after the rollback; app-b (after the halt) never was.
     assert restarts(emu.requests_log()) == ["app-a", "app-a"]
+
+
+# ------------------------------------------------------------------------------------------------ answers that quote values
+
+
+class _EchoProxy(BaseHTTPRequestHandler):
+    """Forwards to the emulator, except the writes matching ``server.echo``: those get a 4xx that quotes every value
+    sent, as a validation message with Laravel's ``:input`` placeholder or a web application firewall's page would."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self, status, ctype, body):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _forward(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        server = self.server
+        if server.echo and re.search(server.echo, "%s %s" % (self.command, self.path)):
+            server.matched += 1
+            if server.matched > server.echo_after:
+                values = [item.get("value") for item in json.loads(body.decode("utf-8"))["data"]]
+                if server.answer == "html":
+                    return self._reply(403, "text/html", ("<html><body>Request blocked: %s</body></html>" % values[0]).encode())
+                errors = dict(("data.%d.value" % n, ["The value %s is not allowed." % value]) for n, value in enumerate(values))
+                return self._reply(422, "application/json", json.dumps(
+                    {"message": "The value %s is not allowed." % values[0], "errors": errors}).encode())
+        headers = dict((name, value) for name, value in self.headers.items() if name.lower() in ("authorization", "accept", "content-type"))
+        request = urllib.request.Request(server.target + self.path, data=body, method=self.command, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # nosec - loopback emulator
+                status, ctype, raw = answer.status, answer.headers.get("Content-Type"), answer.read()
+        except urllib.error.HTTPError as exc:
+            status, ctype, raw = exc.code, exc.headers.get("Content-Type"), exc.read()
+        return self._reply(status, ctype or "application/json", raw)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _forward
+
+
+@pytest.fixture
+def echo_proxy(emu):
+    """A proxy in front of ``emu``: set ``echo`` (a regex on "METHOD /path"), ``echo_after`` and ``answer``."""
+    with serve(_EchoProxy, target=emu.base_url, echo=None, echo_after=0, matched=0, answer="json") as server:
+        yield server
+
+
+# A multi-line value with a sentence break and a final period: the client folds such text into one sentence, so a quoted
+# copy no longer equals the value that Ansible's no_log (and a plain replace) would look for.
+MULTILINE = "first-%s line\nsecond. %s-end." % (MARK, MARK)
+
+
+@pytest.mark.parametrize("answer", ["json", "html"])
+def test_values_quoted_back_by_a_refused_write_stay_out_of_the_result(run_module, emu, echo_proxy, answer):
+    echo_proxy.echo, echo_proxy.answer = "^PATCH /api/v1/applications/app-a/envs/bulk$", answer
+    result = run(run_module, emu, api_url=echo_proxy.url, uuids=["app-a"], diff=True,
+                 env={"API_KEY": {"value": MULTILINE, "is_multiline": True}, "NEW_KEY": NEW})
+    assert result["failed"] is True and echo_proxy.matched == 1
+    assert ("HTTP 422" if answer == "json" else "HTTP 403") in result["msg"]
+    assert envs(emu, "app-a")[("API_KEY", False)]["value"] == OLD_A
+
+
+def test_snapshot_values_quoted_back_by_a_refused_rollback_stay_out_of_the_result(run_module, emu, echo_proxy):
+    """The values a rollback writes back come from Coolify, not from the task, so no_log cannot mask them."""
+    status, _headers, _body = emu.request("PATCH", "/applications/app-a/envs", json_body={
+        "key": "API_KEY", "value": MULTILINE, "is_literal": True, "is_multiline": True})
+    assert status in (200, 201)
+    emu.configure(fail_paths=["^PATCH /api/v1/applications/app-b/envs/bulk$"])
+    echo_proxy.echo, echo_proxy.echo_after = "^PATCH /api/v1/applications/app-a/envs/bulk$", 1  # the restore, not the write
+    result = run(run_module, emu, api_url=echo_proxy.url, uuids=["app-a", "app-b"], env={"API_KEY": NEW}, rollback=True,
+                 max_workers=1)
+    assert result["failed"] is True and echo_proxy.matched == 2
+    assert "rollback failed" in by_name(result)["env-a"]["error"] and "HTTP 422" in by_name(result)["env-a"]["error"]

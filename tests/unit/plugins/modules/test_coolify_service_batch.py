@@ -9,66 +9,20 @@ Every test checks the module's report against the emulator's own state and reque
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
 
 from ansible_collections.coolops.coolify.plugins.modules import coolify_service_batch
+from ansible_collections.coolops.coolify.tests.unit.plugins.modules.batch_helpers import FLEET, Kind, args_for, run_beside, writes
 
-FLEET = ("--seed-apps", "12", "--seed-services", "4", "--seed-servers", "2", "--seed-projects", "2",
-         "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "0.1")
-# Team 0's services in that fleet.
+# Team 0's services in the seeded fleet (batch_helpers.FLEET).
 ALL = ["shop-postgresql", "billing-redis", "shop-plausible", "billing-uptime-kuma"]  # the last one is exited
 SHOP = ["shop-postgresql", "shop-plausible"]
 MARK = "mrk8e3a71"
-FAST = {"poll_interval": 0.05, "wait_timeout": 20}
-
-
-def args_for(emu, **extra):
-    args = {"api_url": emu.api_url, "api_token": emu.token}
-    args.update(FAST)
-    args.update(extra)
-    return args
-
-
-def real_statuses(emu):
-    return {svc["name"]: svc["status"] for svc in emu.state()["services"] if svc["team_id"] == 0}
-
-
-def uuid_of(emu, name):
-    return [svc["uuid"] for svc in emu.state()["services"] if svc["name"] == name][0]
-
-
-def writes(emu):
-    return [r for r in emu.requests_log() if r["method"] != "GET"]
-
-
-def by_name(result):
-    return {item["name"]: item for item in result["services"]}
-
-
-def assert_reports_real_state(emu, result):
-    real = real_statuses(emu)
-    for item in result["services"]:
-        if item["status_after"] is not None:
-            assert item["status_after"] == real[item["name"]], item
-
-
-def run_beside(emu, action):
-    """Run ``action()`` in a thread once the module's first POST shows up in the request log."""
-    stop = threading.Event()
-
-    def watch():
-        while not stop.is_set():
-            if any(r["method"] == "POST" for r in emu.requests_log()):
-                action()
-                return
-            time.sleep(0.01)
-
-    thread = threading.Thread(target=watch)
-    thread.start()
-    return stop, thread
+SERVICES = Kind("services")
+real_statuses, uuid_of, by_name, assert_reports_real_state = (
+    SERVICES.real_statuses, SERVICES.uuid_of, SERVICES.by_name, SERVICES.assert_reports_real_state)
 
 
 # --------------------------------------------------------------------------------------------------- the main path

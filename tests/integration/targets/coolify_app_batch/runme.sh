@@ -19,15 +19,14 @@ FAST=(-e restart_poll_interval=0.05 -e restart_wait_timeout=30)
 suite() {
   echo "=== Coolify $1"
   emulator_stop_all
-  emulator_start --seed-apps 12 --seed-services 4 --seed-servers 2 --seed-projects 2 --random-seed 7 \
-    --deploy-seconds 0.2 --status-lag-seconds 0.1 --api-version "$1" --add-token "${READONLY_TOKEN}=read@0"
+  emulator_start "${EMULATOR_FLEET[@]}" --api-version "$1" --add-token "${READONLY_TOKEN}=read@0"
 
   echo "== coolify_app_batch: started, stopped, restarted, deployed (check, apply, again, verify)"
   run_playbook app_batch.yml
 
   echo "== coolify_app_batch: failures"
   run_playbook failures.yml
-  echo "   through 20% faults: $(grep -A8 'TASK \[Show how the run through the faults went\]' "$WORK/run.log" | grep -o '"msg": .*' || true)"
+  echo "   through 20% faults: $(task_msg 'Show how the run through the faults went')"
 
   echo "== restart-apps.yml: check mode writes nothing"
   emulator_post /_emulator/reset > /dev/null

@@ -7,6 +7,10 @@
 EMULATOR_PYTHON=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 EMULATOR_TOKEN=${EMULATOR_TOKEN:-1|coolops-emulator-root-token}
 EMULATOR_PIDS=()
+# The seeded fleet of the batch targets (the unit tests' too): emulator_start "${EMULATOR_FLEET[@]}" ...
+# shellcheck disable=SC2034 # used by the targets that source this file
+EMULATOR_FLEET=(--seed-apps 12 --seed-services 4 --seed-servers 2 --seed-projects 2 --random-seed 7
+  --deploy-seconds 0.2 --status-lag-seconds 0.1)
 
 # collection_path RELPATH: the file RELPATH of this collection, through ANSIBLE_COLLECTIONS_PATH, else in a directory
 # above the current one (a checkout). ansible-test runs the targets from a copy, so the path is never hard-coded.
@@ -94,6 +98,11 @@ run_playbook() {
     echo "FAIL: ansible-playbook $* exited $rc" >&2
     exit 1
   fi
+}
+
+# task_msg TITLE: the "msg" line of the task TITLE (a regex) in the last run_playbook output, for a progress line.
+task_msg() {
+  grep -A8 "TASK \[$1\]" "$WORK/run.log" | grep -o '"msg": .*' || true
 }
 
 # assert_no_marker FILE...: fail when any word of SECRET_MARKERS is in one of the files.

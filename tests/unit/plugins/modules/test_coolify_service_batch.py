@@ -97,7 +97,9 @@ def test_already_running_answer_means_unchanged(emulator, run_module):
         emulator.configure(status_lag_seconds=0)
         assert emulator.request("POST", "/services/%s/start" % second)[0] == 200
 
-    stop, thread = run_beside(emulator, start_second_behind_our_back)
+    # Fire on the module's own first action, not on the stop this test sent above.
+    stop, thread = run_beside(emulator, start_second_behind_our_back,
+                              when=lambda r: r["method"] == "POST" and r["path"] == "/api/v1/services/%s/start" % first)
     try:
         result = run_module(coolify_service_batch, args_for(emulator, uuids=[first, second], state="started",
                                                             strategy="sequential"))
@@ -122,7 +124,8 @@ def test_already_stopped_answer_means_unchanged(emulator, run_module):
         emulator.configure(status_lag_seconds=0)
         assert emulator.request("POST", "/services/%s/stop" % second)[0] == 200
 
-    stop, thread = run_beside(emulator, stop_second_behind_our_back)
+    stop, thread = run_beside(emulator, stop_second_behind_our_back,
+                              when=lambda r: r["method"] == "POST" and r["path"] == "/api/v1/services/%s/stop" % first)
     try:
         result = run_module(coolify_service_batch, args_for(emulator, uuids=[first, second], state="stopped",
                                                             strategy="sequential"))

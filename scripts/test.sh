@@ -22,7 +22,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/coolops-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 DEST=$WORK/ansible_collections/coolops/coolify
 mkdir -p "$DEST"
-(cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$DEST"
+(cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$DEST"
 
 stage() { case " $STAGES " in *" $1 "*) echo; echo "=== $1 ==="; return 0;; *) return 1;; esac; }
 

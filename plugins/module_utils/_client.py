@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test on
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 
-COLLECTION_VERSION = "0.1.0"
+COLLECTION_VERSION = "1.0.0"
 USER_AGENT = "coolops.coolify/%s" % COLLECTION_VERSION
 API_PREFIX = "/api/v1"
 

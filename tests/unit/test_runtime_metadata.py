@@ -36,3 +36,9 @@ def test_every_module_declares_the_action_group():
 
 def test_requires_ansible():
     assert _runtime()["requires_ansible"] == ">=2.16.0"
+
+
+def test_user_agent_version_matches_galaxy_yml():
+    from ansible_collections.coolops.coolify.plugins.module_utils._client import COLLECTION_VERSION
+    with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as handle:
+        assert yaml.safe_load(handle)["version"] == COLLECTION_VERSION

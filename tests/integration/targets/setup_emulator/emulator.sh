@@ -45,6 +45,8 @@ emulator_stop_all() {
 # One scratch directory per script; the EXIT trap stops the emulators first, so nothing still writes into it.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coolops-it.XXXXXX")
 trap 'emulator_stop_all; rm -rf "$WORK"' EXIT
+# async jobs and async_status must agree on where results live, whatever HOME the connection resolves.
+export ANSIBLE_ASYNC_DIR="$WORK/async"
 
 emulator_start() {
   local dir log url

@@ -176,7 +176,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient, CoolifyError
+from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient, CoolifyError, strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._status import state_of
 from ansible_collections.coolops.coolify.plugins.plugin_utils._unsafe import make_unsafe
 
@@ -385,7 +385,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         group_by = self.get_option("group_by") or []
         records = self._host_records(data)
         for (kind, hostvars), name in zip(records, self._names(records)):
-            hostvars = make_unsafe(hostvars)
+            hostvars = make_unsafe(strip_sensitive(hostvars))
             if not self._keep(hostvars):
                 continue
             name = make_unsafe(name)

@@ -327,12 +327,21 @@ def is_sensitive_key(key, value=None):
     return bool(_SENSITIVE_PATTERN.search(key)) and not isinstance(value, bool)
 
 
+# userinfo in a URL ("https://user:token@host/..."): git_repository and fqdn may carry a deploy token there.
+_URL_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]+@")
+
+
 def strip_sensitive(data):
-    """A deep copy of API data without secret fields (env values, passwords, tokens, compose files, logs, ...)."""
+    """A deep copy of API data without secret fields (env values, passwords, tokens, compose files, logs, ...).
+
+    Credentials embedded in URLs are masked too, whatever the field.
+    """
     if isinstance(data, dict):
         return dict((key, strip_sensitive(value)) for key, value in data.items() if not is_sensitive_key(key, value))
     if isinstance(data, list):
         return [strip_sensitive(item) for item in data]
+    if isinstance(data, str) and "@" in data:
+        return _URL_USERINFO_RE.sub(r"\1********@", data)
     return data
 
 

@@ -365,3 +365,18 @@ def test_api_disabled_is_reported(emulator, tmp_path):
     emulator.configure(api_enabled=False)
     with pytest.raises(AnsibleError, match="API is disabled"):
         build(tmp_path, emulator)
+
+
+def test_credentials_in_repository_urls_never_reach_hostvars(emulator_factory, tmp_path):
+    fixture = tmp_path / "fleet.json"
+    fixture.write_text(json.dumps({
+        "servers": [{"uuid": "srv-1", "name": "main", "ip": "192.0.2.10"}],
+        "projects": [{"uuid": "prj-1", "name": "shop", "environments": ["production"]}],
+        "applications": [{"uuid": "app-1", "name": "web", "project": "prj-1", "environment": "production",
+                          "server": "srv-1", "git_repository": "https://deploy:ghp-inv-marker-456@github.com/acme/web.git"}],
+    }))
+    emu = emulator_factory("--fixture", str(fixture))
+    inventory = build(tmp_path, emu, hosts=["applications"])
+    dump = json.dumps(unsafe_plain(dict((name, hostvars(inventory, name)) for name in inventory.hosts)), default=str)
+    assert "ghp-inv-marker-456" not in dump
+    assert "https://********@github.com/acme/web.git" in dump

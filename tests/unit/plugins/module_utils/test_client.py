@@ -709,3 +709,14 @@ def test_a_token_quoted_in_field_errors_is_masked(capture_server):
     for text in (str(info.value), json.dumps(info.value.to_dict()), repr(vars(info.value))):
         assert token.split("|")[1] not in text, text
     assert info.value.errors == {"authorization": ["Bearer ******** is not valid here."]}
+
+
+def test_strip_sensitive_masks_credentials_embedded_in_urls():
+    data = {"git_repository": "https://deploy:ghp-url-secret-marker@github.com/acme/shop.git",
+            "fqdn": "https://shop.example.com,http://admin:pw-marker@internal.example.com:8080/x",
+            "note": "mail ops@example.com", "ssh": "git@github.com:acme/shop.git"}
+    clean = strip_sensitive(data)
+    assert clean["git_repository"] == "https://********@github.com/acme/shop.git"
+    assert clean["fqdn"] == "https://shop.example.com,http://********@internal.example.com:8080/x"
+    assert clean["note"] == data["note"] and clean["ssh"] == data["ssh"]  # no URL userinfo: left alone
+    assert "marker" not in json.dumps(clean)

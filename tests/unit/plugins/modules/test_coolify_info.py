@@ -214,3 +214,20 @@ def test_the_token_never_appears_in_any_result(run_module, emu):
     assert not results[0].get("failed") and all(r.get("failed") for r in results[1:])
     for result in results:
         assert secret not in json.dumps(result)
+
+
+def test_credentials_in_repository_urls_are_masked(run_module, tmp_path):
+    fixture = tmp_path / "fleet.json"
+    fixture.write_text(json.dumps({
+        "servers": [{"uuid": "srv-1", "name": "main", "ip": "192.0.2.10"}],
+        "projects": [{"uuid": "prj-1", "name": "shop", "environments": ["production"]}],
+        "applications": [{"uuid": "app-1", "name": "web", "project": "prj-1", "environment": "production",
+                          "server": "srv-1", "git_repository": "https://deploy:ghp-repo-marker-123@github.com/acme/web.git",
+                          "fqdn": "https://web.example.com"}],
+    }))
+    with EmulatorProcess(args=("--fixture", str(fixture))) as emu:
+        result = run_module(coolify_info, {"api_url": emu.api_url, "api_token": emu.token})
+    assert not result.get("failed"), result.get("msg")
+    app = result["applications"][0]
+    assert app["git_repository"] == "https://********@github.com/acme/web.git"
+    assert "ghp-repo-marker-123" not in json.dumps(result)

@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - coolops.coolify.connection
   - coolops.coolify.selectors
   - coolops.coolify.batch
+  - coolops.coolify.lifecycle
   - coolops.coolify.attributes
   - coolops.coolify.attributes.CHECK_MODE
   - coolops.coolify.attributes.DIFF_MODE
@@ -67,12 +68,6 @@ options:
       - Pull the latest images before the restart (Coolify's C(latest) flag). Used by V(restarted).
     type: bool
     default: false
-  docker_cleanup:
-    description:
-      - Let Coolify clean up unused Docker images, networks and build cache after a stop (Coolify's C(docker_cleanup)
-        flag, which Coolify also defaults to true). Used by V(stopped).
-    type: bool
-    default: true
   wait:
     description:
       - Whether to wait until each service is where O(state) asked for. The default V(true) is recommended for every
@@ -92,11 +87,6 @@ options:
       - With O(state=started), a service already running but not healthy is left alone and waited for.
     type: bool
     default: false
-  poll_interval:
-    description:
-      - Seconds between the first polls while waiting; later polls back off by a factor of 1.5, up to 8 times this value.
-    type: float
-    default: 2.0
   max_fail_percentage:
     description:
       - Percentage of failed services that is tolerated. The task fails only when more than this percentage of the

@@ -214,6 +214,17 @@ class Api:
             return None
         return json_response(403, {"message": "You are not authorized to perform this action.", "error": "Unauthorized"})
 
+    def managed(self, ctx, kind, uuid, missing):
+        """The team's application or service plus the manage policy, checked in Coolify's order (404 before 403).
+
+        Returns (row, None) or (row-or-None, the error response); `missing` is the 404 text, which varies by endpoint.
+        """
+        find = self.store.app_by_uuid if kind == "application" else self.store.service_by_uuid
+        row = find(uuid, ctx.team_id)
+        if row is None:
+            return None, message(404, missing)
+        return row, self.policy_manage(ctx)
+
     def server_error(self, req):
         return framework_error(req, 500, "Server Error", "Server Error")
 
@@ -258,12 +269,9 @@ class Api:
         return json_response(200, app_view(self.store, app, ctx.sensitive, detail=True))
 
     def _queue(self, req, ctx, uuid, restart):
-        app = self.store.app_by_uuid(uuid, ctx.team_id)
-        if app is None:
-            return message(404, "Application not found.")
-        denied = self.policy_manage(ctx)
-        if denied:
-            return denied
+        app, error = self.managed(ctx, "application", uuid, "Application not found.")
+        if error:
+            return error
         force = False if restart else request_boolean(req.data.get("force"))
         instant = False if restart else request_boolean(req.data.get("instant_deploy"))
         result, dep = self.store.queue_deployment(app, ctx.now, force=force, instant=instant, restart_only=restart)
@@ -281,12 +289,9 @@ class Api:
         return self._queue(req, ctx, uuid, restart=True)
 
     def c_app_stop(self, req, ctx, uuid):
-        app = self.store.app_by_uuid(uuid, ctx.team_id)
-        if app is None:
-            return message(404, "Application not found.")
-        denied = self.policy_manage(ctx)
-        if denied:
-            return denied
+        app, error = self.managed(ctx, "application", uuid, "Application not found.")
+        if error:
+            return error
         self.store.schedule_status("application", app, ctx.now + self.settings.status_lag_seconds, "exited:unhealthy")
         return message(200, "Application stopping request queued.")
 
@@ -343,12 +348,9 @@ class Api:
         self.store.schedule_status("service", service, now + lag, "running:healthy")
 
     def _service_action(self, ctx, uuid, action):
-        service = self.store.service_by_uuid(uuid, ctx.team_id)
-        if service is None:
-            return message(404, "Service not found.")
-        denied = self.policy_manage(ctx)
-        if denied:
-            return denied
+        service, error = self.managed(ctx, "service", uuid, "Service not found.")
+        if error:
+            return error
         status = self.store.service_status(service, ctx.now)
         if action == "start":
             if "running" in status:

@@ -134,6 +134,53 @@ def _update_app_env(row, data, now):
     row["updated"] = now
 
 
+# ------------------------------------------------------------------------------------------------ shared
+
+def _validate_app(data, version):
+    """The application create/update rules: the env rules plus a strict whitelist of fields."""
+    errors = validate(data, APP_FIELDS, version)
+    for name in data:
+        if name not in APP_FIELDS:
+            errors.setdefault(name, []).append("This field is not allowed.")
+    return errors
+
+
+def _bulk_items(req):
+    data = req.data.get("data")
+    if isinstance(data, dict):
+        data = list(data.values())
+    return data
+
+
+def _bulk(api, req, ctx, upsert):
+    """The bulk loop both resources share: items validated with the application rules, then `upsert` per item."""
+    items = _bulk_items(req)
+    if not items or not isinstance(items, list):
+        return message(400, "Bulk data is required.")
+    results = []
+    for item in items:
+        item = item if isinstance(item, dict) else {}
+        errors = validate(item, APP_FIELDS, ctx.version)
+        if errors:
+            return validation_failed(errors)
+        try:
+            results.append(upsert(item))
+        except ServerError:
+            return api.server_error(req)
+    return json_response(201, [env_view(row, ctx.sensitive, ctx.version) for row in results])
+
+
+def _delete(api, ctx, kind, uuid, env_uuid, missing):
+    owner, error = api.managed(ctx, kind, uuid, missing)
+    if error:
+        return error
+    for row in api.store.envs_of(kind, owner):
+        if row["uuid"] == env_uuid:
+            api.store.delete_env(row)
+            return message(200, "Environment variable deleted.")
+    return message(404, NOT_FOUND)
+
+
 # ------------------------------------------------------------------------------------------------ applications
 
 def app_list(api, req, ctx, uuid):
@@ -145,25 +192,26 @@ def app_list(api, req, ctx, uuid):
     return json_response(200, [env_view(row, ctx.sensitive, ctx.version) for row in ordered])
 
 
-def app_create(api, req, ctx, uuid):
-    app = api.store.app_by_uuid(uuid, ctx.team_id)
-    if app is None:
-        return message(404, "Application not found")
-    denied = api.policy_manage(ctx)
-    if denied:
-        return denied
+def _app_target(api, req, ctx, uuid):
+    """Lookup, policy and validation of the application create and update: ((app, key, is_preview), None) or (None, error)."""
+    app, error = api.managed(ctx, "application", uuid, "Application not found")
+    if error:
+        return None, error
     data = req.data
-    errors = validate(data, APP_FIELDS, ctx.version)
-    for name in data:
-        if name not in APP_FIELDS:
-            errors.setdefault(name, []).append("This field is not allowed.")
+    errors = _validate_app(data, ctx.version)
     if errors:
-        return validation_failed(errors)
-    key = _normalize_key(data["key"], ctx.version)
-    is_preview = to_bool(data.get("is_preview", False))
+        return None, validation_failed(errors)
+    return (app, _normalize_key(data["key"], ctx.version), to_bool(data.get("is_preview", False))), None
+
+
+def app_create(api, req, ctx, uuid):
+    target, error = _app_target(api, req, ctx, uuid)
+    if error:
+        return error
+    app, key, is_preview = target
     if api.store.find_env("application", app, key, is_preview) is not None:
         return message(409, EXISTS)
-    row = _create_app_env(api.store, app, data, ctx.now, ctx.version)
+    row = _create_app_env(api.store, app, req.data, ctx.now, ctx.version)
     return json_response(201, {"uuid": row["uuid"]})
 
 
@@ -171,93 +219,50 @@ def app_update(api, req, ctx, uuid):
     guard = body_guard(req)
     if guard:
         return guard
-    app = api.store.app_by_uuid(uuid, ctx.team_id)
-    if app is None:
-        return message(404, "Application not found")
-    denied = api.policy_manage(ctx)
-    if denied:
-        return denied
-    data = req.data
-    errors = validate(data, APP_FIELDS, ctx.version)
-    for name in data:
-        if name not in APP_FIELDS:
-            errors.setdefault(name, []).append("This field is not allowed.")
-    if errors:
-        return validation_failed(errors)
-    key = _normalize_key(data["key"], ctx.version)
-    row = api.store.find_env("application", app, key, to_bool(data.get("is_preview", False)))
+    target, error = _app_target(api, req, ctx, uuid)
+    if error:
+        return error
+    app, key, is_preview = target
+    row = api.store.find_env("application", app, key, is_preview)
     if row is None:
         return message(404, NOT_FOUND)
     try:
-        _update_app_env(row, data, ctx.now)
+        _update_app_env(row, req.data, ctx.now)
     except ServerError:
         return api.server_error(req)
     return json_response(201, env_view(row, ctx.sensitive, ctx.version))
-
-
-def _bulk_items(req):
-    data = req.data.get("data")
-    if isinstance(data, dict):
-        data = list(data.values())
-    return data
 
 
 def app_bulk(api, req, ctx, uuid):
     guard = body_guard(req)
     if guard:
         return guard
-    app = api.store.app_by_uuid(uuid, ctx.team_id)
-    if app is None:
-        return message(404, "Application not found")
-    denied = api.policy_manage(ctx)
-    if denied:
-        return denied
-    items = _bulk_items(req)
-    if not items or not isinstance(items, list):
-        return message(400, "Bulk data is required.")
-    results = []
-    for item in items:
-        item = item if isinstance(item, dict) else {}
-        errors = validate(item, APP_FIELDS, ctx.version)
-        if errors:
-            return validation_failed(errors)
+    app, error = api.managed(ctx, "application", uuid, "Application not found")
+    if error:
+        return error
+
+    def upsert(item):
         key = _normalize_key(item["key"], ctx.version)
         is_preview = to_bool(item.get("is_preview", False))
         row = api.store.find_env("application", app, key, is_preview)
         if row is None:
-            row = _create_app_env(api.store, app, item, ctx.now, ctx.version)
-        else:
-            try:
-                _update_app_env(row, item, ctx.now)
-            except ServerError:
-                return api.server_error(req)
-        results.append(row)
-    return json_response(201, [env_view(row, ctx.sensitive, ctx.version) for row in results])
+            return _create_app_env(api.store, app, item, ctx.now, ctx.version)
+        _update_app_env(row, item, ctx.now)
+        return row
+
+    return _bulk(api, req, ctx, upsert)
 
 
 def app_delete(api, req, ctx, uuid, env_uuid):
-    app = api.store.app_by_uuid(uuid, ctx.team_id)
-    if app is None:
-        return message(404, "Application not found.")
-    denied = api.policy_manage(ctx)
-    if denied:
-        return denied
-    for row in api.store.envs_of("application", app):
-        if row["uuid"] == env_uuid:
-            api.store.delete_env(row)
-            return message(200, "Environment variable deleted.")
-    return message(404, NOT_FOUND)
+    return _delete(api, ctx, "application", uuid, env_uuid, "Application not found.")
 
 
 # ------------------------------------------------------------------------------------------------ services
 
 def service_list(api, req, ctx, uuid):
-    service = api.store.service_by_uuid(uuid, ctx.team_id)
-    if service is None:
-        return message(404, "Service not found.")
-    denied = api.policy_manage(ctx)
-    if denied:
-        return denied
+    service, error = api.managed(ctx, "service", uuid, "Service not found.")
+    if error:
+        return error
     rows = api.store.envs_of("service", service)
     return json_response(200, [env_view(row, ctx.sensitive, ctx.version) for row in rows])
 
@@ -270,18 +275,24 @@ def _service_fields(data):
     return fields
 
 
-def service_create(api, req, ctx, uuid):
-    service = api.store.service_by_uuid(uuid, ctx.team_id)
-    if service is None:
-        return message(404, "Service not found.")
-    denied = api.policy_manage(ctx)
-    if denied:
-        return denied
+def _service_target(api, req, ctx, uuid):
+    """Lookup, policy and validation of the service create and update: ((service, fields with the key normalized), None) or (None, error)."""
+    service, error = api.managed(ctx, "service", uuid, "Service not found.")
+    if error:
+        return None, error
     errors = validate(req.data, SERVICE_FIELDS, ctx.version)
     if errors:
-        return validation_failed(errors)
+        return None, validation_failed(errors)
     fields = _service_fields(req.data)
     fields["key"] = _normalize_key(fields["key"], ctx.version)
+    return (service, fields), None
+
+
+def service_create(api, req, ctx, uuid):
+    target, error = _service_target(api, req, ctx, uuid)
+    if error:
+        return error
+    service, fields = target
     if api.store.find_env("service", service, fields["key"]) is not None:
         return message(409, EXISTS)
     row = api.store.add_env("service", service, fields, ctx.now)
@@ -289,17 +300,11 @@ def service_create(api, req, ctx, uuid):
 
 
 def service_update(api, req, ctx, uuid):
-    service = api.store.service_by_uuid(uuid, ctx.team_id)
-    if service is None:
-        return message(404, "Service not found.")
-    denied = api.policy_manage(ctx)
-    if denied:
-        return denied
-    errors = validate(req.data, SERVICE_FIELDS, ctx.version)
-    if errors:
-        return validation_failed(errors)
-    fields = _service_fields(req.data)
-    row = api.store.find_env("service", service, _normalize_key(fields["key"], ctx.version))
+    target, error = _service_target(api, req, ctx, uuid)
+    if error:
+        return error
+    service, fields = target
+    row = api.store.find_env("service", service, fields["key"])
     if row is None:
         return message(404, NOT_FOUND)
     row["value"] = fields.get("value")
@@ -311,21 +316,11 @@ def service_update(api, req, ctx, uuid):
 
 
 def service_bulk(api, req, ctx, uuid):
-    service = api.store.service_by_uuid(uuid, ctx.team_id)
-    if service is None:
-        return message(404, "Service not found.")
-    denied = api.policy_manage(ctx)
-    if denied:
-        return denied
-    items = _bulk_items(req)
-    if not items or not isinstance(items, list):
-        return message(400, "Bulk data is required.")
-    results = []
-    for item in items:
-        item = item if isinstance(item, dict) else {}
-        errors = validate(item, APP_FIELDS, ctx.version)
-        if errors:
-            return validation_failed(errors)
+    service, error = api.managed(ctx, "service", uuid, "Service not found.")
+    if error:
+        return error
+
+    def upsert(item):
         fields = _fields(item, APP_FIELDS)
         for name in BOOL_FIELDS:
             if name in fields:
@@ -333,23 +328,13 @@ def service_bulk(api, req, ctx, uuid):
         fields["key"] = _normalize_key(fields["key"], ctx.version)
         row = api.store.find_env("service", service, fields["key"])
         if row is None:
-            row = api.store.add_env("service", service, fields, ctx.now)
-        else:
-            row.update(fields)
-            row["updated"] = ctx.now
-        results.append(row)
-    return json_response(201, [env_view(row, ctx.sensitive, ctx.version) for row in results])
+            return api.store.add_env("service", service, fields, ctx.now)
+        row.update(fields)
+        row["updated"] = ctx.now
+        return row
+
+    return _bulk(api, req, ctx, upsert)
 
 
 def service_delete(api, req, ctx, uuid, env_uuid):
-    service = api.store.service_by_uuid(uuid, ctx.team_id)
-    if service is None:
-        return message(404, "Service not found.")
-    denied = api.policy_manage(ctx)
-    if denied:
-        return denied
-    for row in api.store.envs_of("service", service):
-        if row["uuid"] == env_uuid:
-            api.store.delete_env(row)
-            return message(200, "Environment variable deleted.")
-    return message(404, NOT_FOUND)
+    return _delete(api, ctx, "service", uuid, env_uuid, "Service not found.")

@@ -10,13 +10,9 @@ request log and state (/_emulator/requests, /_emulator/state).
 
 from __future__ import annotations
 
-import contextlib
 import json
 
 import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from _proxy import FaultProxy  # pylint: disable=import-error
 from _support import EMULATOR_FLAGS, ROOT_TOKEN, load_harness, world  # pylint: disable=import-error
@@ -58,57 +54,9 @@ def proxy(emu):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-class ModuleExit(Exception):
-    """Raised instead of exit_json/fail_json so the test gets the result dict back."""
-
-    def __init__(self, result):
-        super().__init__("module exited")
-        self.result = result
-
-
-@contextlib.contextmanager
-def _module_args(args):
-    try:
-        from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
-    except ImportError:  # ansible-core < 2.19
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    old = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))  # pylint: disable=protected-access
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = old  # pylint: disable=protected-access
-
-
 @pytest.fixture
 def run_module(monkeypatch):
     """run_module(module, args, check_mode=False, diff=False) -> result dict (result["failed"] set by fail_json)."""
-
-    def exit_json(self, **kwargs):  # pylint: disable=unused-argument
-        kwargs.setdefault("failed", False)
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
-        kwargs["failed"] = True
-        kwargs["msg"] = msg
-        raise ModuleExit(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
-    def runner(module, args, check_mode=False, diff=False):
-        args = dict(args)
-        args["_ansible_check_mode"] = check_mode
-        args["_ansible_diff"] = diff
-        with _module_args(args):
-            try:
-                module.main()
-            except ModuleExit as exc:
-                return exc.result
-        raise AssertionError("the module returned without calling exit_json or fail_json")
-
-    return runner
+    # Imported lazily: pytest loads this conftest before pytest-ansible puts the collection on sys.path.
+    from ansible_collections.coolops.coolify.tests.unit import module_runner  # pylint: disable=import-outside-toplevel
+    return module_runner.make_runner(monkeypatch, exit_defaults={"failed": False})

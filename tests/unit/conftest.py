@@ -5,13 +5,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-
 import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 
 def _harness():
@@ -25,36 +19,6 @@ FLEET_ARGS = (
     "--seed-apps", "12", "--seed-services", "4", "--seed-servers", "2", "--seed-projects", "2",
     "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "0.1",
 )
-
-
-class ModuleExit(Exception):
-    """Raised instead of exit_json so a test gets the result dict back."""
-
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-class ModuleFail(ModuleExit):
-    """Raised instead of fail_json."""
-
-
-@contextlib.contextmanager
-def _module_args(args):
-    try:
-        from ansible.module_utils.testing import patch_module_args  # ansible-core >= 2.19
-    except ImportError:
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    old = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = old
 
 
 @pytest.fixture(scope="session")
@@ -89,30 +53,8 @@ def emulator_factory():
 @pytest.fixture
 def run_module(monkeypatch):
     """Run `module.main()` with `args`; returns the result dict, with result["failed"] set on fail_json."""
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["failed"] = True
-        kwargs["msg"] = msg
-        raise ModuleFail(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
-    def runner(module, args, check_mode=False, diff=False):
-        args = dict(args)
-        args["_ansible_check_mode"] = check_mode
-        args["_ansible_diff"] = diff
-        with _module_args(args):
-            try:
-                module.main()
-            except ModuleExit as exc:
-                return exc.result
-        raise AssertionError("the module returned without calling exit_json or fail_json")
-
-    return runner
+    from ansible_collections.coolops.coolify.tests.unit import module_runner  # lazily, like _harness()
+    return module_runner.make_runner(monkeypatch)
 
 
 def connection_args(emu, **extra):

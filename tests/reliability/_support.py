@@ -102,6 +102,16 @@ def uuids_of(state, table, names):
     return [rows[name]["uuid"] for name in names]
 
 
+def entry_named(result, key, name):
+    """The entry for one resource name in a module result's per-item list (result[key])."""
+    return [entry for entry in result[key] if entry["name"] == name][0]
+
+
+def api_path(table, uuid, *tail):
+    """An anchored request-log regex for /api/v1/<table>/<uuid>/<tail>."""
+    return r"^/api/v1/%s/%s/%s$" % (table, re.escape(uuid), "/".join(tail))
+
+
 def assert_no_secret(*blobs):
     """No marker (token, env values) in anything the module returned, warned or raised."""
     for blob in blobs:

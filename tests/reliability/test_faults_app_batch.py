@@ -9,7 +9,6 @@ and request log (check_lifecycle_items), (c) retries stay bounded and no marker 
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
@@ -18,6 +17,8 @@ from ansible_collections.coolops.coolify.plugins.modules import coolify_app_batc
 # pylint: disable=import-error
 from _proxy import HTML_502, HTML_504, HTML_LOGIN, JSON_429, JSON_503
 from _support import (
+    api_path,
+    entry_named,
     APP_NAMES,
     FAST,
     NO_WRITE_TOKEN,
@@ -43,11 +44,11 @@ def restart_args(api_url, **extra):
 
 
 def item(result, name):
-    return [entry for entry in result["applications"] if entry["name"] == name][0]
+    return entry_named(result, "applications", name)
 
 
 def action_path(uuid):
-    return r"^/api/v1/applications/%s/restart$" % re.escape(uuid)
+    return api_path("applications", uuid, "restart")
 
 
 @pytest.fixture

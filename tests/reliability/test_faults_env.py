@@ -10,7 +10,6 @@ without rollback, while one write (or read, or restart) fails.
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
@@ -19,6 +18,8 @@ from ansible_collections.coolops.coolify.plugins.modules import coolify_env
 # pylint: disable=import-error
 from _proxy import HTML_502, HTML_504, HTML_LOGIN, JSON_429, JSON_503
 from _support import (
+    api_path,
+    entry_named,
     APP_NAMES,
     APP_SECRET,
     FAST,
@@ -49,11 +50,11 @@ def env_args(api_url, rollback=True, **extra):
 
 
 def entry(result, name):
-    return [item for item in result["resources"] if item["name"] == name][0]
+    return entry_named(result, "resources", name)
 
 
 def bulk_path(uuid, table="applications"):
-    return r"^/api/v1/%s/%s/envs/bulk$" % (table, re.escape(uuid))
+    return api_path(table, uuid, "envs", "bulk")
 
 
 @pytest.fixture

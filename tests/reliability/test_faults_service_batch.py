@@ -11,7 +11,6 @@ application and env suites only.
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
@@ -20,6 +19,8 @@ from ansible_collections.coolops.coolify.plugins.modules import coolify_service_
 # pylint: disable=import-error
 from _proxy import HTML_502, HTML_504, HTML_LOGIN, JSON_429, JSON_503
 from _support import (
+    api_path,
+    entry_named,
     FAST,
     READ_TOKEN,
     SERVICE_NAMES,
@@ -43,11 +44,11 @@ def restart_args(api_url, **extra):
 
 
 def item(result, name):
-    return [entry for entry in result["services"] if entry["name"] == name][0]
+    return entry_named(result, "services", name)
 
 
 def action_path(uuid, action="restart"):
-    return r"^/api/v1/services/%s/%s$" % (re.escape(uuid), action)
+    return api_path("services", uuid, action)
 
 
 @pytest.fixture

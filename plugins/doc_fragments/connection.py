@@ -75,7 +75,8 @@ options:
   api_token:
     description:
       - Coolify API token with the C(read) ability.
-      - May be a template, for example V({{ lookup('ansible.builtin.env', 'MY_COOLIFY_TOKEN') }}) or a vaulted variable.
+      - May be a template, for example a C(lookup) of an environment variable, or a vaulted variable passed with
+        C(-e @vault.yml) (see the examples).
       - The token never appears in host variables, messages or logs.
     type: str
     required: true

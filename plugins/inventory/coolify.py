@@ -176,17 +176,16 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient, CoolifyError, strip_sensitive
+from ansible_collections.coolops.coolify.plugins.module_utils._client import KINDS, PLURAL, CoolifyClient
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import PUBLIC_FIELDS, public_fields, strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._status import state_of
 from ansible_collections.coolops.coolify.plugins.plugin_utils._unsafe import make_unsafe
 
 # Names Ansible resolves to the controller: a host with one of them would capture `delegate_to: localhost`.
 RESERVED_NAMES = frozenset(("localhost", "127.0.0.1", "::1"))
-KIND_OF_TYPE = {"application": "application", "service": "service"}
-PLURAL = {"server": "servers", "application": "applications", "service": "services", "database": "databases"}
-# Fields copied from Coolify; everything else (settings, env vars, compose files, secrets) is never read in.
-SERVER_FIELDS = ("uuid", "name", "description", "ip", "user", "port", "is_reachable", "is_usable", "is_coolify_host")
-APP_FIELDS = ("fqdn", "build_pack", "git_repository", "git_branch")
+# Only the fields in _redact.PUBLIC_FIELDS are copied from Coolify; everything else (settings, env vars, compose files,
+# secrets) is never read in.
 
 
 def _dig(data, *keys):
@@ -283,20 +282,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             rtype = item.get("type") or "application"
             project, environment = environments.get(item.get("environment_id"), ({}, {}))
             resource = {
-                "kind": KIND_OF_TYPE.get(rtype, "database"), "type": rtype, "uuid": item.get("uuid"),
+                "kind": rtype if rtype in KINDS else "database", "type": rtype, "uuid": item.get("uuid"),
                 "name": item.get("name"), "description": item.get("description"), "status": item.get("status"),
                 "tags": sorted(set(tags.get(item.get("uuid"), []))) if rtype == "application" else [],
                 "project": project.get("name"), "project_uuid": project.get("uuid"),
                 "environment": environment.get("name"), "environment_uuid": environment.get("uuid"),
                 "server_uuid": place(item) or placed.get(item.get("uuid")),
             }
-            if rtype == "application":
-                resource.update((field, item.get(field)) for field in APP_FIELDS)
-            elif rtype == "service":
-                resource["service_type"] = item.get("service_type")
+            if rtype in KINDS:
+                resource.update(public_fields(item, rtype))
             resources.append(resource)
-        return {"servers": [dict((field, server.get(field)) for field in SERVER_FIELDS) for server in servers],
-                "resources": resources}
+        return {"servers": [public_fields(server, "server") for server in servers], "resources": resources}
 
     # -- building hosts --------------------------------------------------------------------------------------------
 
@@ -314,7 +310,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     "ansible_port": server.get("port"), "coolify_kind": "server",
                     "coolify_status": _server_status(server),
                 }
-                for field in SERVER_FIELDS:
+                for field in PUBLIC_FIELDS["server"]:
                     if field not in ("user", "port"):
                         hostvars["coolify_" + field] = server.get(field)
                 mine = [res for res in resources if res.get("server_uuid") == server.get("uuid")]
@@ -338,8 +334,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for field in ("uuid", "name", "description", "type", "status", "tags", "project", "project_uuid",
                           "environment", "environment_uuid"):
                 hostvars["coolify_" + field] = res.get(field)
-            extra = APP_FIELDS if kind == "application" else ("service_type",)
-            for field in extra:
+            for field in PUBLIC_FIELDS[kind]:
                 hostvars["coolify_" + field] = res.get(field)
             records.append((kind, hostvars))
         return records

@@ -14,7 +14,6 @@ outcomes into results on the main thread.
 from __future__ import annotations
 
 import concurrent.futures
-import threading
 import time
 
 STRATEGIES = ("parallel", "sequential", "rolling")
@@ -163,22 +162,3 @@ def run_batch(items, worker, strategy="parallel", max_workers=10, batch_size=Non
     finally:
         executor.shutdown(wait=not result.interrupted)
     return result
-
-
-class Counter(object):
-    """A tiny thread-safe counter/peak gauge, handy for workers that report concurrency."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.current = 0
-        self.peak = 0
-
-    def __enter__(self):
-        with self._lock:
-            self.current += 1
-            self.peak = max(self.peak, self.current)
-        return self
-
-    def __exit__(self, *exc_info):
-        with self._lock:
-            self.current -= 1

@@ -5,24 +5,21 @@
 
 # This module_utils file is PRIVATE to the collection: it may change without notice; do not use it from elsewhere.
 
-"""Module glue: shared argument specs, CoolifyModule (client from params, CoolifyError -> fail_json in one place),
-and result/summary helpers. This is the only module_utils file that calls ``module.*``."""
+"""Module glue: shared argument specs, CoolifyModule (client from params, CoolifyError -> fail_json in one place) and
+module_main, the body of every module's main(). This is the only module_utils file that calls ``module.*``."""
 
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    CoolifyClient,
-    CoolifyError,
-)
+from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
+from ansible_collections.coolops.coolify.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.coolops.coolify.plugins.module_utils._selectors import SELECTING_KEYS
 
 API_URL_ENV = ("COOLIFY_API_URL", "COOLIFY_URL", "COOLIFY_BASE_URL")
 API_TOKEN_ENV = ("COOLIFY_API_TOKEN", "COOLIFY_TOKEN", "COOLIFY_ACCESS_TOKEN")
 DEFAULT_MAX_WORKERS = 10
-SELECTING_KEYS = ("uuids", "names", "tags", "project", "server")
 
 
 def connection_argument_spec():
@@ -95,11 +92,7 @@ def error_details(exc):
 class CoolifyModule(object):
     """Builds the AnsibleModule (connection options merged in), creates the client, and reports errors.
 
-    Typical module::
-
-        def main():
-            cm = CoolifyModule(argument_spec=..., supports_check_mode=True)
-            cm.run(run_something)          # run_something(cm) -> result dict; exits the process
+    Modules do not build it themselves: their main() calls module_main().
     """
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
@@ -168,71 +161,12 @@ class CoolifyModule(object):
         self.module.exit_json(**result)
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# Summary helpers
-# ---------------------------------------------------------------------------------------------------------------------
+def module_main(argument_spec, run, require_selection=True):
+    """The body of every module's main(): build the CoolifyModule, call ``run(cm)`` and exit with the dict it returns.
 
-
-def summarize(items):
-    """``{total, changed, ok, failed, skipped}`` for per-item result dicts.
-
-    ``failed`` counts items with a true ``failed``; ``skipped`` items with a true ``skipped`` (not attempted) that
-    did not fail; ``ok`` every other item (changed ones included, as in Ansible's recap); ``changed`` the ok items
-    with a true ``changed``.
+    ``run`` lives in the module_utils file of the module's concern (``_lifecycle.run_app_batch``, ``_env.run_env``,
+    ``_info.run_info``, ...), never in the module file.
     """
-    total = failed = skipped = changed = 0
-    for item in items:
-        total += 1
-        if item.get("failed"):
-            failed += 1
-        elif item.get("skipped"):
-            skipped += 1
-        elif item.get("changed"):
-            changed += 1
-    return dict(total=total, changed=changed, ok=total - failed - skipped, failed=failed, skipped=skipped)
-
-
-def short_reason(item, limit=60):
-    """A few words on why an item failed: ``HTTP 500 Server Error``, ``connection refused``, ..."""
-    error = item.get("error")
-    text = None
-    if isinstance(error, dict):
-        status = error.get("status_code")
-        api_error = error.get("api_error")
-        if status is not None:
-            text = "HTTP %s %s" % (status, api_error) if api_error else "HTTP %s" % status
-        else:
-            text = error.get("msg")
-    elif error:
-        text = str(error)
-    if not text:
-        text = item.get("msg") or "failed"
-    text = " ".join(str(text).split()).rstrip(".")
-    if len(text) > limit:
-        text = text[:limit - 3] + "..."
-    return text
-
-
-def item_label(item):
-    return str(item.get("name") or item.get("uuid") or "?")
-
-
-def summary_message(verb, items, noun="applications", unchanged_note=None, max_listed=5):
-    """One line such as ``restarted 48 of 50 applications; 2 failed: api (HTTP 500 Server Error), worker (...)``.
-
-    ``unchanged_note`` (for example ``already running``) adds ``(47 already running)`` for ok items not changed.
-    """
-    counts = summarize(items)
-    text = "%s %d of %d %s" % (verb, counts["ok"], counts["total"], noun)
-    unchanged = counts["ok"] - counts["changed"]
-    if unchanged_note and unchanged:
-        text += " (%d %s)" % (unchanged, unchanged_note)
-    failed = [item for item in items if item.get("failed")]
-    if failed:
-        listed = ", ".join("%s (%s)" % (item_label(item), short_reason(item)) for item in failed[:max_listed])
-        if len(failed) > max_listed:
-            listed += " and %d more" % (len(failed) - max_listed)
-        text += "; %d failed: %s" % (len(failed), listed)
-    if counts["skipped"]:
-        text += "; %d not attempted" % counts["skipped"]
-    return text
+    cm = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True,
+                       **selector_module_kwargs(require_selection=require_selection))
+    cm.run(run)

@@ -27,11 +27,10 @@ per environment in scope; ``GET /servers`` + ``GET /servers/{uuid}/resources``.
 
 from __future__ import annotations
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyError, NotFoundError
-
-KINDS = ("application", "service")
-PLURAL = {"application": "applications", "service": "services"}
-SELECTOR_KEYS = ("uuids", "names", "tags", "project", "environment", "server")
+from ansible_collections.coolops.coolify.plugins.module_utils._client import KINDS, PLURAL
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError, NotFoundError
+# The selectors that select on their own (environment only narrows a project).
+SELECTING_KEYS = ("uuids", "names", "tags", "project", "server")
 
 # Reasons, most specific first (used when several kinds disagree about one selector).
 _REASON_ORDER = ("ambiguous", "outside", "unknown")
@@ -92,7 +91,7 @@ def _check_lists(params):
 
 def has_selection(params):
     """True when any selector or scope is set."""
-    return any(_values(params, key) for key in ("uuids", "names", "tags", "project", "server"))
+    return any(_values(params, key) for key in SELECTING_KEYS)
 
 
 def _match_one(items, value):
@@ -144,6 +143,19 @@ def _env_resource_uuids(env_detail, kind):
     return [item.get("uuid") for item in items if isinstance(item, dict)]
 
 
+def _find_one(scope, items, value, what):
+    """The one item whose uuid (or else name) is ``value``; None when there is not exactly one, recorded as offender."""
+    matches = _match_one(items, str(value))
+    if not matches:
+        scope.offenders.setdefault("unknown %s" % what, []).append(str(value))
+    elif len(matches) > 1:
+        scope.offenders.setdefault("ambiguous %s" % what, []).append(
+            "%s (%s)" % (value, ", ".join(m.get("uuid", "?") for m in matches)))
+    else:
+        return matches[0]
+    return None
+
+
 def resolve_scope(client, params, kinds=KINDS):
     """Resolve project/environment/server into a Scope; problems are recorded in ``scope.offenders``."""
     scope = Scope()
@@ -155,14 +167,8 @@ def resolve_scope(client, params, kinds=KINDS):
         return scope
     if project:
         scope.active = True
-        matches = _match_one(client.list_projects(), str(project))
-        if not matches:
-            scope.offenders.setdefault("unknown project", []).append(str(project))
-        elif len(matches) > 1:
-            scope.offenders.setdefault("ambiguous project", []).append(
-                "%s (%s)" % (project, ", ".join(m.get("uuid", "?") for m in matches)))
-        else:
-            scope.project = matches[0]
+        scope.project = _find_one(scope, client.list_projects(), project, "project")
+        if scope.project is not None:
             puuid = scope.project.get("uuid")
             envs = scope.project.get("environments")
             if envs is None:
@@ -198,14 +204,8 @@ def resolve_scope(client, params, kinds=KINDS):
                     scope.restrict(kind, collected[kind])
     if server:
         scope.active = True
-        matches = _match_one(client.list_servers(), str(server))
-        if not matches:
-            scope.offenders.setdefault("unknown server", []).append(str(server))
-        elif len(matches) > 1:
-            scope.offenders.setdefault("ambiguous server", []).append(
-                "%s (%s)" % (server, ", ".join(m.get("uuid", "?") for m in matches)))
-        else:
-            scope.server = matches[0]
+        scope.server = _find_one(scope, client.list_servers(), server, "server")
+        if scope.server is not None:
             resources = client.server_resources(scope.server.get("uuid")) if kinds else []
             for kind in kinds:
                 scope.restrict(kind, [r.get("uuid") for r in resources if isinstance(r, dict) and r.get("type") == kind])

@@ -102,21 +102,12 @@ def state_of(status):
     return parse_status(status).state
 
 
-def health_of(status):
-    """The health part (``healthy``, ``unhealthy``, ``unknown``) or None."""
-    return parse_status(status).health
-
-
 def is_running(status):
     return state_of(status) in UP_STATES
 
 
 def is_stopped(status):
     return state_of(status) in DOWN_STATES
-
-
-def is_transitional(status):
-    return state_of(status) in TRANSITIONAL_STATES
 
 
 def is_healthy(status):
@@ -185,8 +176,3 @@ def deployment_is_terminal(status):
 
 def deployment_succeeded(status):
     return str(status or "").strip().lower() == DEPLOYMENT_FINISHED
-
-
-def deployment_failed(status):
-    """Failed or cancelled."""
-    return str(status or "").strip().lower() in (DEPLOYMENT_FAILED, DEPLOYMENT_CANCELLED)

@@ -15,7 +15,8 @@ description:
   - Starts, stops, restarts or deploys a whole selection of Coolify applications, with bounded parallelism, optional
     rolling waves, and honest waiting for each deployment and status.
   - The plan is made first, from the statuses Coolify reports. Check mode computes the same plan and sends no write;
-    each item says what it would do and why, for example C(would start (currently exited:unhealthy)).
+    each item says in RV(applications[].reason) what it would do and why, for example that it would start because
+    the status is C(exited:unhealthy).
   - Every selected application is attempted (unless a rolling run halts). The task fails when any application failed,
     and still returns every application; O(max_fail_percentage) tolerates some failures.
   - On Coolify, starting an application means deploying it (build and run). A start, restart or deploy creates a
@@ -270,21 +271,12 @@ msg:
   sample: "restarted 48 of 50 applications; 2 failed: api (deployment failed), worker (HTTP 500 Server Error)"
 '''
 
-from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import lifecycle_argument_spec, run_lifecycle_module
-from ansible_collections.coolops.coolify.plugins.module_utils._module import (
-    CoolifyModule,
-    batch_argument_spec,
-    merge_argument_specs,
-    selector_argument_spec,
-    selector_module_kwargs,
-)
+from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import batch_module_argument_spec, run_app_batch
+from ansible_collections.coolops.coolify.plugins.module_utils._module import module_main
 
 
 def main():
-    spec = merge_argument_specs(selector_argument_spec(), batch_argument_spec(), lifecycle_argument_spec("application"))
-    spec["uuids"]["aliases"] = ["application_uuids"]
-    cm = CoolifyModule(argument_spec=spec, supports_check_mode=True, **selector_module_kwargs())
-    cm.run(lambda cm: run_lifecycle_module(cm, "application"))
+    module_main(batch_module_argument_spec("application"), run_app_batch)
 
 
 if __name__ == "__main__":

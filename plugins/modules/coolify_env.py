@@ -373,14 +373,13 @@ msg:
   sample: "Changed 3 of 12 applications: 0 variable(s) added, 3 updated, 0 removed; 3 restarted."
 '''
 
-from ansible_collections.coolops.coolify.plugins.module_utils._env import run_env_task
+from ansible_collections.coolops.coolify.plugins.module_utils._env import run_env
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import lifecycle_argument_spec
 from ansible_collections.coolops.coolify.plugins.module_utils._module import (
-    CoolifyModule,
     batch_argument_spec,
     merge_argument_specs,
+    module_main,
     selector_argument_spec,
-    selector_module_kwargs,
 )
 
 
@@ -404,8 +403,7 @@ def argument_spec():
 
 
 def main():
-    cm = CoolifyModule(argument_spec=argument_spec(), supports_check_mode=True, **selector_module_kwargs())
-    cm.run(lambda cm: run_env_task(cm.client, cm.params, check_mode=cm.check_mode, diff=cm.diff_mode))
+    module_main(argument_spec(), run_env)
 
 
 if __name__ == "__main__":

@@ -209,108 +209,12 @@ deployments:
       commit: HEAD
 '''
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import strip_sensitive
-from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
+from ansible_collections.coolops.coolify.plugins.module_utils._info import GATHER_CHOICES, run_info
 from ansible_collections.coolops.coolify.plugins.module_utils._module import (
-    CoolifyModule,
     merge_argument_specs,
+    module_main,
     selector_argument_spec,
-    selector_module_kwargs,
 )
-from ansible_collections.coolops.coolify.plugins.module_utils._selectors import (
-    has_selection,
-    resolve_kinds,
-    resolve_scope,
-)
-from ansible_collections.coolops.coolify.plugins.module_utils._status import matches_state
-
-GATHER_CHOICES = ["applications", "services", "servers", "projects", "environments", "deployments"]
-KIND_OF = {"applications": "application", "services": "service"}
-
-
-def _environments(client, scope):
-    if scope.project is not None:
-        projects = [(scope.project, scope.environments)]
-    else:
-        projects = [(project, None) for project in client.list_projects()]
-    result = []
-    for project, envs in projects:
-        if envs is None:
-            envs = client.project_environments(project.get("uuid"))
-        for env in envs:
-            item = dict(env)
-            item["project_uuid"] = project.get("uuid")
-            item["project_name"] = project.get("name")
-            result.append(item)
-    return result
-
-
-def _deployments(cm, applications):
-    client = cm.client
-    limit = cm.params["deployment_limit"]
-
-    def read(app):
-        data = client.application_deployments(app.get("uuid"), take=limit)
-        items = []
-        for deployment in data.get("deployments") or []:
-            item = dict(deployment)
-            item["application_uuid"] = app.get("uuid")
-            items.append(item)
-        return items
-
-    outcomes = run_batch(applications, read, max_workers=cm.params["max_workers"])
-    result = []
-    for outcome in outcomes:
-        if outcome.error is not None:
-            raise outcome.error
-        result.extend(outcome.value or [])
-    return result
-
-
-def run_info(cm):
-    params = cm.params
-    client = cm.client
-    gather = list(dict.fromkeys(params["gather"] or []))
-    selected = has_selection(params)
-    result = {"changed": False}
-
-    kinds = [KIND_OF[name] for name in ("applications", "services") if name in gather]
-    resolve_for = list(kinds)
-    if "deployments" in gather and selected and "application" not in resolve_for:
-        resolve_for.append("application")
-
-    scope = None
-    if params.get("project") or params.get("server") or params.get("environment"):
-        scope = resolve_scope(client, params, resolve_for)
-    resolved = {}
-    if resolve_for:
-        resolved = resolve_kinds(client, resolve_for, params, allow_all=True, scope=scope)
-    elif scope is not None and scope.offenders:
-        resolve_kinds(client, [], params, allow_all=True, scope=scope)  # raises with the scope offenders
-
-    for name in ("applications", "services"):
-        if name in gather:
-            items = [item for item in resolved[KIND_OF[name]] if matches_state(item.get("status"), params["status"])]
-            result[name] = strip_sensitive(items)
-    if "servers" in gather:
-        servers = [scope.server] if scope is not None and scope.server is not None else client.list_servers()
-        result["servers"] = strip_sensitive(servers)
-    if "projects" in gather:
-        projects = [scope.project] if scope is not None and scope.project is not None else client.list_projects()
-        result["projects"] = strip_sensitive(projects)
-    if "environments" in gather:
-        result["environments"] = strip_sensitive(_environments(client, scope if scope is not None else _NoScope()))
-    if "deployments" in gather:
-        if selected:
-            result["deployments"] = strip_sensitive(_deployments(cm, resolved["application"]))
-        else:
-            result["deployments"] = strip_sensitive(client.list_deployments())
-    return result
-
-
-class _NoScope(object):
-    project = None
-    environments = None
 
 
 def main():
@@ -323,9 +227,7 @@ def main():
             max_workers=dict(type="int", default=10),
         ),
     )
-    cm = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True,
-                       **selector_module_kwargs(require_selection=False))
-    cm.run(run_info)
+    module_main(argument_spec, run_info, require_selection=False)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ description:
   - Starts, stops or restarts a whole selection of Coolify services (one-click and compose services), with bounded
     parallelism, optional rolling waves, and waiting until each service reports the requested status.
   - The plan is made first, from the statuses Coolify reports. Check mode computes the same plan and sends no write;
-    each item says what it would do and why, for example C(would start (currently exited)).
+    each item says in RV(services[].reason) what it would do and why, for example that it would start because
+    the status is C(exited).
   - Every selected service is attempted (unless a rolling run halts). The task fails when any service failed, and
     still returns every service; O(max_fail_percentage) tolerates some failures.
   - Coolify's answers C(Service is already running.) (to a start) and C(Service is already stopped.) (to a stop) mean
@@ -235,21 +236,12 @@ msg:
   sample: "started 3 of 4 services (1 already running)"
 '''
 
-from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import lifecycle_argument_spec, run_lifecycle_module
-from ansible_collections.coolops.coolify.plugins.module_utils._module import (
-    CoolifyModule,
-    batch_argument_spec,
-    merge_argument_specs,
-    selector_argument_spec,
-    selector_module_kwargs,
-)
+from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import batch_module_argument_spec, run_service_batch
+from ansible_collections.coolops.coolify.plugins.module_utils._module import module_main
 
 
 def main():
-    spec = merge_argument_specs(selector_argument_spec(), batch_argument_spec(), lifecycle_argument_spec("service"))
-    spec["uuids"]["aliases"] = ["service_uuids"]
-    cm = CoolifyModule(argument_spec=spec, supports_check_mode=True, **selector_module_kwargs())
-    cm.run(lambda cm: run_lifecycle_module(cm, "service"))
+    module_main(batch_module_argument_spec("service"), run_service_batch)
 
 
 if __name__ == "__main__":

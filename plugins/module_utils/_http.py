@@ -1,0 +1,448 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coolops maintainers
+# Simplified BSD License (see https://opensource.org/licenses/BSD-2-Clause)
+# SPDX-License-Identifier: BSD-2-Clause
+
+# This module_utils file is PRIVATE to the collection: it may change without notice; do not use it from elsewhere.
+
+"""HTTP transport for Coolify's REST API: one pooled requests.Session, URL handling, bounded retries, the shared
+rate-limit pacer, and the mapping of answers to typed errors.
+
+Nothing here imports AnsibleModule or calls ``module.*``, so the inventory plugin and worker threads can use it.
+The API token is kept in a private auth object and never appears in a message, an exception, a repr or a log.
+Resource helpers (which path means what) live in ``_client``, on top of this.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import random
+import re
+import threading
+import time
+import traceback
+
+from urllib.parse import urlsplit, urlunsplit
+
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
+    ConfigurationError,
+    InvalidResponseError,
+    OutcomeUnknownError,
+    TransportError,
+    error_class,
+    excerpt,
+    format_field_errors,
+    sentence,
+)
+from ansible_collections.coolops.coolify.plugins.module_utils._pacer import (
+    RETRY_AFTER_CAP,
+    RateLimitPacer,
+    header_int,
+    parse_retry_after,
+)
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import MASK, mask, scrub_data, sent_secrets
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+    import requests.adapters
+    import requests.auth
+    import requests.exceptions
+    import urllib3.exceptions
+
+    HAS_REQUESTS = True
+except ImportError:  # pragma: no cover - exercised by the sanity import test only
+    requests = None
+    urllib3 = None
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+
+COLLECTION_VERSION = "1.0.0"
+USER_AGENT = "coolops.coolify/%s" % COLLECTION_VERSION
+API_PREFIX = "/api/v1"
+
+# Back-off for 502/503/504 and transport errors without a Retry-After: base * 2**attempt, capped.
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 10.0
+RETRYABLE_STATUSES = (429, 502, 503, 504)
+
+
+# A user-info part (``user:password@``) before the host, with or without a scheme.
+_USERINFO = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
+
+
+def normalize_api_url(url):
+    """Return ``<scheme>://<host>[:port][/prefix]/api/v1`` for any of ``https://h``, ``https://h/``, ``https://h/api/v1``.
+
+    Raises ConfigurationError for a missing scheme, a scheme other than http/https, or an empty host.
+    Credentials embedded in the URL are rejected (they would end up in messages).
+    """
+    if url is None or not str(url).strip():
+        raise ConfigurationError("The Coolify API URL is empty; set api_url or the COOLIFY_API_URL environment variable.")
+    text = str(url).strip()
+    if _USERINFO.match(text):
+        # Checked first: the messages below quote the URL, and without a scheme urlsplit finds no credentials.
+        raise ConfigurationError("The Coolify API URL must not contain credentials; pass the token as api_token instead.")
+    parts = urlsplit(text)
+    if not parts.scheme or "://" not in text:
+        raise ConfigurationError("The Coolify API URL %r has no scheme; use a form such as https://coolify.example.com." % text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ConfigurationError("The Coolify API URL uses the scheme %r; only http and https are supported." % scheme)
+    if not parts.hostname:
+        raise ConfigurationError("The Coolify API URL %r has no host name." % text)
+    path = re.sub(r"/+", "/", parts.path or "").rstrip("/")
+    if path.endswith(API_PREFIX):
+        pass
+    elif path.endswith("/api"):
+        path += "/v1"
+    else:
+        path += API_PREFIX
+    return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
+
+
+def _query_value(value):
+    """Booleans as 1/0: accepted by Laravel's boolean rule, ``$request->boolean`` and old raw-string checks alike."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return value
+
+
+def _clean_params(params):
+    if not params:
+        return None
+    cleaned = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        cleaned[key] = _query_value(value)
+    return cleaned or None
+
+
+if HAS_REQUESTS:
+
+    class _BearerAuth(requests.auth.AuthBase):
+        """Sets the Authorization header; session-level auth also stops requests from applying ~/.netrc."""
+
+        __slots__ = ("_token",)
+
+        def __init__(self, token):
+            self._token = token
+
+        def __call__(self, request):
+            request.headers["Authorization"] = "Bearer %s" % self._token
+            return request
+
+        def __repr__(self):
+            return "<BearerAuth %s>" % MASK
+
+        def __eq__(self, other):
+            return isinstance(other, _BearerAuth) and other._token == self._token
+
+        def __hash__(self):
+            return hash(_BearerAuth)
+
+else:  # pragma: no cover
+
+    _BearerAuth = None
+
+
+def _not_sent(exc):
+    """True when a requests ConnectionError happened before the request reached the server."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
+
+
+_ERRNO_RE = re.compile(r"\[Errno -?\d+\] ([^'\"\)\]]+)")
+
+
+def _root_cause(exc):
+    """The innermost exception of a requests/urllib3 chain: it names the real reason (e.g. the certificate check)."""
+    for _dummy in range(8):
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException) and exc.args and isinstance(exc.args[0], BaseException):
+            inner = exc.args[0]
+        if not isinstance(inner, BaseException) or inner is exc:
+            break
+        exc = inner
+    return exc
+
+
+def _transport_reason(exc):
+    """A short, token-free reason for a transport failure."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "read timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS error (%s)" % excerpt(str(_root_cause(exc)), 160)
+    text = str(exc)
+    match = _ERRNO_RE.search(text)
+    if match:
+        return match.group(1).strip().lower()
+    for needle, reason in (("Name or service not known", "name resolution failed"),
+                           ("NameResolutionError", "name resolution failed"),
+                           ("Connection refused", "connection refused"),
+                           ("RemoteDisconnected", "the server closed the connection without an answer"),
+                           ("Connection reset", "connection reset by peer"),
+                           ("Connection aborted", "connection aborted")):
+        if needle in text:
+            return reason
+    return type(exc).__name__
+
+
+class ApiTransport(object):
+    """A pooled, thread-safe transport for Coolify's REST API v1 (CoolifyClient adds the resource helpers).
+
+    Paths passed to ``request`` are relative to ``/api/v1`` and start with ``/``. Reads may be retried after a read
+    timeout; writes (every non-GET, and ``action=True`` in particular) never are once they may have been sent.
+    """
+
+    def __init__(self, api_url, api_token, validate_certs=True, timeout=30, connect_timeout=10, max_retries=5,
+                 max_retry_seconds=120, pool_size=10, clock=None, sleep=None):
+        if not HAS_REQUESTS:
+            raise ConfigurationError("The Python library 'requests' is required to talk to the Coolify API.")
+        self.api_url = normalize_api_url(api_url)
+        if api_token is None or not str(api_token).strip():
+            raise ConfigurationError("No Coolify API token was given; set api_token or the COOLIFY_API_TOKEN environment variable.")
+        self._token = str(api_token).strip()
+        self.validate_certs = bool(validate_certs)
+        self.timeout = float(timeout)
+        self.connect_timeout = float(connect_timeout)
+        self.max_retries = max(0, int(max_retries))
+        self.max_retry_seconds = float(max_retry_seconds)
+        self.pool_size = max(1, int(pool_size))
+        self._clock = clock or time.monotonic
+        self._sleep = sleep or time.sleep
+        self._random = random.Random()
+        self.pacer = RateLimitPacer(clock=self._clock, sleep=self._sleep)
+        self._stats_lock = threading.Lock()
+        self._stats = {"requests": 0, "retries": 0, "rate_limited": 0}
+
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=self.pool_size, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.headers.update({
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        })
+        session.auth = _BearerAuth(self._token)
+        session.verify = self.validate_certs
+        if not self.validate_certs:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self._session = session
+
+    def __repr__(self):
+        return "%s(api_url=%r)" % (type(self).__name__, self.api_url)
+
+    __str__ = __repr__
+
+    @property
+    def stats(self):
+        """``{"requests": n, "retries": n, "rate_limited": n}``: attempts sent, retries made, 429 answers seen."""
+        with self._stats_lock:
+            return dict(self._stats)
+
+    def _count(self, key, amount=1):
+        with self._stats_lock:
+            self._stats[key] += amount
+
+    def close(self):
+        self._session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # -- the request loop ------------------------------------------------------------------------------------------
+
+    def _scrub(self, text, secrets=()):
+        """Belt and braces: messages are built without the token, but an answer could echo it back, or the
+        ``secrets`` (the values the request sent, see sent_secrets)."""
+        tokens = [token for token in (self._token, self._token.split("|", 1)[-1]) if len(token) >= 8]
+        return mask(text, tokens + list(secrets))
+
+    def _error(self, cls, method, path, status=None, api_message=None, errors=None, retry_after=None, content_type=None,
+               reason=None, secrets=()):
+        """Build one typed error whose message is a single sentence."""
+        if status is not None:
+            detail = sentence(api_message) if api_message else "no message"
+            if errors:
+                detail = "%s (%s)" % (detail, format_field_errors(errors))
+            message = "Coolify API %s %s returned HTTP %s: %s." % (method, path, status, detail)
+        else:
+            message = "Coolify API %s %s got no HTTP answer: %s." % (method, path, sentence(reason))
+        return cls(self._scrub(message, secrets), method=method, path=path, status=status,
+                   api_message=self._scrub(api_message, secrets) if api_message is not None else None,
+                   errors=scrub_data(errors, lambda text: self._scrub(text, secrets)) if errors else errors,
+                   retry_after=retry_after, content_type=content_type)
+
+    def _backoff(self, attempt):
+        delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
+        return delay / 2.0 + self._random.uniform(0, delay / 2.0)
+
+    def _jitter(self, seconds):
+        return self._random.uniform(0, min(1.0, 0.1 * seconds + 0.05))
+
+    def request(self, method, path, params=None, json=None, action=False):
+        """Send one API call with retries; return the decoded JSON answer (None for an empty body).
+
+        Retried: 429 (honouring Retry-After, capped, jittered), 502/503/504, and connection failures that happened
+        before the request was sent; reads (GET) also after a read timeout. Bounded by ``max_retries`` and
+        ``max_retry_seconds``. A write whose answer was lost raises OutcomeUnknownError.
+        """
+        method = method.upper()
+        if not path.startswith("/"):
+            path = "/" + path
+        url = self.api_url + path
+        params = _clean_params(params)
+        secrets = sent_secrets(json) if json is not None else ()
+        started = self._clock()
+        attempt = 0
+        read_only = method in ("GET", "HEAD") and not action
+        while True:
+            self.pacer.before_request()
+            self._count("requests")
+            try:
+                # verify per request: a session-level verify=False loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
+                response = self._session.request(method, url, params=params, json=json, allow_redirects=False,
+                                                 timeout=(self.connect_timeout, self.timeout), verify=self.validate_certs)
+            except requests.exceptions.RequestException as exc:
+                self.pacer.after_response(None, None)
+                error, retryable = self._transport_error(exc, method, path, read_only, action)
+                delay = self._backoff(attempt)
+                if not retryable or not self._may_retry(attempt, started, delay):
+                    raise error
+                self._count("retries")
+                self._sleep(delay)
+                attempt += 1
+                continue
+            except BaseException:
+                self.pacer.after_response(None, None)  # keep the pacer's in-flight count right on Ctrl-C
+                raise
+
+            status = response.status_code
+            self.pacer.after_response(status, response.headers)
+            if status in RETRYABLE_STATUSES:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if status == 429:
+                    self._count("rate_limited")
+                error = self._http_error(response, method, path, retry_after, secrets)
+                if status == 429 and action and header_int(response.headers, "X-RateLimit-Remaining"):
+                    raise error  # an application-level 429 (full deployment queue) on a write: the caller decides
+                if retry_after is not None:
+                    delay = min(retry_after, RETRY_AFTER_CAP) + self._jitter(retry_after)
+                else:
+                    delay = self._backoff(attempt)
+                if not self._may_retry(attempt, started, delay):
+                    raise error
+                self._count("retries")
+                response.close()
+                self._sleep(delay)
+                attempt += 1
+                continue
+            return self._decode(response, method, path, secrets)
+
+    def _may_retry(self, attempt, started, delay):
+        if attempt >= self.max_retries:
+            return False
+        return (self._clock() - started) + delay <= self.max_retry_seconds
+
+    def _transport_error(self, exc, method, path, read_only, action):
+        """Return (error, retryable) for a requests exception."""
+        reason = _transport_reason(exc)
+        if isinstance(exc, requests.exceptions.ConnectionError) and _not_sent(exc):
+            return self._error(TransportError, method, path, reason=reason), True
+        if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader,
+                            requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
+            return self._error(TransportError, method, path, reason=reason), False
+        if isinstance(exc, (requests.exceptions.Timeout, requests.exceptions.ConnectionError,
+                            requests.exceptions.ChunkedEncodingError)):
+            if read_only:
+                return self._error(TransportError, method, path, reason=reason), True
+            what = "an action" if action else "a write"
+            if isinstance(exc, requests.exceptions.Timeout):
+                reason = "no answer within %gs to %s, so its outcome is unknown (it may or may not have been applied)" % (
+                    self.timeout, what)
+            else:
+                reason = "%s after %s was sent, so its outcome is unknown (it may or may not have been applied)" % (reason, what)
+            return self._error(OutcomeUnknownError, method, path, reason=reason), False
+        return self._error(TransportError, method, path, reason=reason), False
+
+    def _http_error(self, response, method, path, retry_after=None, secrets=()):
+        status = response.status_code
+        content_type = response.headers.get("Content-Type", "")
+        body = None
+        if "json" in content_type.lower():
+            try:
+                body = scrub_data(response.json(), lambda text: self._scrub(text, secrets))
+            except ValueError:
+                body = None
+        if body is None and status < 500:
+            if 300 <= status < 400:
+                location = response.headers.get("Location", "")
+                return self._error(InvalidResponseError, method, path, status=status,
+                                   api_message="redirected to %s; point api_url at the final address" % excerpt(
+                                       self._scrub(location.split("?", 1)[0], secrets), 120),
+                                   content_type=content_type)
+            if status != 429:
+                # A non-JSON 4xx comes from something in front of Coolify (or from a wrong api_url), not from the API.
+                return self._invalid(response, method, path, content_type, secrets)
+        api_message = None
+        errors = None
+        if isinstance(body, dict):
+            api_message = body.get("message")
+            if isinstance(api_message, list):
+                api_message = "; ".join(str(m) for m in api_message)
+            extra = body.get("error")
+            if isinstance(extra, str) and extra and extra != "Unauthorized":
+                api_message = "%s (%s)" % (sentence(api_message), sentence(extra)) if api_message else extra
+            errors = body.get("errors") if isinstance(body.get("errors"), dict) else None
+        if api_message is None:
+            reason = response.reason or "error"
+            if body is None and content_type:
+                api_message = "%s (non-JSON %s answer)" % (reason, content_type.split(";")[0].strip())
+            else:
+                api_message = reason
+        cls = error_class(status, api_message)
+        return self._error(cls, method, path, status=status, api_message=api_message, errors=errors,
+                           retry_after=retry_after, content_type=content_type, secrets=secrets)
+
+    def _invalid(self, response, method, path, content_type, secrets=()):
+        kind = content_type.split(";")[0].strip() or "untyped"
+        start = excerpt(self._scrub(response.text or "", secrets))
+        api_message = "a non-JSON %s answer%s, so api_url may point at a proxy or the wrong host" % (
+            kind, (" starting %r" % start) if start else "")
+        return self._error(InvalidResponseError, method, path, status=response.status_code, api_message=api_message,
+                           content_type=content_type, secrets=secrets)
+
+    def _decode(self, response, method, path, secrets=()):
+        status = response.status_code
+        if status >= 300:
+            raise self._http_error(response, method, path, secrets=secrets)
+        content_type = response.headers.get("Content-Type", "")
+        text = response.text
+        if not text.strip():
+            return None
+        if "json" not in content_type.lower():
+            raise self._invalid(response, method, path, content_type, secrets)
+        try:
+            return _json.loads(text)
+        except ValueError:
+            kind = content_type.split(";")[0].strip()
+            raise self._error(InvalidResponseError, method, path, status=status, content_type=content_type, secrets=secrets,
+                              api_message="an answer of type %s that is not valid JSON (starting %r)" % (
+                                  kind, excerpt(self._scrub(text, secrets))))
+
+    def get(self, path, params=None):
+        return self.request("GET", path, params=params)

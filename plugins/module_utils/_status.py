@@ -27,14 +27,6 @@ UNKNOWN = "unknown"
 
 UP_STATES = frozenset((RUNNING,))
 DOWN_STATES = frozenset((EXITED, STOPPED))
-TRANSITIONAL_STATES = frozenset((STARTING, RESTARTING))
-
-# Categories returned by category().
-CATEGORY_RUNNING = "running"
-CATEGORY_STOPPED = "stopped"
-CATEGORY_TRANSITIONAL = "transitional"
-CATEGORY_DEGRADED = "degraded"
-CATEGORY_UNKNOWN = "unknown"
 
 # Deployment statuses.
 DEPLOYMENT_QUEUED = "queued"
@@ -114,20 +106,6 @@ def is_healthy(status):
     """Running and healthy (an app without a health check reports ``running:unknown``, which is not healthy)."""
     parsed = parse_status(status)
     return parsed.state in UP_STATES and parsed.health == "healthy"
-
-
-def category(status):
-    """One of running, stopped, transitional, degraded, unknown."""
-    state = state_of(status)
-    if state in UP_STATES:
-        return CATEGORY_RUNNING
-    if state in DOWN_STATES:
-        return CATEGORY_STOPPED
-    if state in TRANSITIONAL_STATES:
-        return CATEGORY_TRANSITIONAL
-    if state == DEGRADED:
-        return CATEGORY_DEGRADED
-    return CATEGORY_UNKNOWN
 
 
 def normalize_filter(wanted):

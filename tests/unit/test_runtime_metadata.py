@@ -39,6 +39,6 @@ def test_requires_ansible():
 
 
 def test_user_agent_version_matches_galaxy_yml():
-    from ansible_collections.coolops.coolify.plugins.module_utils._client import COLLECTION_VERSION
+    from ansible_collections.coolops.coolify.plugins.module_utils._http import COLLECTION_VERSION
     with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as handle:
         assert yaml.safe_load(handle)["version"] == COLLECTION_VERSION

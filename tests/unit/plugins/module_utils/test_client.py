@@ -18,27 +18,27 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from ansible_collections.coolops.coolify.plugins.module_utils import _client
-from ansible_collections.coolops.coolify.plugins.module_utils._client import (
+from ansible_collections.coolops.coolify.plugins.module_utils import _http, _pacer
+from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
     ApiDisabledError,
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
     ConflictError,
-    CoolifyClient,
     CoolifyError,
     InvalidResponseError,
     NotFoundError,
     OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitedError,
-    RateLimitPacer,
     ServerError,
     TransportError,
     ValidationError,
-    normalize_api_url,
-    strip_sensitive,
 )
+from ansible_collections.coolops.coolify.plugins.module_utils._http import normalize_api_url
+from ansible_collections.coolops.coolify.plugins.module_utils._pacer import RateLimitPacer
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
 from ansible_collections.coolops.coolify.tests.unit.loopback import serve
 
@@ -148,7 +148,7 @@ def test_normalize_api_url_rejects(given, fragment):
 
 
 def test_parse_retry_after():
-    parse = _client._parse_retry_after
+    parse = _pacer.parse_retry_after
     assert parse("7") == 7.0
     assert parse(" 2.5 ") == 2.5
     assert parse("-3") == 0.0
@@ -263,22 +263,22 @@ def test_pacer_without_rate_limit_headers_never_waits():
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Over HTTP: headers, URL forms, pooling, version cache
+# Over HTTP: headers, URL forms, pooling
 # ---------------------------------------------------------------------------------------------------------------------
 
 
 def test_headers_on_every_request(capture_server):
     client = CoolifyClient(capture_server.url, "5|header-check-token")
     client.list_applications()
-    client.application_action("abc", "restart")
-    client.create_env("application", "abc", {"key": "A", "value": "b"})
+    client.resource_action("application", "abc", "restart")
+    client.request("POST", "/applications/abc/envs", json={"key": "A", "value": "b"})
     assert [s["method"] for s in capture_server.seen] == ["GET", "POST", "POST"]
     for seen in capture_server.seen:
         headers = dict((k.lower(), v) for k, v in seen["headers"].items())
         assert headers["authorization"] == "Bearer 5|header-check-token"
         assert headers["accept"] == "application/json"
         assert headers["content-type"] == "application/json"
-        assert headers["user-agent"] == "coolops.coolify/%s" % _client.COLLECTION_VERSION
+        assert headers["user-agent"] == "coolops.coolify/%s" % _http.COLLECTION_VERSION
     assert capture_server.seen[1]["path"] == "/api/v1/applications/abc/restart"
 
 
@@ -287,14 +287,6 @@ def test_every_base_url_form_reaches_the_api(emulator, suffix):
     client = CoolifyClient(emulator.base_url.rstrip("/") + suffix, emulator.token)
     assert client.api_url == emulator.api_url.rstrip("/")
     assert len(client.list_applications()) > 0
-
-
-def test_version_is_read_once_and_cached(emulator):
-    client = make_client(emulator)
-    assert client.version() == "4.3.11"
-    assert client.version() == "4.3.11"
-    versions = [r for r in emulator.requests_log() if r["path"] == "/api/v1/version"]
-    assert len(versions) == 1
 
 
 def test_pool_is_sized_to_the_fan_out_and_connections_are_reused(emulator):
@@ -311,13 +303,12 @@ def test_resource_helpers_against_the_emulator(emulator):
     client = make_client(emulator)
     apps = client.list_applications()
     assert apps and all("uuid" in a for a in apps)
-    assert client.get_application(apps[0]["uuid"])["uuid"] == apps[0]["uuid"]
+    assert client.get_resource("application", apps[0]["uuid"])["uuid"] == apps[0]["uuid"]
     services = client.list_services()
-    assert services and client.get_service(services[0]["uuid"])["uuid"] == services[0]["uuid"]
+    assert services and client.get_resource("service", services[0]["uuid"])["uuid"] == services[0]["uuid"]
     servers = client.list_servers()
     resources = client.server_resources(servers[0]["uuid"])
     assert isinstance(resources, list)
-    assert client.get_server(servers[0]["uuid"], resources=True)["uuid"] == servers[0]["uuid"]
     projects = client.list_projects()
     project = client.get_project(projects[0]["uuid"])
     envs = client.project_environments(projects[0]["uuid"])
@@ -333,27 +324,19 @@ def test_resource_helpers_against_the_emulator(emulator):
 def test_actions_are_posted_and_deployments_tracked(emulator):
     client = make_client(emulator)
     app = client.list_applications()[0]
-    answer = client.application_action(app["uuid"], "restart")
+    answer = client.resource_action("application", app["uuid"], "restart")
     assert answer.get("deployment_uuid")
     deployment = client.get_deployment(answer["deployment_uuid"])
     assert deployment["deployment_uuid"] == answer["deployment_uuid"]
-    answer = client.deploy(uuids=[app["uuid"]], force=True)
-    assert answer["deployments"][0]["resource_uuid"] == app["uuid"]
     posts = [r for r in emulator.requests_log() if r["method"] != "GET"]
-    assert {r["method"] for r in posts} == {"POST"}
-    assert posts[-1]["query"] == {"uuid": app["uuid"], "force": "1"}
+    assert [r["path"] for r in posts] == ["/api/v1/applications/%s/restart" % app["uuid"]]
 
 
 def test_env_helpers_round_trip(emulator):
     client = make_client(emulator)
     app = client.list_applications()[0]
-    created = client.create_env("application", app["uuid"], {"key": "COOLOPS_T1", "value": "one"})
-    assert created.get("uuid")
-    body = {"key": "COOLOPS_T1", "value": "two", "is_literal": False, "is_multiline": False, "is_shown_once": False}
-    updated = client.update_env("application", app["uuid"], body)
-    assert updated["key"] == "COOLOPS_T1"
-    bulk = client.bulk_update_envs("application", app["uuid"], [{"key": "COOLOPS_T2", "value": "x"}])
-    assert [row["key"] for row in bulk] == ["COOLOPS_T2"]
+    bulk = client.bulk_update_envs("application", app["uuid"], [{"key": "COOLOPS_T1", "value": "x"}])
+    assert [row["key"] for row in bulk] == ["COOLOPS_T1"]
     rows = [row for row in client.list_envs("application", app["uuid"]) if row["key"] == "COOLOPS_T1"]
     assert rows
     for row in rows:
@@ -366,21 +349,6 @@ def test_list_deployments_accepts_the_object_keyed_quirk(capture_server):
     capture_server.script["/api/v1/deployments"] = (200, "application/json", body, {})
     client = CoolifyClient(capture_server.url, "t")
     assert [d["deployment_uuid"] for d in client.list_deployments()] == ["a", "b"]
-
-
-def test_deploy_with_a_long_uuid_list_uses_a_json_body(emulator):
-    client = make_client(emulator)
-    apps = client.list_applications()
-    uuids = [a["uuid"] for a in apps] + ["missing-%03d-%s" % (i, "x" * 40) for i in range(40)]
-    answer = client.deploy(uuids=uuids)
-    assert sorted(d["resource_uuid"] for d in answer["deployments"]) == sorted(a["uuid"] for a in apps)
-    last = [r for r in emulator.requests_log() if r["path"] == "/api/v1/deploy"][-1]
-    assert last["query"] == {}
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# One test per error class
-# ---------------------------------------------------------------------------------------------------------------------
 
 
 def assert_one_sentence(error, method, path, status):
@@ -402,7 +370,7 @@ def test_configuration_error():
         CoolifyClient("https://coolify.example.com", "  ")
     assert "token" in str(info.value)
     with pytest.raises(ConfigurationError):
-        CoolifyClient("https://coolify.example.com", "t").application_action("x", "explode")
+        CoolifyClient("https://coolify.example.com", "t").resource_action("application", "x", "explode")
 
 
 def test_authentication_error(emulator):
@@ -418,7 +386,7 @@ def test_permission_denied_error(emulator_factory):
     client = make_client(emu, token="2|read-only-token")
     app = client.list_applications()[0]
     with pytest.raises(PermissionDeniedError) as info:
-        client.application_action(app["uuid"], "restart")
+        client.resource_action("application", app["uuid"], "restart")
     assert not isinstance(info.value, ApiDisabledError)
     assert_one_sentence(info.value, "POST", "/applications/%s/restart" % app["uuid"], 403)
     assert "Missing required permissions: deploy" in str(info.value)
@@ -435,7 +403,7 @@ def test_api_disabled_error(emulator_factory):
 
 def test_not_found_error(emulator):
     with pytest.raises(NotFoundError) as info:
-        make_client(emulator).get_application("does-not-exist")
+        make_client(emulator).get_resource("application", "does-not-exist")
     assert_one_sentence(info.value, "GET", "/applications/does-not-exist", 404)
     assert "Application not found" in str(info.value)
 
@@ -445,7 +413,7 @@ def test_bad_request_error(emulator):
     running = [s for s in client.list_services() if s["status"].startswith("running")]
     assert running, "the seeded fleet has a running service"
     with pytest.raises(BadRequestError) as info:
-        client.service_action(running[0]["uuid"], "start")
+        client.resource_action("service", running[0]["uuid"], "start")
     assert_one_sentence(info.value, "POST", "/services/%s/start" % running[0]["uuid"], 400)
     assert "Service is already running" in str(info.value)
 
@@ -453,9 +421,9 @@ def test_bad_request_error(emulator):
 def test_conflict_error(emulator):
     client = make_client(emulator)
     app = client.list_applications()[0]
-    client.create_env("application", app["uuid"], {"key": "COOLOPS_DUP", "value": "1"})
+    client.request("POST", "/applications/%s/envs" % app["uuid"], json={"key": "COOLOPS_DUP", "value": "1"})
     with pytest.raises(ConflictError) as info:
-        client.create_env("application", app["uuid"], {"key": "COOLOPS_DUP", "value": "2"})
+        client.request("POST", "/applications/%s/envs" % app["uuid"], json={"key": "COOLOPS_DUP", "value": "2"})
     assert_one_sentence(info.value, "POST", "/applications/%s/envs" % app["uuid"], 409)
     assert "already exists" in str(info.value)
 
@@ -464,7 +432,7 @@ def test_validation_error_carries_field_errors(emulator):
     client = make_client(emulator)
     app = client.list_applications()[0]
     with pytest.raises(ValidationError) as info:
-        client.create_env("application", app["uuid"], {"key": "1 bad key", "value": "x", "colour": "red"})
+        client.request("POST", "/applications/%s/envs" % app["uuid"], json={"key": "1 bad key", "value": "x", "colour": "red"})
     error = info.value
     assert_one_sentence(error, "POST", "/applications/%s/envs" % app["uuid"], 422)
     assert set(error.errors) >= {"key", "colour"}
@@ -510,7 +478,7 @@ def test_transport_error_connection_refused_is_retried_then_raised():
     clock = FakeClock()
     client = CoolifyClient("http://127.0.0.1:%d" % free_port(), "t", max_retries=2, clock=clock, sleep=clock.sleep)
     with pytest.raises(TransportError) as info:
-        client.application_action("abc", "restart")  # never sent, so even an action may be retried
+        client.resource_action("application", "abc", "restart")  # never sent, so even an action may be retried
     assert not isinstance(info.value, OutcomeUnknownError)
     assert_one_sentence(info.value, "POST", "/applications/abc/restart", None)
     assert "connection refused" in str(info.value)
@@ -521,7 +489,7 @@ def test_outcome_unknown_error_on_an_action_read_timeout(emulator):
     emulator.configure(latency_ms=1500)
     client = make_client(emulator, timeout=0.3, max_retries=3)
     with pytest.raises(OutcomeUnknownError) as info:
-        client.application_action("whatever-uuid", "restart")
+        client.resource_action("application", "whatever-uuid", "restart")
     assert_one_sentence(info.value, "POST", "/applications/whatever-uuid/restart", None)
     assert "outcome is unknown" in str(info.value)
     assert client.stats["requests"] == 1  # never retried blindly
@@ -563,14 +531,6 @@ def test_invalid_response_error_for_html_with_status_200(capture_server):
     with pytest.raises(InvalidResponseError) as info:
         client.list_projects()
     assert "redirected to https://elsewhere.example/api/v1/projects" in str(info.value)
-
-
-def test_version_is_text_not_json(emulator):
-    # /version answers text/html; only version() accepts that. A JSON helper would call it invalid.
-    client = make_client(emulator)
-    with pytest.raises(InvalidResponseError):
-        client.get("/version")
-    assert client.version() == "4.3.11"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -642,9 +602,9 @@ def test_a_unique_marker_token_never_appears_in_errors_or_reprs(emulator_factory
     emu = emulator_factory("--add-token", "%s=read@0" % marker, "--rate-limit", "4", "--rate-window", "60")
     client = make_client(emu, token=marker)
     errors = []
-    for call in (lambda: client.get_application("nope"),
-                 lambda: client.application_action("nope", "restart"),
-                 lambda: client.create_env("application", "nope", {"key": "A"}),
+    for call in (lambda: client.get_resource("application", "nope"),
+                 lambda: client.resource_action("application", "nope", "restart"),
+                 lambda: client.request("POST", "/applications/nope/envs", json={"key": "A"}),
                  lambda: client.get("/version"),
                  lambda: [client.get("/servers") for dummy in range(10)]):
         try:
@@ -684,9 +644,9 @@ def test_values_a_write_sent_are_masked_in_answers_that_quote_them(capture_serve
     capture_server.script["/api/v1/services/svc-1/envs"] = (201, "application/json", ("{broken %s" % value).encode(), {})
     client = CoolifyClient(capture_server.url, "1|token-of-this-test", max_retries=0)
     errors = []
-    for call in (lambda: client.create_env("application", "app-1", {"key": "K", "value": value}),
+    for call in (lambda: client.request("POST", "/applications/app-1/envs", json={"key": "K", "value": value}),
                  lambda: client.bulk_update_envs("application", "app-1", [{"key": "K", "value": value, "comment": None}]),
-                 lambda: client.create_env("service", "svc-1", {"key": "K", "value": value})):
+                 lambda: client.request("POST", "/services/svc-1/envs", json={"key": "K", "value": value})):
         with pytest.raises(CoolifyError) as info:
             call()
         errors.append(info.value)
@@ -705,7 +665,7 @@ def test_a_token_quoted_in_field_errors_is_masked(capture_server):
         "message": "Validation failed.", "errors": {"authorization": ["Bearer %s is not valid here." % token]}}).encode(), {})
     client = CoolifyClient(capture_server.url, token, max_retries=0)
     with pytest.raises(ValidationError) as info:
-        client.deploy(uuids=["app-1"])
+        client.request("POST", "/deploy", params={"uuid": "app-1"}, action=True)
     for text in (str(info.value), json.dumps(info.value.to_dict()), repr(vars(info.value))):
         assert token.split("|")[1] not in text, text
     assert info.value.errors == {"authorization": ["Bearer ******** is not valid here."]}

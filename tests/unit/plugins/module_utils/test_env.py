@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.coolops.coolify.plugins.module_utils import _env
-from ansible_collections.coolops.coolify.plugins.module_utils._env import EnvInputError, parse_env, plan_resource
+from ansible_collections.coolops.coolify.plugins.module_utils import _env_plan
+from ansible_collections.coolops.coolify.plugins.module_utils._env_input import DEFAULT_FLAGS, EnvInputError, parse_env
+from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import plan_resource
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask
 
 APP = {"uuid": "app1", "name": "web"}
 SVC = {"uuid": "svc1", "name": "db"}
@@ -17,7 +19,7 @@ SECRET = "s3cr3t-marker-9f2c"
 
 def row(key, value="v", is_preview=False, uuid=None, **flags):
     data = {"uuid": uuid or "u-%s-%d" % (key, int(is_preview)), "key": key, "is_preview": is_preview, "comment": None}
-    data.update(_env.DEFAULT_FLAGS)
+    data.update(DEFAULT_FLAGS)
     data.update(flags)
     if value is not _HIDDEN:
         data["value"] = value
@@ -228,18 +230,18 @@ def test_hidden_value_skip_policy_leaves_the_row():
 def test_hidden_value_fail_policy_reports_an_error_naming_read_sensitive():
     result = plan([row("K", _HIDDEN)], {"K": "v"}, hidden_values="fail")
     assert not result.items
-    warnings, error = _env.hidden_value_messages([result], "fail")
+    warnings, error = _env_plan.hidden_value_messages([result], "fail")
     assert warnings == [] and "read:sensitive" in error and "K" in error
 
 
 def test_hidden_value_warnings_distinguish_shown_once():
     missing = plan([row("K", _HIDDEN)], {"K": "v"})
     once = plan([row("K", _HIDDEN, is_shown_once=True)], {"K": "v"})
-    warnings, error = _env.hidden_value_messages([missing], "update")
+    warnings, error = _env_plan.hidden_value_messages([missing], "update")
     assert error is None and "read:sensitive" in warnings[0] and "is_shown_once" not in warnings[0]
-    warnings, error = _env.hidden_value_messages([once], "update")
+    warnings, error = _env_plan.hidden_value_messages([once], "update")
     assert "is_shown_once" in warnings[0] and "read:sensitive" not in warnings[0]
-    warnings, dummy = _env.hidden_value_messages([plan([row("K", _HIDDEN)], {"K": "v"}, hidden_values="skip")], "skip")
+    warnings, dummy = _env_plan.hidden_value_messages([plan([row("K", _HIDDEN)], {"K": "v"}, hidden_values="skip")], "skip")
     assert "skipped 1" in warnings[0]
 
 
@@ -265,11 +267,11 @@ def test_restore_writes_back_only_rows_that_differ():
     # After a partial write: A written, B not yet, R deleted, N created plus its preview copy.
     now = [row("A", "new-a", is_literal=True, comment="c"), row("B", "old-b"), row("N", "n", uuid="n1"),
            row("N", "n", is_preview=True, uuid="n2")]
-    items, unrestorable = _env.plan_restore(result, now)
+    items, unrestorable = _env_plan.plan_restore(result, now)
     assert unrestorable == []
     assert [(item["key"], item["value"]) for item in items] == [("A", "old-a"), ("R", "gone")]
     assert items[0]["is_literal"] is True and items[0]["comment"] == "c"
-    cleanup = _env.plan_cleanup(result, now)
+    cleanup = _env_plan.plan_cleanup(result, now)
     assert sorted(uuid for _id, uuid in cleanup) == ["n1", "n2"]
 
 
@@ -277,12 +279,12 @@ def test_cleanup_keeps_preview_rows_that_existed_and_untouched_keys():
     snapshot = [row("A", "a", is_preview=True, uuid="ap")]
     result = plan(snapshot, {"A": "a"})
     now = [row("A", "a", uuid="new"), row("A", "a", is_preview=True, uuid="ap"), row("OTHER", "x", uuid="o")]
-    assert _env.plan_cleanup(result, now) == [(("A", False), "new")]
+    assert _env_plan.plan_cleanup(result, now) == [(("A", False), "new")]
 
 
 def test_restore_reports_rows_whose_previous_value_was_hidden():
     result = plan([row("A", _HIDDEN)], {"A": "new"})
-    items, unrestorable = _env.plan_restore(result, [row("A", "new")])
+    items, unrestorable = _env_plan.plan_restore(result, [row("A", "new")])
     assert items == [] and unrestorable == [("A", False)]
 
 
@@ -292,6 +294,6 @@ def test_restore_reports_rows_whose_previous_value_was_hidden():
 def test_scrub_masks_every_known_value():
     desired, dummy = parse_env({"K": " %s " % SECRET})
     result = plan([row("OLD", "previous-secret-1")], {"K": " %s " % SECRET})
-    secrets = _env.secrets_of(desired, [result])
-    text = _env.scrub("error near %s and previous-secret-1" % SECRET, secrets)
+    secrets = _env_plan.secrets_of(desired, [result])
+    text = mask("error near %s and previous-secret-1" % SECRET, secrets)
     assert SECRET not in text and "previous-secret-1" not in text and text.count("********") == 2

@@ -12,7 +12,6 @@ import pytest
 
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import (
     BatchResult,
-    Counter,
     Outcome,
     fail_percentage_exceeded,
     run_batch,
@@ -21,6 +20,25 @@ from ansible_collections.coolops.coolify.plugins.module_utils._fanout import (
 
 class Boom(Exception):
     pass
+
+
+class Counter(object):
+    """A thread-safe gauge of how many workers run at once, and the peak."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.current = 0
+        self.peak = 0
+
+    def __enter__(self):
+        with self._lock:
+            self.current += 1
+            self.peak = max(self.peak, self.current)
+        return self
+
+    def __exit__(self, *exc_info):
+        with self._lock:
+            self.current -= 1
 
 
 def test_outcomes_come_back_in_input_order_with_elapsed():

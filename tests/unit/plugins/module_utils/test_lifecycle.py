@@ -10,7 +10,9 @@ import itertools
 import pytest
 
 from ansible_collections.coolops.coolify.plugins.module_utils import _lifecycle as lc
-from ansible_collections.coolops.coolify.plugins.module_utils._client import ConfigurationError
+from ansible_collections.coolops.coolify.plugins.module_utils import _lifecycle_plan as lp
+from ansible_collections.coolops.coolify.plugins.module_utils import _lifecycle_wait as lw
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError
 
 
 # --------------------------------------------------------------------------------------------------- planning
@@ -31,7 +33,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._client import Con
     (None, "start"),
 ])
 def test_plan_started_application(status, action):
-    got, why = lc.plan_item("application", "started", status)
+    got, why = lp.plan_item("application", "started", status)
     assert got == action
     if action:
         assert why == "currently %s" % (status or "unknown")
@@ -46,7 +48,7 @@ def test_plan_started_application(status, action):
     ("exited", "start", "currently exited"),
 ])
 def test_plan_started_service(status, action, why):
-    assert lc.plan_item("service", "started", status) == (action, why)
+    assert lp.plan_item("service", "started", status) == (action, why)
 
 
 @pytest.mark.parametrize("kind", ["application", "service"])
@@ -60,7 +62,7 @@ def test_plan_started_service(status, action, why):
     ("restarting:unknown", "stop"),
 ])
 def test_plan_stopped(kind, status, action):
-    got, why = lc.plan_item(kind, "stopped", status)
+    got, why = lp.plan_item(kind, "stopped", status)
     assert got == action
     assert why == ("already stopped (%s)" % status if action is None else "currently %s" % status)
 
@@ -68,12 +70,12 @@ def test_plan_stopped(kind, status, action):
 @pytest.mark.parametrize("state, action", [("restarted", "restart"), ("deployed", "deploy")])
 @pytest.mark.parametrize("status", ["running:healthy", "exited:unhealthy", None])
 def test_restart_and_deploy_always_act(state, action, status):
-    assert lc.plan_item("application", state, status)[0] == action
+    assert lp.plan_item("application", state, status)[0] == action
 
 
 def test_plan_unknown_state():
     with pytest.raises(ValueError):
-        lc.plan_item("application", "present", "running:healthy")
+        lp.plan_item("application", "present", "running:healthy")
 
 
 # --------------------------------------------------------------------------------------------------- targets
@@ -95,7 +97,7 @@ def test_plan_unknown_state():
     (None, "exited", False, False),
 ])
 def test_reached(status, target, healthy, expected):
-    assert lc.reached(status, target, healthy) is expected
+    assert lp.reached(status, target, healthy) is expected
 
 
 @pytest.mark.parametrize("action, state, target", [
@@ -103,7 +105,7 @@ def test_reached(status, target, healthy, expected):
     ("stop", "stopped", "exited"), (None, "stopped", "exited"), (None, "started", "running"),
 ])
 def test_target_of(action, state, target):
-    assert lc.target_of(action, state) == target
+    assert lp.target_of(action, state) == target
 
 
 @pytest.mark.parametrize("kind, state, status, healthy, expected", [
@@ -115,21 +117,21 @@ def test_target_of(action, state, target):
     ("service", "stopped", "exited", True, False),
 ])
 def test_needs_wait_without_action(kind, state, status, healthy, expected):
-    assert lc.needs_wait_without_action(kind, state, status, healthy) is expected
+    assert lp.needs_wait_without_action(kind, state, status, healthy) is expected
 
 
 # --------------------------------------------------------------------------------------------------- back-off and params
 
 
 def test_poll_delays_back_off_and_cap():
-    delays = list(itertools.islice(lc.poll_delays(2.0), 10))
+    delays = list(itertools.islice(lw.poll_delays(2.0), 10))
     assert delays[:4] == [2.0, 3.0, 4.5, 6.75]
     assert all(later >= earlier for earlier, later in zip(delays, delays[1:]))
     assert max(delays) == 16.0 and delays[-1] == 16.0
 
 
 def _opts(kind="application", state="started", **params):
-    return lc.Options(kind, state, params)
+    return lp.Options(kind, state, params)
 
 
 @pytest.mark.parametrize("kind, action, params, expected", [
@@ -144,20 +146,20 @@ def _opts(kind="application", state="started", **params):
     ("service", "stop", {"docker_cleanup": False}, {"docker_cleanup": "false"}),
 ])
 def test_action_params(kind, action, params, expected):
-    assert lc.action_params(kind, action, _opts(kind, **params)) == expected
+    assert lp.action_params(kind, action, _opts(kind, **params)) == expected
 
 
 def test_deploy_uses_the_start_endpoint():
-    assert lc.api_action("deploy") == "start"
-    assert lc.api_action("restart") == "restart"
+    assert lp.api_action("deploy") == "start"
+    assert lp.api_action("restart") == "restart"
 
 
 def test_options_defaults_for_callers_without_batch_params():
     # coolify_env passes its own params, which lack most lifecycle options.
-    opts = lc.Options("application", "restarted", {"api_url": "x", "wait": None})
+    opts = lp.Options("application", "restarted", {"api_url": "x", "wait": None})
     assert (opts.strategy, opts.max_workers, opts.wait, opts.wait_timeout, opts.healthy, opts.docker_cleanup) == (
         "parallel", 10, True, 600.0, False, True)
-    assert opts.poll_interval == lc.DEFAULT_POLL_INTERVAL
+    assert opts.poll_interval == lp.DEFAULT_POLL_INTERVAL
 
 
 @pytest.mark.parametrize("kind, state, params, fragment", [
@@ -173,12 +175,12 @@ def test_options_defaults_for_callers_without_batch_params():
 ])
 def test_validate_options_rejects(kind, state, params, fragment):
     with pytest.raises(ConfigurationError) as info:
-        lc.validate_options(kind, state, params)
+        lp.validate_options(kind, state, params)
     assert fragment in str(info.value)
 
 
 def test_validate_options_accepts_rolling_with_wait():
-    opts = lc.validate_options("application", "restarted", {"strategy": "rolling", "wait": True, "batch_size": 2})
+    opts = lp.validate_options("application", "restarted", {"strategy": "rolling", "wait": True, "batch_size": 2})
     assert opts.strategy == "rolling"
 
 
@@ -208,7 +210,7 @@ def test_argument_spec(kind, states):
     (5, 5, 100, False),
 ])
 def test_fail_limit_exceeded(failed, total, mfp, expected):
-    assert lc.fail_limit_exceeded(failed, total, mfp) is expected
+    assert lp.fail_limit_exceeded(failed, total, mfp) is expected
 
 
 def _item(name, changed=False, failed=False, skipped=False, error=None, short=None):
@@ -220,34 +222,34 @@ def _item(name, changed=False, failed=False, skipped=False, error=None, short=No
 
 def test_summarize_counts_each_item_once():
     items = [_item("a", changed=True), _item("b"), _item("c", changed=True, failed=True), _item("d", skipped=True)]
-    assert lc.summarize(items) == {"total": 4, "changed": 1, "ok": 2, "failed": 1, "skipped": 1}
+    assert lp.summarize(items) == {"total": 4, "changed": 1, "ok": 2, "failed": 1, "skipped": 1}
 
 
 def test_msg_real_run_lists_failures():
     items = [_item("web", changed=True)] * 48 + [
         _item("api", changed=True, failed=True, error="Deployment x ended failed.", short="deployment failed"),
         _item("worker", failed=True, error="Coolify API POST ... returned HTTP 500: Server Error.", short="HTTP 500 Server Error")]
-    assert lc.build_msg("application", "restarted", items) == (
+    assert lp.build_msg("application", "restarted", items) == (
         "restarted 48 of 50 applications; 2 failed: api (deployment failed), worker (HTTP 500 Server Error)")
 
 
 def test_msg_check_mode_and_unchanged():
     items = [_item("a", changed=True), _item("b"), _item("c")]
-    assert lc.build_msg("application", "started", items, check_mode=True) == "would start 1 of 3 applications (2 already running)"
-    assert lc.build_msg("service", "stopped", items) == "stopped 1 of 3 services (2 already stopped)"
-    assert lc.build_msg("service", "stopped", items, waited=False) == "stopped 1 of 3 services (2 already stopped, not waited for)"
+    assert lp.build_msg("application", "started", items, check_mode=True) == "would start 1 of 3 applications (2 already running)"
+    assert lp.build_msg("service", "stopped", items) == "stopped 1 of 3 services (2 already stopped)"
+    assert lp.build_msg("service", "stopped", items, waited=False) == "stopped 1 of 3 services (2 already stopped, not waited for)"
 
 
 def test_msg_halted_rolling_run():
     items = [_item("a", failed=True, short="deployment failed"), _item("b", skipped=True)]
-    assert lc.build_msg("application", "restarted", items, halted=True) == (
+    assert lp.build_msg("application", "restarted", items, halted=True) == (
         "restarted 0 of 2 applications; 1 failed: a (deployment failed); "
         "1 not attempted (the rolling run halted after a failed wave)")
 
 
 def test_msg_lists_at_most_five_failures():
     items = [_item("app%d" % i, failed=True, short="x") for i in range(7)]
-    assert lc.build_msg("application", "stopped", items).endswith("app4 (x) and 2 more")
+    assert lp.build_msg("application", "stopped", items).endswith("app4 (x) and 2 more")
 
 
 def test_diff_before_after():
@@ -259,20 +261,20 @@ def test_diff_before_after():
         {"name": "db", "uuid": "u3", "status_before": "running:healthy", "status_after": "running:healthy", "action": None,
          "planned_status": "running:healthy"},
     ]
-    diff = lc.build_diff(items)
+    diff = lp.build_diff(items)
     assert diff["before"] == {"api (u1)": "exited:unhealthy", "db (u3)": "running:healthy", "web (u2)": "running:healthy"}
     assert diff["after"] == {"api (u1)": "running:healthy", "db (u3)": "running:healthy",
                              "web (u2)": "restart requested (not waited for)"}
     assert list(diff["after"]) == sorted(diff["after"])
-    planned = lc.build_diff(items, check_mode=True)
+    planned = lp.build_diff(items, check_mode=True)
     assert planned["after"] == {"api (u1)": "running", "db (u3)": "running:healthy", "web (u2)": "running"}
 
 
 def test_new_item_check_mode_reason():
-    item = lc._new_item("application", "started", {"uuid": "u", "name": "api", "status": "exited:unhealthy"}, True)
+    item = lp.new_item("application", "started", {"uuid": "u", "name": "api", "status": "exited:unhealthy"}, True)
     assert item["reason"] == "would start (currently exited:unhealthy)"
     assert item["changed"] is True and item["status_after"] == "exited:unhealthy"
-    item = lc._new_item("application", "started", {"uuid": "u", "name": "api", "status": "running:healthy"}, True)
+    item = lp.new_item("application", "started", {"uuid": "u", "name": "api", "status": "running:healthy"}, True)
     assert item["reason"] == "already running (running:healthy)" and item["changed"] is False and item["action"] is None
 
 

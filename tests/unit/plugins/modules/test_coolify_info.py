@@ -11,7 +11,8 @@ import uuid
 
 import pytest
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient, is_sensitive_key
+from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import is_sensitive_key
 from ansible_collections.coolops.coolify.plugins.modules import coolify_info
 from ansible_collections.coolops.coolify.tests.emulator.harness import EmulatorProcess
 
@@ -135,7 +136,7 @@ def test_servers_projects_environments(run_module, emu):
 
 def test_deployments(run_module, emu):
     with CoolifyClient(emu.api_url, emu.token) as client:
-        first = client.application_action("app-web", "restart")["deployment_uuid"]
+        first = client.resource_action("application", "app-web", "restart")["deployment_uuid"]
     result = run_module(coolify_info, args(emu, gather=["deployments"]))
     assert first in [d["deployment_uuid"] for d in result["deployments"]]  # queued or in progress
     result = run_module(coolify_info, args(emu, gather=["applications", "deployments"], names=["web", "api"],

@@ -182,5 +182,3 @@ def managed_previews(kind, scope):
                                 "resource_type=service.")
         return (False,)
     return {"production": (False,), "preview": (True,), "both": (True, False)}[scope]
-
-

@@ -290,8 +290,6 @@ def plan_cleanup(plan, current_rows):
     return deletes
 
 
-
-
 def secrets_of(desired, plans):
     """Every value this run knows: desired values and the snapshot values, raw and trimmed."""
     values = set()
@@ -305,4 +303,3 @@ def secrets_of(desired, plans):
                 if isinstance(row.get(field), str) and row[field]:
                     values.add(row[field])
     return values
-

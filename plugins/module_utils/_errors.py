@@ -153,4 +153,3 @@ def format_field_errors(errors, limit=3):
     if len(errors) > limit:
         parts.append("and %d more" % (len(errors) - limit))
     return ", ".join(parts)
-

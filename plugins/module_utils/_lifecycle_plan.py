@@ -143,7 +143,6 @@ def needs_wait_without_action(kind, state, status, healthy):
     return healthy and not _status.is_healthy(status)
 
 
-
 def action_params(kind, action, opts):
     """Coolify's query flags for one action (only flags Coolify reads for that endpoint)."""
     params = {}

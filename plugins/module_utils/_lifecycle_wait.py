@@ -151,7 +151,7 @@ class Waiter(object):
         while True:
             if not first and not self.pause(delays, deadline):
                 raise WaitTimeout("deployment %s to finish" % dep_uuid,
-                               "last deployment status: %s" % (item.get("deployment_status") or "unknown"))
+                                  "last deployment status: %s" % (item.get("deployment_status") or "unknown"))
             first = False
             try:
                 dep = self.client.get_deployment(dep_uuid)

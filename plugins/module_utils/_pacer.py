@@ -55,7 +55,6 @@ def header_int(headers, name):
         return None
 
 
-
 class RateLimitPacer(object):
     """Spreads the requests of all worker threads over Coolify's fixed-window rate limit.
 

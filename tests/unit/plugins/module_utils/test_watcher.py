@@ -285,7 +285,7 @@ def test_a_lost_answer_with_no_new_deployment_fails_outcome_unknown_after_a_few_
     ]
     watcher = make(client, clock, verify_reads=3)
     wait = watcher.verify_app_action("app1", sent, known=["before"])
-    for _ in range(2):
+    for attempt in range(2):
         watcher.poll_once()
         assert wait.pending
     watcher.poll_once()
@@ -310,7 +310,7 @@ def test_a_queued_service_restart_is_not_done_while_the_status_still_reads_runni
     client.statuses["service"]["s1"] = "running:healthy"
     watcher = make(client, clock)
     wait = watcher.wait_status("service", "s1", "running", before="running:healthy")
-    for _ in range(3):  # the job waits in Coolify's queue
+    for queued_poll in range(3):  # the job waits in Coolify's queue
         watcher.poll_once()
         assert wait.pending
     client.statuses["service"]["s1"] = "exited"
@@ -389,7 +389,7 @@ def test_one_list_call_per_kind_per_poll_whatever_the_item_count(client, clock):
         watcher.wait_status("service", "s%d" % number, "running", before="running:healthy")
     client.statuses["database"]["db1"] = "running:healthy"
     watcher.wait_status("database", "db1", "exited", before="running:healthy")
-    for _ in range(3):
+    for poll_number in range(3):
         poll = watcher.poll_once()
         assert poll["requests"] == 3  # /deployments, /services, one GET /databases/{uuid}
     assert client.count("list_deployments") == 3 and client.count("list_services") == 3
@@ -460,7 +460,7 @@ def test_slots_gate_two_builds_plus_a_queue_of_25_until_the_watcher_sees_one_lea
     blocked = threading.Thread(target=lambda: got.append(slots.acquire("srv-1", clock() + 60)))
     blocked.start()
     while not slots.waiting:
-        pass
+        threading.Event().wait(0.001)
     watcher.poll_once()
     assert not got  # nothing left the list yet
     client.deployments["d0"]["status"] = "finished"
@@ -485,7 +485,7 @@ def test_a_slot_wait_gives_up_at_the_deadline_and_on_close(clock):
     slots = ServerSlots(servers((1, 1, 1)), clock=clock, step=0.001)
     assert slots.acquire(1, clock() + 5, count=2)
     deadline = clock() + 5
-    ticking = threading.Thread(target=lambda: [clock.sleep(1) for _ in range(10)])
+    ticking = threading.Thread(target=lambda: [clock.sleep(1) for tick in range(10)])
     ticking.start()
     assert slots.acquire(1, deadline) is False
     ticking.join()
@@ -493,7 +493,7 @@ def test_a_slot_wait_gives_up_at_the_deadline_and_on_close(clock):
     blocked = threading.Thread(target=lambda: results.append(slots.acquire(1, clock() + 100)))
     blocked.start()
     while not slots.waiting:
-        pass
+        threading.Event().wait(0.001)
     slots.close()
     blocked.join(5)
     assert results == [False]

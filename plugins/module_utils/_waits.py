@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coolops maintainers
+# Simplified BSD License (see https://opensource.org/licenses/BSD-2-Clause)
+# SPDX-License-Identifier: BSD-2-Clause
+
+# This module_utils file is PRIVATE to the collection: it may change without notice; do not use it from elsewhere.
+
+"""The watcher's wait handle, and the rules that pick the cheaper read for a poll (pure, stdlib only)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+
+def payload_bytes(data):
+    """Size of a decoded JSON answer as compact JSON text: what a poll costs on the wire (give or take whitespace)."""
+    return len(json.dumps(data, separators=(",", ":"), default=str).encode("utf-8"))
+
+
+def default_classify(exc):
+    """``not_found`` (404), ``fatal`` (401, 403: polling again cannot help) or ``transient`` (anything else)."""
+    status = getattr(exc, "status", None)
+    if status == 404:
+        return "not_found"
+    if status in (401, 403):
+        return "fatal"
+    return "transient"
+
+
+def choose_deployment_reads(pending, list_bytes, ours_bytes, list_bytes_limit, per_uuid_max, need_list):
+    """``list`` or ``per_uuid``: how to read this poll's followed deployments.
+
+    Requests are the scarce resource (200 a minute per user, shared with the actions), so the list is the default:
+    one request covers the whole fleet. With a ``read:sensitive`` token every listed deployment carries its whole
+    log, so when this task follows at most ``per_uuid_max`` deployments and the last list carried more than
+    ``list_bytes_limit`` bytes of other deployments, a GET per deployment moves far fewer bytes for as many requests.
+    The list is always read while a worker waits for a build slot (it counts other actors' deployments).
+    """
+    if need_list or list_bytes is None or pending > per_uuid_max:
+        return "list"
+    return "per_uuid" if list_bytes - ours_bytes > list_bytes_limit else "list"
+
+
+class Wait(object):
+    """One registered wait. ``state`` is pending, done or failed; ``result`` says why; wait() blocks until settled.
+
+    ``result`` keys: ``reason`` (finished, queued, observed, failed, cancelled-by-user, not queued, not observed,
+    timed out, deleted, outcome unknown, error), ``message``, ``deployment_uuid``, ``deployment_status``,
+    ``status``, ``log_lines``, ``verified`` (the deployment was found after a lost answer).
+    """
+
+    def __init__(self, what, uuid, kind="application", deployment_uuid=None, slot=None, deadline=None, until=None,
+                 label=None):
+        self.what = what
+        self.uuid = uuid
+        self.kind = kind
+        self.deployment_uuid = deployment_uuid
+        self.slot = slot
+        self.slot_held = slot is not None
+        self.deadline = deadline
+        self.until = until
+        self.label = label or uuid
+        self.state = "pending"
+        self.seen_active = False
+        self.evidence = None
+        self.sent_wall = None
+        self.known = ()
+        self.verify_reads = 0
+        self.result = {"reason": None, "message": None, "deployment_uuid": deployment_uuid, "deployment_status": None,
+                       "status": None, "log_lines": [], "verified": False}
+        self._event = threading.Event()
+
+    @property
+    def pending(self):
+        return self.state == "pending"
+
+    def wait(self, timeout=None):
+        """Block until settled (done or failed); False when ``timeout`` (real seconds) ran out first."""
+        return self._event.wait(timeout)
+
+    def __repr__(self):
+        return "Wait(%s %s, %s, %s)" % (self.what, self.label, self.state, self.result["reason"])

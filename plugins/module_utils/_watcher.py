@@ -1,0 +1,427 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coolops maintainers
+# Simplified BSD License (see https://opensource.org/licenses/BSD-2-Clause)
+# SPDX-License-Identifier: BSD-2-Clause
+
+# This module_utils file is PRIVATE to the collection: it may change without notice; do not use it from elsewhere.
+
+"""One watcher per task: every item's deployments and status waits are followed by one poll loop (stdlib only).
+
+Workers send an action, register what to wait for, and go on. Each poll interval the watcher sends:
+
+* one ``GET /deployments`` (the team's queued and in-progress deployments) for all followed deployments; a followed
+  deployment missing from it gets exactly one ``GET /deployments/{uuid}`` for its final status (a 404 there, for a
+  deployment never seen active, means Coolify returned a uuid it never stored: "not queued");
+* per resource kind with status waits, one list call (``GET /services``...) when two or more wait, else one GET each;
+* one ``GET /deployments/applications/{uuid}`` per action whose answer was lost, to find the deployment it created.
+
+The interval stays steady while work is pending; only errors stretch it. The client is injected and needs only
+``list_deployments``, ``get_deployment``, ``application_deployments``, ``list_<kinds>`` and ``get_<kind>``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ansible_collections.coolops.coolify.plugins.module_utils import _status
+from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
+    DONE, StatusEvidence, log_tail, new_deployment)
+from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
+    Wait, choose_deployment_reads, default_classify, payload_bytes)
+
+KINDS = ("application", "service", "database")
+PLURAL = {"application": "applications", "service": "services", "database": "databases"}
+BACKOFF_FACTOR = 1.5
+MAX_BACKOFF_FACTOR = 8.0
+VERIFY_TAKE = 5
+LOGS_NEED_SENSITIVE = "failure_log_lines needs a token with read:sensitive; Coolify sent no deployment logs."
+
+
+class Watcher(object):
+    """Follows every deployment and status wait of one task; thread-safe registration, one poll loop.
+
+    ``deadline`` is the task's end on the injected ``clock`` (``wait_timeout`` after the task started);
+    ``slots`` (a ServerSlots) gets each followed deployment's slot back when it leaves the list; ``mask`` is required
+    when ``failure_log_lines`` > 0; ``progress(snapshot)`` is called at most every ``progress_every`` seconds.
+    """
+
+    def __init__(self, client, poll_interval=2.0, deadline=None, clock=time.monotonic, sleep=None, slots=None,
+                 failure_log_lines=0, mask=None, classify=default_classify, progress=None, progress_every=5.0,
+                 list_bytes_limit=1 << 20, per_uuid_max=2, status_list_min=2, verify_reads=3, clock_skew=2.0):
+        if poll_interval <= 0:
+            raise ValueError("poll_interval must be greater than 0")
+        if failure_log_lines and mask is None:
+            raise ValueError("failure_log_lines needs a mask, so no secret reaches the result")
+        self.client = client
+        self.poll_interval = float(poll_interval)
+        self.deadline = deadline
+        self.clock = clock
+        self._stop = threading.Event()
+        self.sleep = sleep or self._stop.wait
+        self.slots = slots
+        self.failure_log_lines = int(failure_log_lines or 0)
+        self.mask = mask
+        self.classify = classify
+        self.progress = progress
+        self.progress_every = progress_every
+        self.list_bytes_limit = list_bytes_limit
+        self.per_uuid_max = per_uuid_max
+        self.status_list_min = status_list_min
+        self.verify_reads = verify_reads
+        self.clock_skew = clock_skew
+        self._lock = threading.RLock()
+        self._follows = {}
+        self._waits = []
+        self._claimed = set()
+        self._timed_out = []
+        self._counts = {"registered": 0, "done": 0, "failed": 0}
+        self._last_list_bytes = None
+        self._last_ours_bytes = 0
+        self._delay = self.poll_interval
+        self._last_progress = None
+        self._thread = None
+        self.notes = []
+        self.stats = {"polls": 0, "requests": 0, "bytes": 0, "errors": 0, "calls": {}, "last_poll": None}
+
+    # -- registration (any thread) ---------------------------------------------------------------------------------
+
+    def _register(self, wait):
+        with self._lock:
+            if wait.deadline is None or (self.deadline is not None and self.deadline < wait.deadline):
+                wait.deadline = self.deadline
+            self._waits.append(wait)
+            self._counts["registered"] += 1
+            if wait.what == "deployment":
+                self._follows[wait.deployment_uuid] = wait
+                self._claimed.add(wait.deployment_uuid)
+        return wait
+
+    def follow_deployment(self, deployment_uuid, app_uuid=None, slot=None, until="finished", deadline=None,
+                          label=None):
+        """Follow a deployment uuid just returned by Coolify, after the POST answered.
+
+        ``slot`` is the server reference a slot was acquired on (given back when the deployment leaves the list);
+        ``until="queued"`` settles as soon as the deployment is seen queued or running (``wait: false``), while the
+        slot is still tracked until it leaves the list.
+        """
+        if not deployment_uuid:
+            raise ValueError("follow_deployment needs a deployment uuid")
+        return self._register(Wait("deployment", app_uuid, deployment_uuid=deployment_uuid, slot=slot,
+                                   deadline=deadline, until=until, label=label))
+
+    def wait_status(self, kind, uuid, target, before=None, acted=True, healthy=False, deadline=None, label=None):
+        """Wait until a queued job is proven done (see _evidence); register after the action's answer arrived.
+
+        ``before`` is the status read before the send; ``acted=False`` only waits for ``target`` (no action sent).
+        """
+        if kind not in KINDS:
+            raise ValueError("kind must be one of %s, not %r" % (", ".join(KINDS), kind))
+        wait = Wait("status", uuid, kind=kind, deadline=deadline, label=label)
+        wait.evidence = StatusEvidence(before, target, healthy=healthy, acted=acted)
+        return self._register(wait)
+
+    def verify_app_action(self, app_uuid, sent_wall, known=(), slot=None, until="finished", deadline=None,
+                          label=None):
+        """An application action whose answer was lost: find the deployment it created, then follow it.
+
+        ``sent_wall`` is ``time.time()`` just before the send; ``known`` are deployment uuids of the app that existed
+        before. Nothing found in ``verify_reads`` reads fails the wait "outcome unknown"; the action is never resent.
+        """
+        wait = Wait("verify", app_uuid, slot=slot, deadline=deadline, until=until, label=label)
+        wait.sent_wall = sent_wall
+        wait.known = frozenset(known or ())
+        return self._register(wait)
+
+    # -- settling --------------------------------------------------------------------------------------------------
+
+    def _settle(self, wait, state, reason, message=None):
+        with self._lock:
+            if wait.state != "pending":
+                return
+            wait.state = state
+            wait.result["reason"] = reason
+            wait.result["message"] = message
+            self._counts[state] += 1
+        wait._event.set()
+
+    def _leave(self, wait):
+        """The deployment is no longer active (or no longer followed): forget it and give its slot back."""
+        with self._lock:
+            self._follows.pop(wait.deployment_uuid, None)
+            if wait.slot_held and self.slots is not None:
+                wait.slot_held = False
+                self.slots.release(wait.slot)
+
+    def _conclude(self, wait, dep):
+        """Settle a deployment wait from a deployment object; True when it reached a terminal status."""
+        status = dep.get("status")
+        wait.result["deployment_status"] = status
+        if _status.deployment_is_active(status):
+            wait.seen_active = True
+            if wait.until == "queued":
+                self._settle(wait, "done", "queued")
+            return False
+        self._leave(wait)
+        if _status.deployment_succeeded(status):
+            self._settle(wait, "done", "finished")
+            return True
+        if self.failure_log_lines:
+            if "logs" not in dep:
+                self._note(LOGS_NEED_SENSITIVE)
+            wait.result["log_lines"] = log_tail(dep.get("logs"), self.failure_log_lines, self.mask)
+        self._settle(wait, "failed", status or "failed", "Deployment %s ended %s." % (wait.deployment_uuid, status))
+        return True
+
+    def _note(self, text):
+        with self._lock:
+            if text not in self.notes:
+                self.notes.append(text)
+
+    def _expire(self, now):
+        for wait in list(self._waits):
+            if wait.deadline is None or now < wait.deadline:
+                continue
+            if wait.what == "deployment" and wait.deployment_uuid in self._follows:
+                last = wait.result["deployment_status"]
+                if wait.pending and (last is None or _status.deployment_is_active(last)):
+                    self._timed_out.append(wait.deployment_uuid)
+                self._leave(wait)
+                self._settle(wait, "failed", "timed out", "Timed out waiting for deployment %s (last status: %s)." % (
+                    wait.deployment_uuid, last or "not read"))
+            elif wait.what == "status" and wait.pending:
+                text = wait.evidence.timeout_message()
+                self._settle(wait, "failed", "not observed" if not wait.evidence.evidence else "timed out",
+                             text[0].upper() + text[1:] + ".")
+            elif wait.what == "verify" and wait.pending:
+                self._leave(wait)
+                self._settle(wait, "failed", "outcome unknown", "The answer was lost and no deployment created by "
+                             "the request was found before the timeout.")
+        self._waits = [wait for wait in self._waits if wait.pending or wait.deployment_uuid in self._follows]
+
+    # -- one poll --------------------------------------------------------------------------------------------------
+
+    def _call(self, poll, name, func, *args, **kwargs):
+        """One request; returns ``(answer, None)`` or ``(None, classification)`` and counts requests and bytes."""
+        poll["requests"] += 1
+        self.stats["calls"][name] = self.stats["calls"].get(name, 0) + 1
+        try:
+            answer = func(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the client's errors; classified, never raised to workers
+            kind = self.classify(exc)
+            if kind == "transient":
+                poll["errors"] += 1
+            return None, (kind, exc)
+        poll["bytes"] += payload_bytes(answer)
+        return answer, None
+
+    def _fail_on(self, wait, error, deleted_reason="deleted"):
+        """A failed read: 404 and fatal errors settle the wait; transient ones leave it for the next poll."""
+        kind, exc = error
+        if kind == "transient":
+            return
+        self._leave(wait)
+        if kind == "not_found":
+            self._settle(wait, "failed", deleted_reason, str(exc))
+        else:
+            self._settle(wait, "failed", "error", str(exc))
+
+    def poll_once(self):
+        """One poll: the requests for this interval; returns ``{requests, bytes, errors, mode}``."""
+        poll = {"requests": 0, "bytes": 0, "errors": 0, "mode": None}
+        with self._lock:
+            self._expire(self.clock())
+            # Waits registered from now on are read next poll: every read below starts after their send.
+            verifies = [w for w in self._waits if w.what == "verify" and w.pending]
+            statuses = [w for w in self._waits if w.what == "status" and w.pending]
+        for wait in verifies:
+            self._poll_verify(wait, poll)
+        with self._lock:
+            follows = list(self._follows.values())
+        if follows or (self.slots is not None and self.slots.waiting):
+            self._poll_deployments(follows, poll)
+        for kind in KINDS:
+            group = [w for w in statuses if w.kind == kind and w.pending]
+            if group:
+                self._poll_statuses(kind, group, poll)
+        self.stats["polls"] += 1
+        for key in ("requests", "bytes", "errors"):
+            self.stats[key] += poll[key]
+        self.stats["last_poll"] = poll
+        if poll["errors"]:
+            self._delay = min(self._delay * BACKOFF_FACTOR, self.poll_interval * MAX_BACKOFF_FACTOR)
+        else:
+            self._delay = self.poll_interval
+        self._report_progress()
+        return poll
+
+    def _poll_verify(self, wait, poll):
+        answer, error = self._call(poll, "application_deployments", self.client.application_deployments, wait.uuid,
+                                   take=VERIFY_TAKE)
+        if error is not None:
+            self._fail_on(wait, error)
+            return
+        deployments = answer.get("deployments") if isinstance(answer, dict) else answer
+        with self._lock:
+            dep = new_deployment(deployments, wait.sent_wall, known=wait.known | self._claimed, skew=self.clock_skew)
+            wait.verify_reads += 1
+            if dep is None:
+                if wait.verify_reads >= self.verify_reads:
+                    self._leave(wait)
+                    self._settle(wait, "failed", "outcome unknown", "The answer was lost, and no deployment of this "
+                                 "application was created at or after the send; it was not resent.")
+                return
+            wait.what = "deployment"
+            wait.deployment_uuid = wait.result["deployment_uuid"] = dep.get("deployment_uuid")
+            wait.result["verified"] = True
+            self._follows[wait.deployment_uuid] = wait
+            self._claimed.add(wait.deployment_uuid)
+        self._conclude(wait, dep)
+
+    def _poll_deployments(self, follows, poll):
+        mode = choose_deployment_reads(len(follows), self._last_list_bytes, self._last_ours_bytes,
+                                       self.list_bytes_limit, self.per_uuid_max,
+                                       self.slots is not None and self.slots.waiting > 0)
+        poll["mode"] = mode
+        if mode == "per_uuid":
+            for wait in follows:
+                self._read_one(wait, poll)
+            return
+        entries, error = self._call(poll, "list_deployments", self.client.list_deployments)
+        if error is not None:
+            if error[0] == "fatal":
+                for wait in follows:
+                    self._fail_on(wait, error)
+            return
+        with self._lock:
+            ours = set(self._follows)
+        by_uuid, foreign, ours_bytes = {}, {}, 0
+        for entry in entries or ():
+            if not isinstance(entry, dict):
+                continue
+            dep_uuid = entry.get("deployment_uuid")
+            by_uuid[dep_uuid] = entry
+            if dep_uuid in ours:
+                ours_bytes += payload_bytes(entry)
+            else:
+                foreign[entry.get("server_id")] = foreign.get(entry.get("server_id"), 0) + 1
+        self._last_list_bytes, self._last_ours_bytes = payload_bytes(entries), ours_bytes
+        if self.slots is not None:
+            self.slots.observe_foreign(foreign)
+        for wait in follows:
+            entry = by_uuid.get(wait.deployment_uuid)
+            if entry is not None:
+                self._conclude(wait, entry)
+            else:
+                self._read_one(wait, poll)
+
+    def _read_one(self, wait, poll):
+        """``GET /deployments/{uuid}``: the final status of one that left the list (or a per-uuid poll)."""
+        dep, error = self._call(poll, "get_deployment", self.client.get_deployment, wait.deployment_uuid)
+        if error is not None:
+            if error[0] == "not_found" and not wait.seen_active:
+                self._fail_on(wait, (error[0], "Coolify answered with deployment %s, which it never stored: nothing "
+                                               "was queued (the server's deployment queue was probably full)."
+                                     % wait.deployment_uuid), "not queued")
+            else:
+                self._fail_on(wait, error)
+            return
+        if isinstance(dep, dict):
+            self._conclude(wait, dep)
+
+    def _poll_statuses(self, kind, group, poll):
+        if len(group) >= self.status_list_min:
+            rows, error = self._call(poll, "list_" + PLURAL[kind], getattr(self.client, "list_" + PLURAL[kind]))
+            if error is not None:
+                if error[0] == "fatal":
+                    for wait in group:
+                        self._fail_on(wait, error)
+                return
+            by_uuid = {row.get("uuid"): row for row in rows or () if isinstance(row, dict)}
+            for wait in group:
+                row = by_uuid.get(wait.uuid)
+                if row is None:
+                    self._settle(wait, "failed", "deleted", "The %s no longer exists." % kind)
+                else:
+                    self._observe(wait, row.get("status"))
+            return
+        for wait in group:
+            row, error = self._call(poll, "get_" + kind, getattr(self.client, "get_" + kind), wait.uuid)
+            if error is not None:
+                self._fail_on(wait, error)
+            elif isinstance(row, dict):
+                self._observe(wait, row.get("status"))
+
+    def _observe(self, wait, status):
+        wait.result["status"] = status
+        if wait.evidence.observe(status) == DONE:
+            self._settle(wait, "done", "observed")
+
+    # -- loop ------------------------------------------------------------------------------------------------------
+
+    def pending(self):
+        """How many waits are still unsettled."""
+        with self._lock:
+            return sum(1 for wait in self._waits if wait.pending)
+
+    def next_delay(self):
+        """The steady poll interval, stretched only after a poll that met errors."""
+        return self._delay
+
+    def run(self):
+        """Poll on the calling thread until every wait has settled and no worker waits for a slot."""
+        while not self._stop.is_set():
+            self.poll_once()
+            if not self.pending() and not (self.slots is not None and self.slots.waiting):
+                return
+            self.sleep(self.next_delay())
+
+    def start(self):
+        """Poll on a background thread until stop(); idle polls send nothing."""
+        self._thread = threading.Thread(target=self._loop, name="coolify-watcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self.poll_once()
+            self.sleep(self.next_delay())
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    # -- reporting -------------------------------------------------------------------------------------------------
+
+    def timed_out_deployments(self):
+        """This task's deployments still queued or in progress when their wait ran out (for cancel_on_timeout)."""
+        with self._lock:
+            return list(self._timed_out)
+
+    def snapshot(self):
+        """``{registered, done, failed, pending}`` counts of the waits so far."""
+        with self._lock:
+            counts = dict(self._counts)
+        counts["pending"] = counts["registered"] - counts["done"] - counts["failed"]
+        return counts
+
+    def progress_line(self, verb, total=None):
+        """``restarted 120/200, 3 failed, 77 pending``; ``total`` counts items not registered yet as pending."""
+        counts = self.snapshot()
+        total = counts["registered"] if total is None else total
+        return "%s %d/%d, %d failed, %d pending" % (verb, counts["done"], total, counts["failed"],
+                                                    max(total - counts["done"] - counts["failed"], 0))
+
+    def _report_progress(self):
+        """At most every progress_every seconds while waits are pending, and once more when the counts change."""
+        if self.progress is None:
+            return
+        now, counts = self.clock(), self.snapshot()
+        if self._last_progress is not None:
+            at, last = self._last_progress
+            if counts == last or (counts["pending"] and now - at < self.progress_every):
+                return
+        self._last_progress = (now, counts)
+        self.progress(counts)

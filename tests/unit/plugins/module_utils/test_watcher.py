@@ -1,0 +1,562 @@
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shared watcher, its evidence rules and the per-server build slots, with a fake client and an injected clock."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+
+import pytest
+
+from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
+    DONE, PENDING, StatusEvidence, log_tail, new_deployment)
+from ansible_collections.coolops.coolify.plugins.module_utils._slots import ServerSlots, server_limits
+from ansible_collections.coolops.coolify.plugins.module_utils._waits import choose_deployment_reads
+from ansible_collections.coolops.coolify.plugins.module_utils._watcher import LOGS_NEED_SENSITIVE, Watcher
+
+
+class ApiError(Exception):
+    def __init__(self, status, message="boom"):
+        super(ApiError, self).__init__("HTTP %s %s" % (status, message))
+        self.status = status
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+class FakeClient(object):
+    """Deployments by uuid (the list shows the active ones) and resource statuses per kind; every call is logged."""
+
+    def __init__(self):
+        self.deployments = {}
+        self.statuses = {"application": {}, "service": {}, "database": {}}
+        self.app_deployments = {}
+        self.calls = []
+        self.errors = {}
+        self.during_list = None
+        self._lock = threading.Lock()
+
+    def _log(self, name, *args):
+        with self._lock:
+            self.calls.append((name,) + args)
+        queue = self.errors.get(name)
+        if queue:
+            raise queue.pop(0)
+
+    def count(self, name):
+        return sum(1 for call in self.calls if call[0] == name)
+
+    def add(self, dep_uuid, status="queued", server_id=1, **extra):
+        self.deployments[dep_uuid] = dict(deployment_uuid=dep_uuid, status=status, server_id=server_id, **extra)
+
+    def list_deployments(self):
+        self._log("list_deployments")
+        rows = [dict(dep) for dep in self.deployments.values() if dep["status"] in ("queued", "in_progress")]
+        if self.during_list:
+            self.during_list()
+        return rows
+
+    def get_deployment(self, dep_uuid):
+        self._log("get_deployment", dep_uuid)
+        if dep_uuid not in self.deployments:
+            raise ApiError(404, "Deployment not found.")
+        return dict(self.deployments[dep_uuid])
+
+    def application_deployments(self, uuid, take=10):
+        self._log("application_deployments", uuid)
+        rows = self.app_deployments.get(uuid, [])
+        return {"count": len(rows), "deployments": rows[:take]}
+
+    def _list(self, kind):
+        self._log("list_%ss" % kind)
+        return [{"uuid": uuid, "status": status} for uuid, status in self.statuses[kind].items()]
+
+    def _get(self, kind, uuid):
+        self._log("get_" + kind, uuid)
+        if uuid not in self.statuses[kind]:
+            raise ApiError(404, "Not found.")
+        return {"uuid": uuid, "status": self.statuses[kind][uuid]}
+
+    def list_applications(self):
+        return self._list("application")
+
+    def list_services(self):
+        return self._list("service")
+
+    def list_databases(self):
+        return self._list("database")
+
+    def get_application(self, uuid):
+        return self._get("application", uuid)
+
+    def get_service(self, uuid):
+        return self._get("service", uuid)
+
+    def get_database(self, uuid):
+        return self._get("database", uuid)
+
+
+def mask(line):
+    return line.replace("s3cret", "********")
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def client():
+    return FakeClient()
+
+
+def make(client, clock, **kwargs):
+    kwargs.setdefault("deadline", clock() + 600)
+    return Watcher(client, poll_interval=2.0, clock=clock, sleep=clock.sleep, **kwargs)
+
+
+def servers(*specs):
+    return [{"uuid": "srv-%d" % sid, "settings": {"server_id": sid, "concurrent_builds": builds,
+                                                  "deployment_queue_limit": limit}}
+            for sid, builds, limit in specs]
+
+
+def log_json(*entries):
+    return json.dumps([dict(command=None, output=text, type="stdout", hidden=hidden, batch=1, order=i + 1)
+                       for i, (text, hidden) in enumerate(entries)])
+
+
+# --------------------------------------------------------------------------------------------------- deployments
+
+
+def test_a_deployment_that_leaves_the_list_gets_exactly_one_final_get(client, clock):
+    client.add("d1", "in_progress")
+    watcher = make(client, clock)
+    wait = watcher.follow_deployment("d1", "app1")
+    watcher.poll_once()
+    assert wait.pending and wait.result["deployment_status"] == "in_progress"
+    assert client.count("get_deployment") == 0
+    client.deployments["d1"]["status"] = "finished"
+    watcher.poll_once()
+    assert wait.state == "done" and wait.result["reason"] == "finished"
+    assert client.count("get_deployment") == 1 and client.count("list_deployments") == 2
+    assert watcher.poll_once()["requests"] == 0  # nothing left to follow: nothing sent
+    assert wait.wait(0)
+
+
+def test_a_failed_deployment_returns_its_last_visible_lines_masked(client, clock):
+    logs = log_json(("step 1", False), ("[CMD]: docker build --secret s3cret", True),
+                    ("building\nusing s3cret", False), ("error: exit 1", False))
+    client.add("d1", "failed", logs=logs)
+    watcher = make(client, clock, failure_log_lines=3, mask=mask)
+    wait = watcher.follow_deployment("d1", "app1")
+    watcher.poll_once()
+    assert wait.state == "failed" and wait.result["reason"] == "failed"
+    assert wait.result["log_lines"] == ["building", "using ********", "error: exit 1"]
+    assert "d1 ended failed" in wait.result["message"]
+    assert watcher.notes == []
+
+
+def test_without_a_sensitive_token_the_missing_logs_are_noted_once(client, clock):
+    client.add("d1", "failed")
+    client.add("d2", "failed")
+    watcher = make(client, clock, failure_log_lines=5, mask=mask)
+    waits = [watcher.follow_deployment(uuid, "app") for uuid in ("d1", "d2")]
+    watcher.poll_once()
+    assert [w.result["log_lines"] for w in waits] == [[], []]
+    assert watcher.notes == [LOGS_NEED_SENSITIVE]
+
+
+def test_failure_log_lines_without_a_mask_is_refused(client, clock):
+    with pytest.raises(ValueError, match="mask"):
+        make(client, clock, failure_log_lines=3)
+
+
+def test_a_deployment_cancelled_by_a_user_fails_with_that_status(client, clock):
+    client.add("d1", "queued")
+    watcher = make(client, clock)
+    wait = watcher.follow_deployment("d1", "app1")
+    watcher.poll_once()
+    client.deployments["d1"]["status"] = "cancelled-by-user"
+    watcher.poll_once()
+    assert wait.state == "failed" and wait.result["reason"] == "cancelled-by-user"
+
+
+def test_a_uuid_never_stored_is_not_queued_and_frees_its_slot(client, clock):
+    slots = ServerSlots(servers((1, 2, 25)), clock=clock)
+    assert slots.acquire(1, clock() + 1)
+    watcher = make(client, clock, slots=slots)
+    wait = watcher.follow_deployment("ghost", "app1", slot=1)
+    watcher.poll_once()
+    assert wait.state == "failed" and wait.result["reason"] == "not queued"
+    assert "never stored" in wait.result["message"]
+    assert client.count("get_deployment") == 1
+    assert slots.snapshot()[1]["ours"] == 0
+
+
+def test_a_follow_registered_while_the_list_is_in_flight_is_not_judged_absent(client, clock):
+    watcher = make(client, clock)
+    client.add("d1", "in_progress")
+    first = watcher.follow_deployment("d1", "app1")
+
+    def register_late():
+        client.add("d2", "queued")  # created by a POST whose answer arrives while the list is on the wire
+        late.append(watcher.follow_deployment("d2", "app2"))
+
+    late = []
+    client.during_list = register_late
+    watcher.poll_once()
+    client.during_list = None
+    assert first.pending and late[0].pending
+    assert client.count("get_deployment") == 0
+    watcher.poll_once()
+    assert late[0].pending and late[0].result["deployment_status"] == "queued"
+
+
+def test_wait_false_settles_on_queued_but_keeps_the_slot_until_the_deployment_leaves(client, clock):
+    slots = ServerSlots(servers((1, 2, 25)), clock=clock)
+    assert slots.acquire("srv-1", clock() + 1)
+    client.add("d1", "queued")
+    watcher = make(client, clock, slots=slots)
+    wait = watcher.follow_deployment("d1", "app1", slot="srv-1", until="queued")
+    watcher.poll_once()
+    assert wait.state == "done" and wait.result["reason"] == "queued"
+    assert slots.snapshot()[1]["ours"] == 1
+    client.deployments["d1"]["status"] = "finished"
+    watcher.poll_once()
+    assert slots.snapshot()[1]["ours"] == 0 and wait.result["reason"] == "queued"
+
+
+def test_the_task_deadline_fails_pending_waits_and_names_the_deployments_to_cancel(client, clock):
+    client.add("d1", "in_progress")
+    client.add("d2", "queued")
+    client.add("d3", "in_progress")
+    watcher = make(client, clock, deadline=clock() + 10)
+    waits = [watcher.follow_deployment(uuid, "app") for uuid in ("d1", "d2")]
+    watcher.poll_once()
+    client.deployments["d1"]["status"] = "finished"
+    watcher.poll_once()
+    clock.now += 10
+    watcher.poll_once()
+    assert waits[0].state == "done"
+    assert waits[1].state == "failed" and waits[1].result["reason"] == "timed out"
+    assert watcher.timed_out_deployments() == ["d2"]  # d3 belongs to someone else: never cancelled
+
+
+# --------------------------------------------------------------------------------------------------- lost answers
+
+
+def stamp(seconds):
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_lost_answer_follows_the_deployment_created_after_the_send(client, clock):
+    sent = 1_700_000_000.0
+    client.app_deployments["app1"] = [
+        {"deployment_uuid": "new", "status": "in_progress", "created_at": stamp(sent + 0.4)},
+        {"deployment_uuid": "old", "status": "finished", "created_at": stamp(sent - 300)},
+    ]
+    client.add("new", "in_progress")
+    watcher = make(client, clock)
+    wait = watcher.verify_app_action("app1", sent)
+    watcher.poll_once()
+    assert wait.pending and wait.result["verified"] and wait.deployment_uuid == "new"
+    client.deployments["new"]["status"] = "finished"
+    watcher.poll_once()
+    assert wait.state == "done" and wait.result["reason"] == "finished"
+
+
+def test_a_lost_answer_with_no_new_deployment_fails_outcome_unknown_after_a_few_reads(client, clock):
+    sent = 1_700_000_000.0
+    client.app_deployments["app1"] = [
+        {"deployment_uuid": "before", "status": "in_progress", "created_at": stamp(sent + 0.1)},
+        {"deployment_uuid": "old", "status": "finished", "created_at": stamp(sent - 300)},
+    ]
+    watcher = make(client, clock, verify_reads=3)
+    wait = watcher.verify_app_action("app1", sent, known=["before"])
+    for attempt in range(2):
+        watcher.poll_once()
+        assert wait.pending
+    watcher.poll_once()
+    assert wait.state == "failed" and wait.result["reason"] == "outcome unknown"
+    assert client.count("application_deployments") == 3
+
+
+def test_new_deployment_takes_the_oldest_unknown_one_after_the_send():
+    sent = 1_700_000_000.0
+    deps = [{"deployment_uuid": "c", "created_at": stamp(sent + 9)},
+            {"deployment_uuid": "b", "created_at": stamp(sent + 1)},
+            {"deployment_uuid": "a", "created_at": stamp(sent - 30)}]
+    assert new_deployment(deps, sent)["deployment_uuid"] == "b"
+    assert new_deployment(deps, sent, known={"b", "c"}) is None
+    assert new_deployment([{"deployment_uuid": "x", "created_at": "garbage"}], sent) is None
+
+
+# --------------------------------------------------------------------------------------------------- status waits
+
+
+def test_a_queued_service_restart_is_not_done_while_the_status_still_reads_running(client, clock):
+    client.statuses["service"]["s1"] = "running:healthy"
+    watcher = make(client, clock)
+    wait = watcher.wait_status("service", "s1", "running", before="running:healthy")
+    for queued_poll in range(3):  # the job waits in Coolify's queue
+        watcher.poll_once()
+        assert wait.pending
+    client.statuses["service"]["s1"] = "exited"
+    watcher.poll_once()
+    assert wait.pending and wait.evidence.evidence
+    client.statuses["service"]["s1"] = "starting:unhealthy"
+    watcher.poll_once()
+    client.statuses["service"]["s1"] = "running:healthy"
+    watcher.poll_once()
+    assert wait.state == "done" and wait.result["status"] == "running:healthy"
+
+
+def test_a_status_wait_without_evidence_fails_not_observed(client, clock):
+    client.statuses["service"]["s1"] = "running:healthy"
+    watcher = make(client, clock, deadline=clock() + 6)
+    wait = watcher.wait_status("service", "s1", "running", before="running:healthy")
+    watcher.run()
+    assert wait.state == "failed" and wait.result["reason"] == "not observed"
+    assert "running:healthy before" in wait.result["message"]
+
+
+def test_a_status_wait_that_left_but_never_arrived_times_out(client, clock):
+    client.statuses["database"]["db1"] = "exited:unhealthy"
+    watcher = make(client, clock, deadline=clock() + 6)
+    wait = watcher.wait_status("database", "db1", "running", before="running:healthy")
+    watcher.run()
+    assert wait.result["reason"] == "timed out" and "last status: exited:unhealthy" in wait.result["message"]
+
+
+def test_a_resource_deleted_while_waiting_fails(client, clock):
+    watcher = make(client, clock)
+    wait = watcher.wait_status("application", "gone", "exited", before="running:healthy")
+    watcher.poll_once()
+    assert wait.state == "failed" and wait.result["reason"] == "deleted"
+
+
+@pytest.mark.parametrize("before, target, healthy, acted, seen, result", [
+    ("exited", "running", False, True, ["exited", "running:unknown"], DONE),  # service start: arrival proves it
+    ("exited", "running", False, True, ["exited", "exited"], PENDING),
+    ("running:healthy", "exited", False, True, ["running:healthy", "exited:unhealthy"], DONE),  # app stop
+    ("running:healthy", "running", False, True, ["running:healthy"] * 3, PENDING),  # restart still queued
+    ("running:healthy", "running", False, True, ["degraded:unhealthy", "running:healthy"], DONE),
+    ("running:unhealthy", "running", True, True, ["running:healthy"], PENDING),  # health alone proves nothing
+    ("running:unhealthy", "running", True, True, ["exited", "running:unhealthy", "running:healthy"], DONE),
+    ("degraded:unhealthy", "running", False, True, ["running:healthy"], DONE),
+    ("exited:unhealthy", "running", False, True, ["running:starting"], DONE),  # database restart of a stopped DB
+    (None, "running", False, True, ["running:healthy"], PENDING),  # unknown before: the strict rule
+    ("running:unknown", "running", True, False, ["running:healthy"], DONE),  # no action: reaching is enough
+])
+def test_status_evidence(before, target, healthy, acted, seen, result):
+    evidence = StatusEvidence(before, target, healthy=healthy, acted=acted)
+    outcome = None
+    for status in seen:
+        outcome = evidence.observe(status)
+    assert outcome == result
+
+
+def test_log_tail_skips_hidden_and_broken_logs():
+    logs = log_json(("a", False), ("b\nc", False), ("hidden", True), ("d", False))
+    assert log_tail(logs, 2, mask) == ["c", "d"]
+    assert log_tail(logs, 0, mask) == []
+    assert log_tail("not json", 3, mask) == []
+    assert log_tail(None, 3, mask) == []
+
+
+# --------------------------------------------------------------------------------------------------- request counts
+
+
+def test_one_list_call_per_kind_per_poll_whatever_the_item_count(client, clock):
+    watcher = make(client, clock)
+    for number in range(50):
+        client.add("d%d" % number, "in_progress")
+        watcher.follow_deployment("d%d" % number, "app%d" % number)
+    for number in range(30):
+        client.statuses["service"]["s%d" % number] = "running:healthy"
+        watcher.wait_status("service", "s%d" % number, "running", before="running:healthy")
+    client.statuses["database"]["db1"] = "running:healthy"
+    watcher.wait_status("database", "db1", "exited", before="running:healthy")
+    for poll_number in range(3):
+        poll = watcher.poll_once()
+        assert poll["requests"] == 3  # /deployments, /services, one GET /databases/{uuid}
+    assert client.count("list_deployments") == 3 and client.count("list_services") == 3
+    assert client.count("get_database") == 3 and client.count("get_deployment") == 0
+    assert watcher.stats["requests"] == 9 and watcher.stats["bytes"] > 0
+
+
+def test_errors_stretch_the_interval_and_a_clean_poll_restores_it(client, clock):
+    client.add("d1", "in_progress")
+    watcher = make(client, clock)
+    wait = watcher.follow_deployment("d1", "app1")
+    client.errors["list_deployments"] = [ApiError(502), ApiError(500)]
+    watcher.poll_once()
+    assert watcher.next_delay() == 3.0
+    watcher.poll_once()
+    assert watcher.next_delay() == 4.5
+    watcher.poll_once()
+    assert watcher.next_delay() == 2.0 and wait.pending
+
+
+def test_a_fatal_error_fails_every_wait_that_needed_the_call(client, clock):
+    client.add("d1", "in_progress")
+    watcher = make(client, clock)
+    wait = watcher.follow_deployment("d1", "app1")
+    client.errors["list_deployments"] = [ApiError(401, "Unauthenticated.")]
+    watcher.poll_once()
+    assert wait.state == "failed" and wait.result["reason"] == "error"
+
+
+def test_the_list_is_swapped_for_per_uuid_reads_only_when_it_is_heavy_and_we_follow_few():
+    assert choose_deployment_reads(2, 5_000_000, 20_000, 1 << 20, 2, False) == "per_uuid"
+    assert choose_deployment_reads(3, 5_000_000, 20_000, 1 << 20, 2, False) == "list"
+    assert choose_deployment_reads(1, 5_000_000, 20_000, 1 << 20, 2, True) == "list"  # a worker waits for a slot
+    assert choose_deployment_reads(1, 30_000, 20_000, 1 << 20, 2, False) == "list"
+    assert choose_deployment_reads(1, None, 0, 1 << 20, 2, False) == "list"
+
+
+def test_heavy_foreign_logs_switch_a_small_follow_to_per_uuid_reads(client, clock):
+    for number in range(5):
+        client.add("foreign%d" % number, "in_progress", logs="x" * 400_000)
+    client.add("mine", "in_progress", logs="y" * 10)
+    watcher = make(client, clock)
+    watcher.follow_deployment("mine", "app1")
+    assert watcher.poll_once()["mode"] == "list"
+    poll = watcher.poll_once()
+    assert poll["mode"] == "per_uuid" and poll["bytes"] < 1000
+    assert client.calls[-1] == ("get_deployment", "mine")
+
+
+# --------------------------------------------------------------------------------------------------- slots
+
+
+def test_server_limits_read_the_settings_and_default_the_rest():
+    limits, aliases = server_limits(servers((1, 2, 25), (2, 4, 10)) + [{"uuid": "bare", "id": 9}])
+    assert limits == {1: (2, 25), 2: (4, 10), 9: (2, 25)}
+    assert aliases == {"srv-1": 1, "srv-2": 2, "bare": 9}
+
+
+def test_slots_gate_two_builds_plus_a_queue_of_25_until_the_watcher_sees_one_leave(client, clock):
+    slots = ServerSlots(servers((1, 2, 25)), clock=clock, step=0.01)
+    watcher = make(client, clock, slots=slots)
+    for number in range(27):
+        assert slots.acquire("srv-1", clock() + 60)
+        client.add("d%d" % number, "in_progress" if number < 2 else "queued", server_id=1)
+        watcher.follow_deployment("d%d" % number, "app%d" % number, slot="srv-1")
+    assert slots.free("srv-1") == 0
+    got = []
+    blocked = threading.Thread(target=lambda: got.append(slots.acquire("srv-1", clock() + 60)))
+    blocked.start()
+    while not slots.waiting:
+        threading.Event().wait(0.001)
+    watcher.poll_once()
+    assert not got  # nothing left the list yet
+    client.deployments["d0"]["status"] = "finished"
+    watcher.poll_once()
+    blocked.join(5)
+    assert got == [True] and slots.snapshot()[1]["ours"] == 27
+
+
+def test_other_actors_deployments_shrink_what_the_task_may_use(client, clock):
+    slots = ServerSlots(servers((1, 2, 25), (2, 2, 25)), clock=clock)
+    for number in range(5):
+        client.add("foreign%d" % number, "queued", server_id=1)
+    client.add("mine", "queued", server_id=2)
+    watcher = make(client, clock, slots=slots)
+    assert slots.acquire(2, clock() + 1)
+    watcher.follow_deployment("mine", "app1", slot=2)
+    watcher.poll_once()
+    assert slots.free(1) == 22 and slots.free(2) == 26
+
+
+def test_a_slot_wait_gives_up_at_the_deadline_and_on_close(clock):
+    slots = ServerSlots(servers((1, 1, 1)), clock=clock, step=0.001)
+    assert slots.acquire(1, clock() + 5, count=2)
+    deadline = clock() + 5
+    ticking = threading.Thread(target=lambda: [clock.sleep(1) for tick in range(10)])
+    ticking.start()
+    assert slots.acquire(1, deadline) is False
+    ticking.join()
+    results = []
+    blocked = threading.Thread(target=lambda: results.append(slots.acquire(1, clock() + 100)))
+    blocked.start()
+    while not slots.waiting:
+        threading.Event().wait(0.001)
+    slots.close()
+    blocked.join(5)
+    assert results == [False]
+    assert slots.acquire(1, clock() + 5, count=3) is False  # more than the server could ever hold
+
+
+def test_an_unknown_server_shares_the_smallest_known_capacity(clock):
+    slots = ServerSlots(servers((1, 2, 25), (2, 1, 3)), clock=clock)
+    assert slots.capacity("nowhere") == 4
+    assert slots.capacity("2") == 4 and slots.key("srv-1") == 1
+
+
+# --------------------------------------------------------------------------------------------------- threads, progress
+
+
+def test_many_workers_register_at_once_and_one_poll_settles_them_all(client, clock):
+    watcher = make(client, clock)
+    per_thread, threads = 50, 20
+    for number in range(per_thread * threads):
+        client.add("d%d" % number, "finished")
+    client.add("busy", "in_progress")
+    barrier = threading.Barrier(threads)
+    waits = []
+
+    def worker(index):
+        barrier.wait()
+        for number in range(index * per_thread, (index + 1) * per_thread):
+            waits.append(watcher.follow_deployment("d%d" % number, "app%d" % number))
+
+    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    assert watcher.snapshot() == {"registered": 1000, "done": 0, "failed": 0, "pending": 1000}
+    poll = watcher.poll_once()
+    assert client.count("list_deployments") == 1 and poll["requests"] == 1001
+    assert all(w.state == "done" for w in waits) and len({w.deployment_uuid for w in waits}) == 1000
+
+
+def test_background_thread_settles_waits_registered_by_workers(client):
+    client.add("d1", "finished")
+    watcher = Watcher(client, poll_interval=0.01, deadline=None).start()
+    try:
+        wait = watcher.follow_deployment("d1", "app1")
+        assert wait.wait(5) and wait.state == "done"
+    finally:
+        watcher.stop()
+
+
+def test_progress_is_reported_with_a_line_the_module_can_relay(client, clock):
+    reports = []
+    for number in range(3):
+        client.add("d%d" % number, "in_progress")
+    watcher = make(client, clock, progress=reports.append, progress_every=5.0)
+    for number in range(3):
+        watcher.follow_deployment("d%d" % number, "app")
+    watcher.poll_once()
+    client.deployments["d0"]["status"] = "finished"
+    client.deployments["d1"]["status"] = "failed"
+    watcher.poll_once()  # two seconds later: throttled
+    assert len(reports) == 1
+    clock.now += 5
+    watcher.poll_once()
+    assert reports[-1] == {"registered": 3, "done": 1, "failed": 1, "pending": 1}
+    assert watcher.progress_line("restarted", total=200) == "restarted 1/200, 1 failed, 198 pending"

@@ -12,8 +12,8 @@ from . import envs
 from .http_types import (AUTH_DOCS_URL, DOCS_URL, Response, framework_error, json_response, message, php_truthy,
                          request_boolean, text_response)
 from .state import ACTIVE, CANCELLED
-from .views import (app_view, deployment_view, environment_view, fqdn_hosts, order_keys, project_view, server_view,
-                    service_view, team_view, ts)
+from .views import (app_view, deployment_view, environment_view, fqdn_hosts, member_view, order_keys, project_view,
+                    server_view, service_view, sub_view, team_view, ts)
 
 ELEVATED = ("root", "write", "write:sensitive", "deploy", "read:sensitive")
 QUEUE_FULL = "Deployment queue is full. Please wait for existing deployments to complete."
@@ -49,6 +49,11 @@ ROUTE_TABLE = (
     ("GET", "version", "read", "version", "main"),
     ("GET", "team", "read", "team", "main"),
     ("GET", "teams/current", "read", "team", "main"),
+    ("GET", "teams/current/members", "read", "team_members", "main"),
+    ("GET", "team/members", "read", "team_members", "main"),
+    ("GET", "teams", "read", "team_list", "main"),
+    ("GET", "teams/{id}/members", "read", "team_members_by_id", "main"),
+    ("GET", "teams/{id}", "read", "team_get", "main"),
     ("POST", "enable", "write", "enable", "toggle"),
     ("POST", "disable", "write", "disable", "toggle"),
     ("GET", "applications", "read", "app_list", "main"),
@@ -70,6 +75,8 @@ ROUTE_TABLE = (
     ("POST", "services/{uuid}/start", "deploy", "service_start", "main"),
     ("POST", "services/{uuid}/restart", "deploy", "service_restart", "main"),
     ("POST", "services/{uuid}/stop", "deploy", "service_stop", "main"),
+    ("GET", "services/{uuid}/applications", "read", "service_applications", "main"),
+    ("GET", "services/{uuid}/databases", "read", "service_databases", "main"),
     ("GET", "services/{uuid}", "read", "service_get", "main"),
     ("GET", "deployments", "read", "deployment_list", "main"),
     ("GET", "deployments/applications/{uuid}", "read", "deployment_by_app", "main"),
@@ -239,6 +246,32 @@ class Api:
             return message(404, "Team not found.")
         return json_response(200, team_view(team))
 
+    def c_team_list(self, req, ctx):
+        """Only the token's team, as a one-element list (the spec's "all teams" is wrong)."""
+        team = self.store.teams.get(ctx.team_id)
+        return json_response(200, [team_view(team)] if team else [])
+
+    def _own_team(self, ctx, team_id):
+        if str(team_id) != str(ctx.team_id):
+            return None
+        return self.store.teams.get(ctx.team_id)
+
+    def c_team_get(self, req, ctx, team_id):
+        team = self._own_team(ctx, team_id)
+        if team is None:
+            return message(404, "Team not found.")
+        return json_response(200, team_view(team))
+
+    def c_team_members(self, req, ctx):
+        return self.c_team_members_by_id(req, ctx, ctx.team_id)
+
+    def c_team_members_by_id(self, req, ctx, team_id):
+        team = self._own_team(ctx, team_id)
+        if team is None:
+            return message(404, "Team not found.")
+        users = sorted({token["user_id"] for token in self.store.tokens if token["team_id"] == team["id"]})
+        return json_response(200, [member_view(user_id, team["created"]) for user_id in users])
+
     def _toggle(self, ctx, enabled):
         verb = "enable" if enabled else "disable"
         if ctx.team_id != 0:
@@ -292,7 +325,7 @@ class Api:
         app, error = self.managed(ctx, "application", uuid, "Application not found.")
         if error:
             return error
-        self.store.schedule_status("application", app, ctx.now + self.settings.status_lag_seconds, "exited:unhealthy")
+        self.store.queue_job("application", app, "stop", ctx.now)
         return message(200, "Application stopping request queued.")
 
     # -------------------------------------------------------------------------------------------- envs
@@ -339,34 +372,30 @@ class Api:
             return message(404, "Service not found.")
         return json_response(200, service_view(self.store, service, ctx.sensitive, ctx.now))
 
-    def start_service(self, service, now):
-        """StartService: `starting:unhealthy` for the status lag, then every container runs."""
-        lag = self.settings.status_lag_seconds
-        self.store.clear_pending("service", service)
-        service["starting_until"] = now + lag
-        service["updated"] = now
-        self.store.schedule_status("service", service, now + lag, "running:healthy")
+    def _service_subs(self, ctx, uuid, kind):
+        service = self.store.service_by_uuid(uuid, ctx.team_id)
+        if service is None:
+            return message(404, "Service not found.")
+        return json_response(200, [order_keys(sub_view(sub, service, kind)) for sub in service[kind]])
+
+    def c_service_applications(self, req, ctx, uuid):
+        return self._service_subs(ctx, uuid, "applications")
+
+    def c_service_databases(self, req, ctx, uuid):
+        return self._service_subs(ctx, uuid, "databases")
 
     def _service_action(self, ctx, uuid, action):
         service, error = self.managed(ctx, "service", uuid, "Service not found.")
         if error:
             return error
         status = self.store.service_status(service, ctx.now)
-        if action == "start":
-            if "running" in status:
-                return message(400, "Service is already running.")
-            self.start_service(service, ctx.now)
-            return message(200, "Service starting request queued.")
-        if action == "stop":
-            if "exited" in status or "stopped" in status:
-                return message(400, "Service is already stopped.")
-            self.store.clear_pending("service", service)
-            service["starting_until"] = None
-            service["updated"] = ctx.now
-            self.store.schedule_status("service", service, ctx.now + self.settings.status_lag_seconds, "exited")
-            return message(200, "Service stopping request queued.")
-        self.start_service(service, ctx.now)
-        return message(200, "Service restarting request queued.")
+        if action == "start" and "running" in status:
+            return message(400, "Service is already running.")
+        if action == "stop" and ("exited" in status or "stopped" in status):
+            return message(400, "Service is already stopped.")
+        self.store.queue_job("service", service, action, ctx.now)
+        return message(200, "Service %s request queued." % {"start": "starting", "stop": "stopping",
+                                                            "restart": "restarting"}[action])
 
     def c_service_start(self, req, ctx, uuid):
         return self._service_action(ctx, uuid, "start")
@@ -459,7 +488,8 @@ class Api:
     def _deploy_resource(self, kind, row, ctx, force, pr, docker_tag):
         """DeployController::deploy_resource -> (message, deployment_uuid or None, queue_full)."""
         if kind == "service":
-            self.start_service(row, ctx.now)
+            # /deploy runs StartService inline (API-NOTES §11): no queued job.
+            self.store.start_service(row, ctx.now)
             return "Service %s started. It could take a while, be patient." % row["name"], None, False
         if docker_tag and row["build_pack"] != "dockerimage":
             return "docker_tag can only be used with Docker Image applications.", None, False

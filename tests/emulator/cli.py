@@ -45,16 +45,25 @@ def parse_args(argv=None):
                         help="share of API requests answered 500/502/503 or cut off (0..1)")
     timing.add_argument("--fail-path", action="append", default=[], metavar="REGEX",
                         help="API requests whose 'METHOD /api/v1/path' (no query string) matches answer 500 (repeatable)")
+    timing.add_argument("--lose-response", action="append", default=[], metavar="REGEX",
+                        help="API requests matching it (like --fail-path) are processed in full, then answered with "
+                             "nginx's 504 page: the answer is lost, the effect is not (repeatable)")
     timing.add_argument("--rate-limit", type=int, default=200, metavar="N", help="requests per window per user (default 200)")
     timing.add_argument("--rate-window", type=float, default=60.0, metavar="SECONDS", help="rate-limit window (default 60)")
     timing.add_argument("--deploy-seconds", type=float, default=3.0, help="time a deployment spends in_progress (default 3)")
     timing.add_argument("--deploy-fail-rate", type=float, default=0.0, metavar="P", help="share of deployments that fail")
     timing.add_argument("--status-lag-seconds", type=float, default=1.0,
                         help="delay before a status follows a start/stop (default 1)")
+    timing.add_argument("--job-delay-seconds", type=float, default=1.0, metavar="S",
+                        help="time a queued job (service start/stop/restart, app stop, database actions) waits "
+                             "before it runs; the status is unchanged until then (default 1)")
     timing.add_argument("--queue-limit", type=int, default=25, metavar="N", help="queued deployments per server (default 25)")
     timing.add_argument("--concurrent-builds", type=int, default=2, metavar="N",
                         help="in-progress deployments per server (default 2)")
     args = parser.parse_args(argv)
+    for name in ("job_delay_seconds", "status_lag_seconds", "deploy_seconds"):
+        if getattr(args, name) < 0:
+            parser.error("--%s must not be negative" % name.replace("_", "-"))
     for name in ("fault_rate", "deploy_fail_rate"):
         if not 0 <= getattr(args, name) <= 1:
             parser.error("--%s must be between 0 and 1" % name.replace("_", "-"))
@@ -63,7 +72,8 @@ def parse_args(argv=None):
 
 def settings_from_args(args):
     return Settings(api_enabled=not args.api_disabled, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
-                    fault_rate=args.fault_rate, fail_paths=args.fail_path, rate_limit=args.rate_limit,
+                    fault_rate=args.fault_rate, fail_paths=args.fail_path, lose_paths=args.lose_response,
+                    job_delay_seconds=args.job_delay_seconds, rate_limit=args.rate_limit,
                     rate_window=args.rate_window, deploy_seconds=args.deploy_seconds,
                     deploy_fail_rate=args.deploy_fail_rate, status_lag_seconds=args.status_lag_seconds,
                     api_version=args.api_version, queue_limit=args.queue_limit,

@@ -17,11 +17,13 @@ TUNABLE = {
     "jitter_ms": float,
     "fault_rate": float,
     "fail_paths": list,
+    "lose_paths": list,
     "rate_limit": int,
     "rate_window": float,
     "deploy_seconds": float,
     "deploy_fail_rate": float,
     "status_lag_seconds": float,
+    "job_delay_seconds": float,
     "api_version": str,
     "deploy_outcomes": dict,
     "queue_limit": int,
@@ -53,16 +55,18 @@ class Settings:
         self.jitter_ms = 0.0
         self.fault_rate = 0.0
         self.fail_paths = []
+        self.lose_paths = []
         self.rate_limit = 200
         self.rate_window = 60.0
         self.deploy_seconds = 3.0
         self.deploy_fail_rate = 0.0
         self.status_lag_seconds = 1.0
+        self.job_delay_seconds = 1.0
         self.api_version = DEFAULT_API_VERSION
         self.deploy_outcomes = {}
         self.queue_limit = 25
         self.concurrent_builds = 2
-        self._patterns = []
+        self._patterns = {"fail_paths": [], "lose_paths": []}
         self.update(values)
 
     def update(self, values):
@@ -71,12 +75,14 @@ class Settings:
             if name not in TUNABLE:
                 raise ValueError("unknown setting %r" % name)
             kind = TUNABLE[name]
-            if name == "fail_paths":
+            if name in self._patterns:
                 if isinstance(value, str):
                     value = [value]
                 value = [str(item) for item in (value or [])]
-                patterns = [re.compile(item) for item in value]
-                self._patterns = patterns
+                try:
+                    self._patterns[name] = [re.compile(item) for item in value]
+                except re.error as exc:
+                    raise ValueError("%s: bad regular expression (%s)" % (name, exc)) from exc
             elif name == "deploy_outcomes":
                 merged = dict(self.deploy_outcomes)
                 for uuid, outcome in (value or {}).items():
@@ -102,7 +108,12 @@ class Settings:
 
     @property
     def fail_patterns(self):
-        return self._patterns
+        return self._patterns["fail_paths"]
+
+    @property
+    def lose_patterns(self):
+        """Requests processed in full whose answer a proxy then replaces with a 504."""
+        return self._patterns["lose_paths"]
 
     @property
     def version(self):

@@ -26,6 +26,8 @@ PROXY_PAGES = {
          "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
     503: "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
          "<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+    504: "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+         "<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
 }
 
 
@@ -96,6 +98,8 @@ class Emulator:
 
     def _pick_fault(self, method, path, settings):
         target = "%s %s" % (method, path)
+        if any(pattern.search(target) for pattern in settings.lose_patterns):
+            return "lost"
         for pattern in settings.fail_patterns:
             if pattern.search(target):
                 return 500
@@ -131,6 +135,9 @@ class Emulator:
                     resp = self.api.handle(req, time.time())
                 if fault == "cut":
                     resp.cut = True
+                elif fault == "lost":
+                    # Processed in full; the proxy gave up waiting and answers for Coolify.
+                    resp = Response(504, PROXY_PAGES[504], content_type="text/html")
         except Exception:  # pylint: disable=broad-exception-caught
             traceback.print_exc(file=sys.stderr)
             resp = Response(500, {"message": "Server Error", "emulator_error": traceback.format_exc(limit=3)})

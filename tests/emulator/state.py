@@ -4,8 +4,11 @@
 """The in-memory Coolify: one lock, rows as dicts, and the time-based rules (deployments, status lag).
 
 Time-based transitions are computed lazily: every request calls `tick(now)` under the lock, which replays the
-deployment queue and pending status changes up to `now` in timestamp order. Deployments keep virtual start and end
-times, so a queued deployment starts exactly when its predecessor ended, however late the next request comes.
+deployment queue, queued jobs and pending status changes up to `now` in timestamp order. Deployments keep virtual start
+and end times, so a queued deployment starts exactly when its predecessor ended, however late the next request comes.
+
+Queued jobs (service start/stop/restart, application stop, database actions) wait `job_delay_seconds` and change
+nothing until they run, as Coolify's workers do; their work then takes `status_lag_seconds`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,22 @@ from . import seed as seed_mod
 
 QUEUED, IN_PROGRESS, FINISHED, FAILED, CANCELLED = "queued", "in_progress", "finished", "failed", "cancelled-by-user"
 ACTIVE = (QUEUED, IN_PROGRESS)
+JOB_PENDING, JOB_RUNNING, JOB_DONE = "pending", "running", "done"
+UUID_KEYS = ("uuid", "deployment_uuid", "destination_uuid")
+
+
+def _uuids_in(value, found):
+    """Every uuid a seed world holds, nested rows included."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in UUID_KEYS and isinstance(item, str):
+                found.add(item)
+            else:
+                _uuids_in(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _uuids_in(item, found)
+    return found
 
 
 class Store:
@@ -33,6 +52,10 @@ class Store:
         self.clock = clock
         self.random_seed = random_seed
         self.rng = random.Random(random_seed)
+        # uuids come from their own stream, never reseeded: the fleet seed built the world from `random_seed`, and a
+        # uuid handed out once (before a reset too) is never handed out again in this process.
+        self.uuid_rng = random.Random(None if random_seed is None else "runtime-uuids-%d" % random_seed)
+        self.issued_uuids = set()
         self.load(self.seed_world)
 
     # ------------------------------------------------------------------------------------------------ loading
@@ -45,6 +68,9 @@ class Store:
 
     def load(self, world):
         world = copy.deepcopy(world)
+        _uuids_in(world, self.issued_uuids)
+        self.jobs = []
+        self.job_seq = 0
         self.teams = {row["id"]: row for row in world["teams"]}
         self.tokens = list(world["tokens"])
         self.tokens_by_secret = {row["secret"]: row for row in self.tokens}
@@ -54,6 +80,7 @@ class Store:
         self.tags = {row["id"]: row for row in world["tags"]}
         self.apps = {row["id"]: row for row in world["applications"]}
         self.services = {row["id"]: row for row in world["services"]}
+        self.databases = {}
         self.deployments = {}
         self.deployments_by_uuid = {}
         self.active = []
@@ -90,7 +117,11 @@ class Store:
         return self.ids[table]
 
     def new_uuid(self):
-        return seed_mod.make_uuid(self.rng)
+        while True:
+            uuid = seed_mod.make_uuid(self.uuid_rng)
+            if uuid not in self.issued_uuids:
+                self.issued_uuids.add(uuid)
+                return uuid
 
     # ------------------------------------------------------------------------------------------------ lookups
 
@@ -178,6 +209,17 @@ class Store:
             if due is None:
                 break
             self._finish(due, due["ends"])
+        due_jobs = sorted((job for job in self.jobs if job["status"] == JOB_PENDING and job["runs_at"] <= now),
+                          key=lambda job: (job["runs_at"], job["id"]))
+        for job in due_jobs:
+            self._apply_pending(job["runs_at"])
+            self._run_job(job)
+        self._apply_pending(now)
+        for job in self.jobs:
+            if job["status"] == JOB_RUNNING and job["finishes_at"] <= now:
+                job["status"] = JOB_DONE
+
+    def _apply_pending(self, now):
         if self.pending:
             for key in list(self.pending):
                 entries = self.pending[key]
@@ -191,6 +233,59 @@ class Store:
                     self.pending[key] = rest
                 else:
                     del self.pending[key]
+
+    # ------------------------------------------------------------------------------------------------ jobs
+
+    def queue_job(self, kind, row, action, now):
+        """Queue a background job for `row`; it changes nothing until it runs `job_delay_seconds` later."""
+        self.job_seq += 1
+        delay = self.settings.job_delay_seconds
+        job = {"id": self.job_seq, "kind": kind, "resource_id": row["id"], "resource_uuid": row["uuid"],
+               "action": action, "status": JOB_PENDING, "queued_at": now, "runs_at": now + delay,
+               "started_at": None, "finishes_at": None}
+        self.jobs.append(job)
+        if delay <= 0:
+            self._run_job(job)
+        return job
+
+    def _table(self, kind):
+        return {"application": self.apps, "service": self.services}.get(kind) or self.databases
+
+    def _run_job(self, job):
+        when = job["runs_at"]
+        job["status"] = JOB_RUNNING
+        job["started_at"] = when
+        job["finishes_at"] = when + self.settings.status_lag_seconds
+        row = self._table(job["kind"]).get(job["resource_id"])
+        if row is None:
+            job["status"] = JOB_DONE
+            job["finishes_at"] = when
+            return
+        if job["kind"] == "application":
+            self.schedule_status("application", row, job["finishes_at"], "exited:unhealthy")
+        elif job["kind"] == "service":
+            if job["action"] == "stop":
+                self.stop_service(row, when)
+            else:
+                # A restart is a stop then a start in one job: the start phase reads `starting:unhealthy` at once.
+                self.start_service(row, when)
+        else:
+            self.run_database_job(row, job["action"], when)
+
+    def start_service(self, service, when):
+        """StartService: `starting:unhealthy` for the status lag, then every container runs."""
+        lag = self.settings.status_lag_seconds
+        self.clear_pending("service", service)
+        service["starting_until"] = when + lag
+        service["updated"] = when
+        self.schedule_status("service", service, when + lag, "running:healthy")
+
+    def stop_service(self, service, when):
+        """StopService: every container `exited` once the stop has taken the status lag."""
+        self.clear_pending("service", service)
+        service["starting_until"] = None
+        service["updated"] = when
+        self.schedule_status("service", service, when + self.settings.status_lag_seconds, "exited")
 
     def schedule_status(self, kind, row, when, status):
         self.pending_seq += 1
@@ -409,6 +504,7 @@ class Store:
             "servers": list(self.servers.values()), "projects": list(self.projects.values()),
             "environments": list(self.environments.values()), "tags": list(self.tags.values()),
             "applications": apps, "services": services, "envs": envs, "deployments": deployments,
+            "jobs": [dict(job) for job in self.jobs],
             "pending_status_changes": [{"kind": key[0], "id": key[1], "at": [entry[0] for entry in entries],
                                         "status": [entry[2] for entry in entries]} for key, entries in self.pending.items()],
         }, default=str))

@@ -75,6 +75,7 @@ def server_view(store, server, sensitive, full=False):
         data.update({
             "team_id": server["team_id"], "private_key_id": server["id"],
             "proxy": {"type": "traefik", "status": "running", "last_saved_settings": None, "last_applied_settings": None},
+            "proxy_type": "traefik",
             "unreachable_count": 0, "unreachable_notification_sent": False, "validation_logs": None,
             "high_disk_usage_notification_sent": False, "log_drain_notification_sent": False, "swarm_cluster": None,
             "sentinel_updated_at": ts(server["created"]), "hetzner_server_id": None, "cloud_provider_token_id": None,
@@ -146,16 +147,19 @@ def app_view(store, app, sensitive, detail=False, nested=True):
     return order_keys(data)
 
 
-def _sub_view(sub, service, kind):
-    data = {"uuid": sub["uuid"], "name": sub["name"], "description": None, "image": sub["image"], "status": sub["status"],
-            "exclude_from_status": sub.get("exclude_from_status", False), "is_log_drain_enabled": False,
-            "is_public": False, "service_id": service["id"], "created_at": ts(service["created"]),
+def sub_view(sub, service, kind):
+    """ServiceApplication / ServiceDatabase rows: raw `status` column; only sub-applications show `service_id`."""
+    data = {"uuid": sub["uuid"], "name": sub["name"], "human_name": sub.get("human_name"), "description": None,
+            "image": sub["image"], "status": sub["status"], "exclude_from_status": sub.get("exclude_from_status", False),
+            "ports": None, "exposes": None, "is_log_drain_enabled": False, "is_include_timestamps": False,
+            "is_gzip_enabled": True, "is_stripprefix_enabled": True, "is_migrated": False,
+            "last_online_at": ts(service["updated"]), "created_at": ts(service["created"]),
             "updated_at": ts(service["updated"]), "deleted_at": None}
     if kind == "applications":
-        data.update({"human_name": sub.get("human_name"), "fqdn": sub.get("fqdn"), "is_gzip_enabled": True,
-                     "is_stripprefix_enabled": True, "is_migrated": False, "required_fqdn": False})
+        data.update({"fqdn": sub.get("fqdn"), "required_fqdn": False, "redirect": "both", "noindex_domains": [],
+                     "is_force_https_enabled": True, "service_id": service["id"]})
     else:
-        data.update({"public_port": None, "is_include_timestamps": False})
+        data.update({"is_public": False, "public_port": None, "public_port_timeout": 3600, "custom_type": None})
     return data
 
 
@@ -170,8 +174,8 @@ def service_view(store, service, sensitive, now, ordered=True):
         "compose_parsing_version": "4", "created_at": ts(service["created"]), "updated_at": ts(service["updated"]),
         "deleted_at": None, "server_status": server_reachable(server), "status": store.service_status(service, now),
         "server": server_view(store, server, sensitive, full=True),
-        "applications": [_sub_view(sub, service, "applications") for sub in service["applications"]],
-        "databases": [_sub_view(sub, service, "databases") for sub in service["databases"]],
+        "applications": [sub_view(sub, service, "applications") for sub in service["applications"]],
+        "databases": [sub_view(sub, service, "databases") for sub in service["databases"]],
     }
     if sensitive:
         data["docker_compose_raw"] = "services: {}\n"
@@ -256,11 +260,21 @@ def deployment_view(store, dep, sensitive, ordered=True):
 
 
 def team_view(team):
+    """Team: `custom_server_limit` and `pivot` are hidden."""
     return order_keys({
         "id": team["id"], "name": team["name"], "description": team["description"],
-        "personal_team": team["personal_team"], "show_boarding": False, "custom_server_limit": None,
-        "use_instance_email_settings": False, "resend_enabled": False, "smtp_enabled": False,
+        "personal_team": team["personal_team"], "show_boarding": False, "is_mcp_server_enabled": False,
         "created_at": ts(team["created"]), "updated_at": ts(team["created"]),
+    })
+
+
+def member_view(user_id, created):
+    """A team member (User): secrets and `pivot` hidden, so the role is not visible through the API."""
+    name = "Root User" if user_id == 1 else "User %d" % user_id
+    return order_keys({
+        "id": user_id, "name": name, "email": "user%d@example.com" % user_id, "email_verified_at": ts(created),
+        "force_password_reset": False, "marketing_emails": True, "pending_email": None, "avatar_path": None,
+        "two_factor_confirmed_at": None, "created_at": ts(created), "updated_at": ts(created),
     })
 
 

@@ -18,6 +18,7 @@ def _harness():
 FLEET_ARGS = (
     "--seed-apps", "12", "--seed-services", "4", "--seed-servers", "2", "--seed-projects", "2",
     "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "0.1",
+    "--job-delay-seconds", "0",  # TODO(issue 11): queued jobs on once the modules observe the transition
 )
 
 

@@ -24,7 +24,7 @@ except ImportError:  # plain `pytest tests/emulator/tests` without a collection 
 EMULATOR_DIR = harness.EMULATOR_DIR
 FIXTURE = os.path.join(EMULATOR_DIR, "fixtures", "example.yml")
 ROOT = harness.DEFAULT_TOKEN
-FAST = ("--deploy-seconds", "0.3", "--status-lag-seconds", "0.2")
+FAST = ("--deploy-seconds", "0.3", "--status-lag-seconds", "0.2", "--job-delay-seconds", "0.3")
 
 
 class Api:
@@ -79,3 +79,7 @@ class Api:
 
     def deployment(self, uuid):
         return self.get("/deployments/" + uuid).json()
+
+    def jobs(self, resource_uuid):
+        """The queued jobs of one resource, oldest first, from /_emulator/state."""
+        return [job for job in self.emu.state()["jobs"] if job["resource_uuid"] == resource_uuid]

@@ -268,7 +268,9 @@ def test_service_start_guard_and_starting_status(api):
     assert resp.status_code == 400 and resp.json() == {"message": "Service is already running."}
     api.emu.configure(status_lag_seconds=1.5)
     assert api.post("/services/svc-cache/start").json() == {"message": "Service starting request queued."}
-    assert api.service_status("svc-cache") == "starting:unhealthy"
+    # The StartService job waits in the queue: until it runs, nothing reads as started.
+    assert api.service_status("svc-cache") == "exited"
+    api.wait_for(lambda: api.service_status("svc-cache") == "starting:unhealthy")
     # starting does not contain "running": a second start passes the guard
     assert api.post("/services/svc-cache/start").status_code == 200
     api.wait_for(lambda: api.service_status("svc-cache") == "running:healthy")

@@ -224,7 +224,7 @@ def test_rolling_tolerates_with_max_fail_percentage(emulator, run_module):
 @pytest.mark.parametrize("state", ["restarted", "stopped"])
 def test_fault_rate(emulator_factory, run_module, state):
     emu = emulator_factory("--seed-apps", "2", "--seed-services", "10", "--random-seed", "5", "--status-lag-seconds", "0.1",
-                           "--fault-rate", "0.2")
+                           "--fault-rate", "0.2", "--job-delay-seconds", "0")  # TODO(issue 11): queued jobs on
     names = sorted(s["name"] for s in emu.state()["services"] if s["team_id"] == 0)
     result = run_module(coolify_service_batch, args_for(emu, names=names, state=state, max_retries=8))
     log = emu.requests_log()

@@ -62,7 +62,14 @@ class TransportError(CoolifyError):
 
 
 class OutcomeUnknownError(TransportError):
-    """A write (action or other non-GET) was sent but no answer came back: it may or may not have been applied."""
+    """A write was sent and may or may not have been applied (lost answer, 502, 504): verify it, never resend it.
+
+    ``sent_at`` is the local epoch time just before the request went out, so a caller can look for what it caused.
+    """
+
+    def __init__(self, message, sent_at=None, **kwargs):
+        super(OutcomeUnknownError, self).__init__(message, **kwargs)
+        self.sent_at = sent_at
 
 
 class InvalidResponseError(CoolifyError):

@@ -265,6 +265,17 @@ def test_prune_removes_unlisted_keys_in_scope_but_not_service_keys(run_module, e
     assert run(run_module, emu, uuids=["app-a"], env=env, prune=True)["changed"] is False
 
 
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_prune_with_an_empty_env_fails_before_any_request(run_module, emu, check_mode):
+    before = emu.state()["envs"]
+    result = run(run_module, emu, check_mode=check_mode, tags=["rotate"], env={}, prune=True)
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"] == ("prune=true needs at least one key in env; an empty env would delete every variable in "
+                             "scope.")
+    assert emu.requests_log() == []
+    assert emu.state()["envs"] == before
+
+
 def test_service_keys_are_protected_unless_asked(run_module, emu):
     result = run(run_module, emu, resource_type="service", uuids=["svc-db"], env={"TZ": "Europe/Paris"}, prune=True)
     assert result["resources"][0]["removed"] == ["LOG_LEVEL"] and result["resources"][0]["updated"] == ["TZ"]

@@ -138,7 +138,11 @@ options:
         (see O(hidden_values)) cannot be restored; such a resource reports the failure, and the module warns before
         writing.
       - With O(rollback=true) writes go in waves of O(max_workers) resources, and the run stops at the first wave
-        with a failure, so that little has to be undone.
+        with a failure, so that little has to be undone. Deletes (O(prune), O(state=absent)) run only after every
+        create and update wave has succeeded, because a deleted row can only be recreated, with a new uuid.
+      - The restore reads the rows again and writes back only what differs, so it is retried, in up to three rounds,
+        like any idempotent write. When it still fails, RV(resources[].not_restored) and the task message list every
+        key left changed, deleted or added, per resource (keys only, never values).
       - With O(restart=changed), a failed restart (after O(max_fail_percentage)) also rolls back the variables of
         every written resource and restarts the already restarted ones again, so the previous values are live.
       - Recreated rows get new uuids.
@@ -151,7 +155,8 @@ options:
         M(coolops.coolify.coolify_app_batch) and M(coolops.coolify.coolify_service_batch) (O(strategy), O(batch_size),
         O(pause_seconds), O(max_fail_percentage), O(wait), O(wait_timeout)).
       - Resources that were written are restarted even when the write failed on other resources (without
-        O(rollback)), so that a later run, which sees them unchanged, does not leave them on old values.
+        O(rollback)), so that a later run, which sees them unchanged, does not leave them on old values. So are the
+        resources whose write may have landed (RV(resources[].outcome=unknown)) or partly landed.
     type: str
     choices: [none, changed]
     default: none
@@ -264,10 +269,27 @@ resources:
       sample: application
     outcome:
       description:
-        - V(written) (the variables were changed), V(rolled_back) (they were changed, then restored), V(failed), or
-          V(untouched) (nothing to do, check mode, or not attempted after an earlier failure).
+        - V(written) (the variables were changed), V(rolled_back) (they were changed, then restored), V(failed),
+          V(unknown) (a write failed and reading the rows back could not show whether it landed; counted as changed),
+          or V(untouched) (nothing to do, check mode, or not attempted after an earlier failure).
       type: str
       sample: written
+    settled:
+      description:
+        - Null when every write of this resource was answered with success. Otherwise what reading the rows back
+          after an error answer (a lost answer, a timeout, a 5xx) showed, V(written), V(not_written), V(partly) or
+          V(unknown).
+        - A write that is V(not_written) after a proxy's 502/504, a timeout or a lost answer is V(unknown), because
+          it may still land.
+      type: str
+      sample: written
+    not_restored:
+      description:
+        - Rows that a failed rollback left changed, deleted or added (the task message says which), or whose previous
+          value was unreadable. Keys only.
+      type: list
+      elements: str
+      sample: [API_KEY, OLD_KEY]
     changed:
       description: Whether the variables of this resource differ from before the task (or would, in check mode).
       type: bool
@@ -339,6 +361,12 @@ summary:
     untouched:
       description: Resources with outcome V(untouched).
       type: int
+    unknown:
+      description: Resources with outcome V(unknown) (counted in RV(summary.changed) too).
+      type: int
+    keys_not_restored:
+      description: Rows listed in RV(resources[].not_restored), over all resources.
+      type: int
     keys_added:
       description: Rows created (or to create), over all resources.
       type: int
@@ -362,11 +390,13 @@ summary:
     rolled_back: 0
     written: 3
     untouched: 9
+    unknown: 0
     keys_added: 0
     keys_updated: 3
     keys_removed: 0
     keys_unchanged: 9
     keys_skipped: 0
+    keys_not_restored: 0
 msg:
   description: One line describing what happened (or would happen).
   returned: always

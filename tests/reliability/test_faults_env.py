@@ -375,3 +375,36 @@ def test_service_restart_after_rotation(emu, run_module):
     check_env_entries(result, emu, SERVICE_SECRET, NEW_SECRET, key="SMTP_PASSWORD")
     check_lifecycle_items("service", {"services": []}, emu)
     assert_no_secret(result)
+
+
+@pytest.mark.parametrize("bad_reads", [2, None], ids=["transient", "persistent"])
+def test_the_restore_is_retried_in_rounds_and_lists_what_stays_changed(emu, proxy, run_module, target, bad_reads):
+    """app-2's write fails; then app-1's restore reads get a mangled answer (not retried by the transport): twice, or
+    for ever. The restore retries in rounds; when it cannot finish, the keys left changed are listed, never values."""
+    app1 = uuids_of(emu.state(), "applications", ["app-1"])[0]
+    envs_path = api_path("applications", app1, "envs")
+
+    def break_app1_reads(method, path):  # pylint: disable=unused-argument
+        proxy.add_rule("bad_json", envs_path, method="GET", times=bad_reads)
+
+    proxy.add_rule("hook", bulk_path(target), method="PATCH", times=1, hook=break_app1_reads)
+    emu.configure(fail_paths=["PATCH /api/v1/applications/%s/envs/bulk$" % target])
+    result = run_module(coolify_env, env_args(proxy.api_url))
+    assert result["failed"]
+    assert_one_sentence(result["msg"])
+    app1_entry = entry(result, "app-1")
+    check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
+    if bad_reads:
+        assert app1_entry["outcome"] == "rolled_back" and app1_entry["not_restored"] == []
+        assert_all_old(emu)
+        assert "not restored" not in result["msg"]
+    else:
+        # Not even the final read worked, so the key is listed as unknown; the value really is still the new one.
+        assert app1_entry["outcome"] == "unknown" and app1_entry["not_restored"] == ["API_KEY"]
+        assert "API_KEY (unknown)" in app1_entry["error"]
+        assert "not restored: app-1 (%s): API_KEY." % app1 in result["msg"]
+        assert result["summary"]["keys_not_restored"] == 1
+        assert env_value(emu.state(), app1, "API_KEY") == NEW_SECRET
+    # Bounded: three rounds, then one read to list what is left.
+    assert 3 <= len(proxy.attempts("GET", envs_path)) - 1 <= 4
+    assert_no_secret(result)

@@ -122,7 +122,7 @@ def apply_env(client, kind, resources, params, check_mode=False, diff=False, clo
                                                upsert=False)
         else:
             for plan in changed_plans:
-                if plan.deletes and not by_uuid[plan.uuid]["failed"]:
+                if plan.deletes and by_uuid[plan.uuid]["error"] is None:
                     _append_error(by_uuid[plan.uuid], "deletes not attempted: an upsert failed")
     else:
         failed, interrupted = _write_phase(run, store, changed_plans, by_uuid, rolling=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 
-from . import databases, envs
+from . import databases, envs, shared_envs, tags
 from .http_types import (AUTH_DOCS_URL, DOCS_URL, Response, framework_error, json_response, message, php_truthy,
                          request_boolean, text_response)
 from .state import ACTIVE, CANCELLED
@@ -100,7 +100,7 @@ ACTIONS = {"app_start", "app_restart", "app_stop", "service_start", "service_res
 def build_routes():
     """Routes of the extra modules (handlers are functions taking the Api first) come first, then the table's."""
     routes = []
-    for method, pattern, ability, handler, action in databases.ROUTES:
+    for method, pattern, ability, handler, action in databases.ROUTES + shared_envs.ROUTES + tags.ROUTES:
         routes.append(Route(method, pattern, ability, handler, "main", action))
         if action:
             routes.append(Route("GET", pattern, ability, handler, "main", action))

@@ -102,9 +102,6 @@ class DatabaseStore:
         self.record_started_env("database", row, when)
         self.schedule_status("database", row, job["finishes_at"], "running:" + health)
 
-    def record_started_env(self, kind, row, when):
-        """Overridden by the shared-variable mixin; kept here so database jobs can call it."""
-
     # ------------------------------------------------------------------------------------------------ backups
 
     def add_backup(self, database, fields, now):

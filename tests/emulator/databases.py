@@ -10,7 +10,7 @@ import re
 from . import envs
 from .dbviews import backup_view, database_view, execution_list_item
 from .http_types import json_response, message, php_truthy, request_boolean
-from .seed_dbs import BACKUP_DEFAULTS, BACKUP_FIELDS, DB_TYPES, MODEL_ORDER  # noqa: F401 (MODEL_ORDER re-exported)
+from .seed_dbs import BACKUP_DEFAULTS, BACKUP_FIELDS, DB_TYPES
 
 UPDATE_DENIED = "You need at least admin or owner permissions to update this database."
 CRON_STRINGS = ("every_minute", "hourly", "daily", "weekly", "monthly", "yearly", "@hourly", "@daily", "@weekly",

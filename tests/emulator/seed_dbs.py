@@ -41,10 +41,9 @@ DB_TYPES = {
                    "user": ("clickhouse_admin_user", "default"), "db": ("clickhouse_db", "default"),
                    "passwords": ("clickhouse_admin_password",), "other": {}, "backup": True},
 }
-MODEL_CLASS = {name: "App\\Models\\Standalone" + {"postgresql": "Postgresql", "mongodb": "Mongodb", "mysql": "Mysql",
-                                                   "mariadb": "Mariadb", "redis": "Redis", "keydb": "Keydb",
-                                                   "dragonfly": "Dragonfly", "clickhouse": "Clickhouse"}[name]
-               for name in DB_TYPES}
+CLASS_NAMES = {"postgresql": "Postgresql", "mongodb": "Mongodb", "mysql": "Mysql", "mariadb": "Mariadb",
+               "redis": "Redis", "keydb": "Keydb", "dragonfly": "Dragonfly", "clickhouse": "Clickhouse"}
+MODEL_CLASS = {name: "App\\Models\\Standalone" + CLASS_NAMES[name] for name in DB_TYPES}
 DB_STATUSES = (("running:healthy", 70), ("exited:unhealthy", 20), ("running:unhealthy", 10))
 BACKUP_DEFAULTS = {
     "description": None, "enabled": True, "save_s3": True, "disable_local_backup": False, "frequency": "0 0 * * *",

@@ -380,7 +380,6 @@ def database_create(api, req, ctx, uuid):
     database, fields = target
     if api.store.find_env("database", database, fields["key"]) is not None:
         return message(409, EXISTS)
-    fields.setdefault("is_buildtime", False)
     row = api.store.add_env("database", database, fields, ctx.now)
     return json_response(201, _view(api, ctx, row, database_env_view))
 

@@ -166,7 +166,8 @@ def test_deploy_endpoint_with_a_database_uuid(api):
         {"message": "Unauthorized to start this database.", "resource_uuid": sub}]}
     assert api.post("/deploy", params={"uuid": "db-acme"}).json() == {"message": "No resources found."}
     tagged = api.post("/deploy", params={"tag": "database"}).json()  # /deploy?tag= never touches databases
-    assert tagged == {"message": "No resources found with this tag."} or "db-shop" not in json.dumps(tagged)
+    assert tagged == {"message": ["No resources found for tag database."]}
+    assert [job["action"] for job in api.jobs("db-shop")] == []
 
 
 def test_database_envs_rules(api):

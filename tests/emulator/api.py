@@ -502,7 +502,10 @@ class Api:
             app = self.store.app_by_uuid(uuid, ctx.team_id)
             service = None if app else self.store.service_by_uuid(uuid, ctx.team_id)
             if app is None and service is None:
-                item = databases.deploy_item(self, ctx, uuid)
+                try:
+                    item = databases.deploy_item(self, ctx, uuid, pr)
+                except databases.NoPreviews:
+                    return message(500, "Server Error")  # earlier items stay queued
                 if item:
                     deployments.append(item)
                 continue

@@ -75,10 +75,16 @@ def db_restart(api, req, ctx, uuid):
     return _action(api, ctx, uuid, "restart")
 
 
-def deploy_item(api, ctx, uuid):
+class NoPreviews(Exception):
+    """`pr` with a database uuid: Coolify calls `$resource->previews()`, which databases lack (a 500)."""
+
+
+def deploy_item(api, ctx, uuid, pr=0):
     """The /deploy branch for a database uuid: (item or None). No running guard; StartDatabase is queued."""
     store = api.store
     database = store.database_by_uuid(uuid, ctx.team_id)
+    if database is not None and pr:
+        raise NoPreviews(uuid)
     if database is None:
         for service in store.team_services(ctx.team_id):
             if any(sub["uuid"] == uuid for sub in service["databases"]):

@@ -180,6 +180,10 @@ def test_deploy_endpoint_with_a_database_uuid(api):
     assert api.post("/deploy", params={"uuid": sub}).json() == {"deployments": [
         {"message": "Unauthorized to start this database.", "resource_uuid": sub}]}
     assert api.post("/deploy", params={"uuid": "db-acme"}).json() == {"message": "No resources found."}
+    resp = api.post("/deploy", params={"uuid": "app-web,db-shop", "pr": "3"})
+    assert resp.status_code == 500 and resp.json() == {"message": "Server Error"}
+    assert [dep["pull_request_id"] for dep in api.emu.state()["deployments"]
+            if dep["application_uuid"] == "app-web"] == [3]  # what came before the database was queued
     tagged = api.post("/deploy", params={"tag": "database"}).json()  # /deploy?tag= never touches databases
     assert tagged == {"message": ["No resources found for tag database."]}
     assert [job["action"] for job in api.jobs("db-shop")] == []

@@ -118,10 +118,8 @@ def capture_server():
     ("https://coolify.example.com/", "https://coolify.example.com/api/v1"),
     ("https://coolify.example.com/api/v1", "https://coolify.example.com/api/v1"),
     ("https://coolify.example.com/api/v1/", "https://coolify.example.com/api/v1"),
-    ("https://coolify.example.com/api", "https://coolify.example.com/api/v1"),
     ("http://127.0.0.1:8000/api/v1/", "http://127.0.0.1:8000/api/v1"),
     ("  HTTPS://Coolify.Example.com:8443  ", "https://coolify.example.com:8443/api/v1"),
-    ("https://example.com/coolify/", "https://example.com/coolify/api/v1"),
     ("https://example.com//api//v1//", "https://example.com/api/v1"),
     ("https://example.com/?x=1#frag", "https://example.com/api/v1"),
     ("http://[::1]:8000", "http://[::1]:8000/api/v1"),
@@ -138,6 +136,10 @@ def test_normalize_api_url(given, expected):
     (None, "empty"),
     ("https://user:s3cret@coolify.example.com", "credentials"),
     ("user:s3cret@coolify.example.com", "credentials"),  # no scheme: urlsplit reads "user" as one and finds no host
+    ("https://coolify.example.com/api/v2", "has the path /api/v2, but Coolify's API is only at /api/v1"),
+    ("https://coolify.example.com/api", "has the path /api,"),
+    ("https://example.com/coolify/", "has the path /coolify,"),
+    ("http://h:8000/api/v1/applications", "has the path /api/v1/applications,"),
 ])
 def test_normalize_api_url_rejects(given, fragment):
     with pytest.raises(ConfigurationError) as info:
@@ -454,11 +456,12 @@ def test_rate_limited_error_after_retries_are_exhausted(emulator_factory):
 
 def test_server_error(emulator_factory):
     emu = emulator_factory("--fail-path", "^GET /api/v1/servers$")
-    client = make_client(emu, max_retries=3)
+    clock = FakeClock()
+    client = make_client(emu, max_retries=3, clock=clock, sleep=clock.sleep)
     with pytest.raises(ServerError) as info:
         client.list_servers()
     assert_one_sentence(info.value, "GET", "/servers", 500)
-    assert client.stats["retries"] == 0  # a 500 is not retried; 502/503/504 are
+    assert client.stats["retries"] == 3  # an idempotent read is retried on a 500, within the bounds
 
 
 def test_server_error_after_retrying_a_proxy_page(capture_server):
@@ -506,9 +509,10 @@ def test_read_timeout_on_a_get_is_retried(emulator):
     assert client.stats["requests"] == 3
 
 
-def test_invalid_response_error_for_a_proxy_html_page(emulator):
-    # An api_url outside /api: the emulator answers like a web server would, with an HTML 404 page.
-    client = CoolifyClient(emulator.base_url.rstrip("/") + "/dashboard", emulator.token, max_retries=0)
+def test_invalid_response_error_for_a_proxy_html_page(capture_server):
+    # Something in front of Coolify (or another web site) answers with an HTML 404 page.
+    capture_server.script["/api/v1/applications"] = (404, "text/html", b"<html><title>404 Not Found</title></html>", {})
+    client = CoolifyClient(capture_server.url, "t", max_retries=0)
     with pytest.raises(InvalidResponseError) as info:
         client.list_applications()
     assert_one_sentence(info.value, "GET", "/applications", 404)

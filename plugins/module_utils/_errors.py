@@ -116,6 +116,10 @@ class QueueFullError(CoolifyError):
     """
 
 
+class NotQueuedError(CoolifyError):
+    """Coolify accepted an action but queued nothing (a deployment uuid it never stored): nothing changed."""
+
+
 class ServerError(CoolifyError):
     """HTTP 5xx after retries were exhausted."""
 

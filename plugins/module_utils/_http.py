@@ -23,10 +23,14 @@ import time
 import traceback
 
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
+    ApiDisabledError,
+    AuthenticationError,
     ConfigurationError,
     InvalidResponseError,
     OutcomeUnknownError,
+    PermissionDeniedError,
     QueueFullError,
+    ServerError,
     TransportError,
     error_class,
     excerpt,
@@ -103,6 +107,23 @@ else:  # pragma: no cover
     _BearerAuth = None
 
 
+def _option_to_check(cls):
+    """The option a user should check for an error of this class (None: the answer is about the request itself)."""
+    if issubclass(cls, (AuthenticationError, PermissionDeniedError)) and not issubclass(cls, ApiDisabledError):
+        return "api_token"
+    if issubclass(cls, (TransportError, InvalidResponseError, ServerError, ApiDisabledError)):
+        return "api_url"
+    return None
+
+
+def _transport_option(exc):
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "validate_certs (or the COOLIFY_VALIDATE_CERTS environment variable)"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "api_url and timeout"
+    return "api_url"
+
+
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\] ([^'\"\)\]]+)")
 
 
@@ -153,6 +174,7 @@ class ApiTransport(object):
         if not HAS_REQUESTS:
             raise ConfigurationError("The Python library 'requests' is required to talk to the Coolify API.")
         self.api_url = normalize_api_url(api_url)
+        self._host = self.api_url.split("://", 1)[1].split("/", 1)[0]  # named in every error message
         if api_token is None or not str(api_token).strip():
             raise ConfigurationError("No Coolify API token was given; set api_token or the COOLIFY_API_TOKEN environment variable.")
         self._token = str(api_token).strip()
@@ -218,15 +240,17 @@ class ApiTransport(object):
         return mask(text, tokens + list(secrets))
 
     def _error(self, cls, method, path, status=None, api_message=None, errors=None, retry_after=None, content_type=None,
-               reason=None, secrets=()):
-        """Build one typed error whose message is a single sentence."""
+               reason=None, secrets=(), option=None):
+        """Build one typed error whose message is a single sentence naming the host and the option to check."""
+        option = option or _option_to_check(cls)
+        where = "at %s%s" % (self._host, "; check %s" % option if option else "")
         if status is not None:
             detail = sentence(api_message) if api_message else "no message"
             if errors:
                 detail = "%s (%s)" % (detail, format_field_errors(errors))
-            message = "Coolify API %s %s returned HTTP %s: %s." % (method, path, status, detail)
+            message = "Coolify API %s %s returned HTTP %s: %s (%s)." % (method, path, status, detail, where)
         else:
-            message = "Coolify API %s %s got no HTTP answer: %s." % (method, path, sentence(reason))
+            message = "Coolify API %s %s got no HTTP answer: %s (%s)." % (method, path, sentence(reason), where)
         return cls(self._scrub(message, secrets), method=method, path=path, status=status,
                    api_message=self._scrub(api_message, secrets) if api_message is not None else None,
                    errors=scrub_data(errors, lambda text: self._scrub(text, secrets)) if errors else errors,
@@ -267,7 +291,8 @@ class ApiTransport(object):
             except requests.exceptions.RequestException as exc:
                 self.pacer.after_response(None, None)
                 case = transport_case(exc)
-                error = self._error(TransportError, method, path, reason=_transport_reason(exc, self.timeout))
+                error = self._error(TransportError, method, path, reason=_transport_reason(exc, self.timeout),
+                                    option=_transport_option(exc))
                 delay = self._backoff(attempt)
             except BaseException:
                 self.pacer.after_response(None, None)  # keep the pacer's in-flight count right on Ctrl-C

@@ -206,9 +206,28 @@ def test_bad_api_url_fails_with_one_sentence(emu, run_module, which, url, needle
 @pytest.mark.parametrize("which", ["app", "service", "env"])
 def test_unreachable_host_fails_with_one_sentence(emu, run_module, which):
     extra = {"names": ["svc-1"] if which == "service" else ["app-1"]}
-    result = run_module(MODULES[which], base_args(which, "http://127.0.0.1:%d" % closed_port(), **extra))
-    assert_refused(result, emu, "connection refused")
+    port = closed_port()
+    result = run_module(MODULES[which], base_args(which, "http://127.0.0.1:%d" % port, **extra))
+    assert_refused(result, emu, "connection refused", "at 127.0.0.1:%d" % port, "check api_url")
     assert not api_log(emu)
+
+
+@pytest.mark.parametrize("which", ["app", "service", "env"])
+@pytest.mark.parametrize("path", ["/api/v2", "/api", "/coolify", "/api/v1/applications"])
+def test_api_url_with_another_path_is_refused_saying_what_is_expected(emu, run_module, which, path):
+    """Issue 11: /api/v2 was sent to /api/v2/api/v1/... and the error read "returned HTTP 404"."""
+    extra = {"names": ["svc-1"] if which == "service" else ["app-1"]}
+    result = run_module(MODULES[which], base_args(which, emu.base_url.rstrip("/") + path, **extra))
+    assert_refused(result, emu, "has the path %s" % path, "/api/v1", "api_url")
+    assert not api_log(emu), "nothing may be sent to a guessed address"
+
+
+@pytest.mark.parametrize("which", ["app", "service", "env"])
+def test_http_errors_name_the_host_and_the_option_to_check(emu, run_module, which):
+    extra = {"names": ["svc-1"] if which == "service" else ["app-1"], "api_token": ROOT_TOKEN[:-4] + "ffff"}
+    result = run_module(MODULES[which], base_args(which, emu.api_url, **extra))
+    host = emu.api_url.split("://", 1)[1].split("/", 1)[0]
+    assert_refused(result, emu, "HTTP 401", "at %s" % host, "check api_token")
 
 
 def test_wrong_token_fails_with_one_sentence_and_no_token(emu, run_module):

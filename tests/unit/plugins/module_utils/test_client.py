@@ -658,7 +658,7 @@ def test_values_a_write_sent_are_masked_in_answers_that_quote_them(capture_serve
     for error in errors:
         for text in (str(error), repr(error), json.dumps(error.to_dict()), repr(vars(error))):
             assert marker not in text, text
-    assert "returned HTTP 422: The value ******** is invalid (********: Unknown field, value: ******** is invalid)." in str(errors[0])
+    assert "returned HTTP 422: The value ******** is invalid (********: Unknown field, value: ******** is invalid) (at 127.0.0.1:" in str(errors[0])
     assert "Blocked: ********" in str(errors[1])
 
 

@@ -300,6 +300,8 @@ class ApiTransport(object):
             else:
                 case, error = self._answer_case(response, method, path, secrets)
                 self.pacer.after_response(response.status_code, response.headers, throttled=case is RATE_LIMITED)
+                if case is None and method == "DELETE" and attempt and response.status_code == 404:
+                    return None  # resent after an unknown outcome: the first attempt deleted it
                 if case is None:
                     return self._decode(response, method, path, secrets)
                 response.close()
@@ -313,6 +315,8 @@ class ApiTransport(object):
             if decision == UNKNOWN:
                 raise self._unknown(error, sent_at)
             if decision != RETRY or not self._may_retry(attempt, started, delay):
+                if method not in ("GET", "HEAD") and case.action == UNKNOWN:
+                    raise self._unknown(error, sent_at)  # a write whose last attempt may have been applied
                 raise error
             self._count("retries")
             self._sleep(delay)

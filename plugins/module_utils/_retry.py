@@ -21,7 +21,10 @@ A failed attempt falls into exactly one case below. For each case and kind the d
 * ``unknown``: raise OutcomeUnknownError (with ``sent_at``): the request may or may not have been applied, so it is
   never sent again; the caller verifies what happened instead.
 
-An action is only ever sent again when the attempt provably did not reach Coolify's controller.
+An action is only ever sent again when the attempt provably did not reach Coolify's controller. When the retries of
+an idempotent write (PATCH, PUT, DELETE) run out on a case that may have been processed, the transport raises
+OutcomeUnknownError too: the write may have been applied. A DELETE resent after such a case that then answers 404
+has done its work (the first attempt deleted the row).
 """
 
 from __future__ import annotations

@@ -79,8 +79,8 @@ def test_500_on_one_write_rolls_back_the_written_ones(emu, run_module, target):
     assert entry(result, "app-3")["outcome"] == entry(result, "app-4")["outcome"] == "untouched"
     check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
     assert_all_old(emu)
-    # One failed write (a 500 is not retried); nothing reached app-2, so the rollback has nothing to restore there.
-    assert count(api_log(emu), "PATCH", bulk_path(target)) == 1
+    # The bulk PATCH is idempotent, so a 500 is retried within the bounds; the emulator's 500 changed nothing there.
+    assert count(api_log(emu), "PATCH", bulk_path(target)) == 1 + RETRIES
     assert_no_secret(result)
 
 
@@ -90,7 +90,7 @@ def test_500_without_rollback_reports_what_was_written(emu, run_module, target):
     assert result["failed"] and result["changed"]
     assert [entry(result, name)["outcome"] for name in NAMES] == ["written", "failed", "written", "written"]
     check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
-    assert count(api_log(emu), "PATCH", bulk_path(target)) == 1
+    assert count(api_log(emu), "PATCH", bulk_path(target)) == 1 + RETRIES
     assert_no_secret(result)
 
 
@@ -122,35 +122,49 @@ def test_gateway_errors_transient_on_a_write(emu, proxy, run_module, target, sta
 
 
 @pytest.mark.parametrize("kind", ["reset_before", "reset_after"])
-def test_connection_reset_on_a_write_is_unknown_and_rolled_back(emu, proxy, run_module, target, kind):
+def test_connection_reset_once_on_a_write_is_retried_and_written(emu, proxy, run_module, target, kind):
+    """The bulk PATCH sets values, so sending it again is safe: a lost answer is retried, not left unknown."""
     proxy.add_rule(kind, bulk_path(target), method="PATCH", times=1)
+    result = run_module(coolify_env, env_args(proxy.api_url))
+    assert not result["failed"], result["msg"]
+    assert [entry(result, name)["outcome"] for name in NAMES] == ["written"] * 4
+    check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
+    attempts = proxy.attempts("PATCH", bulk_path(target))
+    assert attempts[0]["injected"] == kind and len(attempts) == 2, attempts
+    assert count(api_log(emu), "PATCH", bulk_path(target)) == (2 if kind == "reset_after" else 1)
+    assert_no_secret(result)
+
+
+@pytest.mark.parametrize("kind", ["reset_before", "reset_after"])
+def test_connection_reset_on_every_write_attempt_is_unknown_and_rolled_back(emu, proxy, run_module, target, kind):
+    proxy.add_rule(kind, bulk_path(target), method="PATCH", times=1 + RETRIES)
     result = run_module(coolify_env, env_args(proxy.api_url))
     assert result["failed"]
     assert "unknown" in entry(result, "app-2")["error"].lower()
     check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
     assert_all_old(emu)
     attempts = proxy.attempts("PATCH", bulk_path(target))
-    assert attempts[0]["injected"] == kind
-    # The write is never resent. After reset_after it had been applied, so the rollback sends one restoring PATCH.
-    assert len(attempts) == (2 if kind == "reset_after" else 1), attempts
+    assert [attempt["injected"] for attempt in attempts[:1 + RETRIES]] == [kind] * (1 + RETRIES)
+    # Bounded; after reset_after the write had been applied, so the rollback sends one restoring PATCH.
+    assert len(attempts) == 1 + RETRIES + (1 if kind == "reset_after" else 0), attempts
     assert_no_secret(result)
 
 
-def test_read_timeout_on_a_write_is_unknown_and_not_resent(emu, proxy, run_module, target):
+def test_read_timeout_once_on_a_write_is_retried(emu, proxy, run_module, target):
     proxy.add_rule("delay_after", bulk_path(target), method="PATCH", times=1, seconds=2.5)
     result = run_module(coolify_env, env_args(proxy.api_url, rollback=False, timeout=1))
-    assert result["failed"]
-    app2 = entry(result, "app-2")
-    assert app2["failed"] and "unknown" in app2["error"].lower()
+    assert not result["failed"], result["msg"]
     check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
-    assert count(api_log(emu), "PATCH", bulk_path(target)) == 1, "exactly one PATCH: a timed-out write is never resent"
+    assert env_value(emu.state(), target) == NEW_SECRET
+    assert count(api_log(emu), "PATCH", bulk_path(target)) == 2, "the idempotent write is sent again once"
     assert_no_secret(result)
 
 
-def test_read_timeout_on_a_write_with_rollback(emu, proxy, run_module, target):
-    proxy.add_rule("delay_after", bulk_path(target), method="PATCH", times=1, seconds=2.0)
+def test_read_timeout_on_every_write_attempt_with_rollback(emu, proxy, run_module, target):
+    proxy.add_rule("delay_after", bulk_path(target), method="PATCH", times=1 + RETRIES, seconds=1.5)
     result = run_module(coolify_env, env_args(proxy.api_url, timeout=1))
     assert result["failed"]
+    assert "unknown" in entry(result, "app-2")["error"].lower()
     check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
     assert_all_old(emu)
     assert_no_secret(result)
@@ -302,7 +316,8 @@ def test_service_env_faults(emu, proxy, run_module, fault):
     if fault == "500":
         emu.configure(fail_paths=["PATCH /api/v1/services/%s/envs/bulk$" % target])
     elif fault == "reset_after":
-        proxy.add_rule("reset_after", bulk_path(target, "services"), method="PATCH", times=1)
+        # Every attempt (the idempotent PATCH is retried within the bounds) is applied and its answer lost.
+        proxy.add_rule("reset_after", bulk_path(target, "services"), method="PATCH", times=1 + RETRIES)
     else:
         proxy.add_rule("hook", bulk_path(uuids[0], "services"), method="PATCH", times=1,
                        hook=lambda method, path: emu.delete_resource(target))

@@ -128,6 +128,20 @@ def assert_one_sentence(msg):
     assert len(msg) <= 600, "message too long (%d characters): %r" % (len(msg), msg)
 
 
+def assert_refused(result, emu, *needles, **kwargs):
+    """Failed, one sentence naming what is wrong, nothing written (``no_calls=True``: no API call at all), no secret."""
+    assert result["failed"], result
+    assert not result.get("changed")
+    assert_one_sentence(result["msg"])
+    for needle in needles:
+        assert needle in result["msg"], "%r not in %r" % (needle, result["msg"])
+    if emu is not None:
+        assert not writes(api_log(emu)), writes(api_log(emu))
+        if kwargs.get("no_calls"):
+            assert not api_log(emu), "no API call may be made before the options are checked: %s" % api_log(emu)
+    assert_no_secret(result)
+
+
 def venv_python():
     """The interpreter ansible-playbook should use for modules (this one, with requests installed)."""
     return os.environ.get("ANSIBLE_PYTHON_INTERPRETER") or sys.executable

@@ -21,8 +21,7 @@ from _support import (
     NEW_SECRET,
     ROOT_TOKEN,
     api_log,
-    assert_no_secret,
-    assert_one_sentence,
+    assert_refused,
     connection,
     count,
     uuids_of,
@@ -41,18 +40,6 @@ def base_args(which, api_url, **extra):
         args = connection(api_url, env={"API_KEY": NEW_SECRET})
     args.update(extra)
     return args
-
-
-def assert_refused(result, emu, *needles):
-    """Failed, one sentence naming what is wrong, nothing written, no secret in the result."""
-    assert result["failed"], result
-    assert not result.get("changed")
-    assert_one_sentence(result["msg"])
-    for needle in needles:
-        assert needle in result["msg"], "%r not in %r" % (needle, result["msg"])
-    if emu is not None:
-        assert not writes(api_log(emu)), writes(api_log(emu))
-    assert_no_secret(result)
 
 
 # -- selectors ---------------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.coolops.coolify.plugins.modules import coolify_app_batch, coolify_env, coolify_info, coolify_service_batch
 
 # pylint: disable=import-error
-from _support import NEW_SECRET, api_log, assert_no_secret, assert_one_sentence, connection, count, writes
+from _support import NEW_SECRET, api_log, assert_no_secret, assert_one_sentence, assert_refused, connection, count, writes
 
 MODULES = {"app": coolify_app_batch, "service": coolify_service_batch, "env": coolify_env, "info": coolify_info}
 
@@ -35,13 +35,7 @@ def args_for(which, api_url, **extra):
 
 
 def assert_refused_before_any_call(result, emu, *needles):
-    assert result["failed"], result
-    assert not result.get("changed")
-    assert_one_sentence(result["msg"])
-    for needle in needles:
-        assert needle in result["msg"], "%r not in %r" % (needle, result["msg"])
-    assert not api_log(emu), "no API call may be made before the options are checked: %s" % api_log(emu)
-    assert_no_secret(result)
+    assert_refused(result, emu, *needles, no_calls=True)
 
 
 EMPTY_CASES = [

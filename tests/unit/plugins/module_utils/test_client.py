@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -40,7 +39,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._http import norma
 from ansible_collections.coolops.coolify.plugins.module_utils._pacer import RateLimitPacer
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
-from ansible_collections.coolops.coolify.tests.unit.loopback import serve
+from ansible_collections.coolops.coolify.tests.unit.loopback import ScriptedHandler, serve
 
 
 class FakeClock(object):
@@ -79,32 +78,9 @@ def free_port():
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _reply(self):
-        self.server.seen.append({"method": self.command, "path": self.path, "headers": dict(self.headers.items())})
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        status, ctype, body, extra = self.server.script.get(self.path.split("?")[0], (200, "application/json", b"[]", {}))
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _reply
-
-
 @pytest.fixture
 def capture_server():
-    with serve(_Handler, seen=[], script={}) as server:
+    with serve(ScriptedHandler, seen=[], script={}) as server:
         yield server
 
 

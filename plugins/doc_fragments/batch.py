@@ -57,4 +57,11 @@ options:
       - With O(strategy=rolling), halt when more than this percentage of a wave failed.
       - When not set, any failure in a wave halts the run.
     type: float
+  max_resources:
+    description:
+      - The most resources the selectors may select. When they select more, the task fails before any write, naming
+        the count; check mode fails the same way.
+      - A guard against a selector that matches far more than intended. When not set, there is no limit.
+      - Must be at least V(1).
+    type: int
 '''

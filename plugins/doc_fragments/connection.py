@@ -16,7 +16,8 @@ options:
   api_url:
     description:
       - URL of the Coolify instance, for example V(https://coolify.example.com).
-      - The forms V(https://host), V(https://host/) and V(https://host/api/v1) are all accepted.
+      - The forms V(https://host), V(https://host/) and V(https://host/api/v1) are all accepted. Any other path (such
+        as V(/api) or V(/api/v2)) is refused before any request, because Coolify's API is only at C(/api/v1).
       - If not set, the value of the E(COOLIFY_API_URL), E(COOLIFY_URL) or E(COOLIFY_BASE_URL) environment variable
         is used (the first one that is set).
     type: str
@@ -65,7 +66,8 @@ options:
   api_url:
     description:
       - URL of the Coolify instance, for example V(https://coolify.example.com).
-      - The forms V(https://host), V(https://host/) and V(https://host/api/v1) are all accepted.
+      - The forms V(https://host), V(https://host/) and V(https://host/api/v1) are all accepted. Any other path (such
+        as V(/api) or V(/api/v2)) is refused before any request, because Coolify's API is only at C(/api/v1).
     type: str
     required: true
     env:

@@ -60,6 +60,9 @@ notes:
     O(server) scope (their intersection). With no selector at all, modules that change things refuse to run."
   - Unknown or ambiguous names, unknown uuids, tags that match nothing and resources named explicitly but outside
     the scope all fail the task together, before any write.
+  - An option that is given but empty (V(""), V([]), a list of blanks, or null), for example an O(environment) whose
+    template rendered empty, fails the task before any API call, because it would otherwise widen the selection.
+    Only an option that is left out means "not given".
   - A blank or repeated entry inside one list (for example O(names=[web, web])) fails the task before any API call;
     a resource selected by two different selectors (a name and its uuid) is acted on once.
 '''

@@ -103,6 +103,9 @@ options:
         description: Drop the host when this condition is true.
         type: str
 notes:
+  - O(hosts), O(lookup_tags) and O(filters) given but empty (V([]), blank entries, or a filter with an empty
+    condition, for example a template that rendered empty) fail before any API call; leave an option out to get its
+    default.
   - The inventory cache (O(cache)) stores the data read from Coolify. A cached inventory sends no API call at all, so it
     can be minutes or hours old; playbooks that act on resource statuses (like C(playbooks/maintenance.yml)) read them
     again from Coolify before they act.
@@ -179,9 +182,12 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.coolops.coolify.plugins.module_utils._client import KINDS, PLURAL, CoolifyClient
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import PUBLIC_FIELDS, public_fields, strip_sensitive
+from ansible_collections.coolops.coolify.plugins.module_utils._selectors import given_but_empty
 from ansible_collections.coolops.coolify.plugins.module_utils._status import state_of
 from ansible_collections.coolops.coolify.plugins.plugin_utils._unsafe import make_unsafe
 
+# Options that choose what is read or kept: given but empty ([] or blanks) they are refused, never read as "all".
+NARROWING_OPTIONS = ("hosts", "lookup_tags", "filters")
 # Names Ansible resolves to the controller: a host with one of them would capture `delegate_to: localhost`.
 RESERVED_NAMES = frozenset(("localhost", "127.0.0.1", "::1"))
 # Only the fields in _redact.PUBLIC_FIELDS are copied from Coolify; everything else (settings, env vars, compose files,
@@ -405,13 +411,30 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
 
+    def _check_config(self, config):
+        """Fail closed, before any API call: an option given but empty, or a blank entry in a list option."""
+        try:
+            given_but_empty(config, NARROWING_OPTIONS)
+        except CoolifyError as exc:
+            raise AnsibleParserError("coolops.coolify.coolify: %s" % to_native(exc)) from exc
+        for key in ("hosts", "lookup_tags"):
+            if any(entry is None or not str(entry).strip() for entry in config.get(key) or []):
+                raise AnsibleParserError("coolops.coolify.coolify: %s has a blank entry %r; remove it or give a value."
+                                         % (key, config.get(key)))
+        for entry in config.get("filters") or []:
+            conditions = list(entry.values()) if isinstance(entry, dict) else []
+            if any(condition is None or not str(condition).strip() for condition in conditions):
+                raise AnsibleParserError("coolops.coolify.coolify: the filters entry %r has an empty condition; give a "
+                                         "condition or remove the entry." % (entry,))
+
     # -- entry point -----------------------------------------------------------------------------------------------
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
         # Extra vars may feed a templated api_token.
         self.templar.available_variables = self._vars
-        self._read_config_data(path)
+        config = self._read_config_data(path)
+        self._check_config(dict(config or {}))
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache

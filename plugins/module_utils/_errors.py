@@ -105,7 +105,19 @@ class ValidationError(CoolifyError):
 
 
 class RateLimitedError(CoolifyError):
-    """HTTP 429 after retries were exhausted (or a deployment queue that is full); ``retry_after`` in seconds."""
+    """HTTP 429 from the rate limiter after retries were exhausted; ``retry_after`` in seconds."""
+
+
+class QueueFullError(CoolifyError):
+    """HTTP 429 ``Deployment queue is full.`` (Retry-After: 60): Coolify refused to queue; not the rate limiter.
+
+    Never retried by the client, and it does not slow other requests; on ``/deploy`` the resources before the full one
+    may already be queued.
+    """
+
+
+class NotQueuedError(CoolifyError):
+    """Coolify accepted an action but queued nothing (a deployment uuid it never stored): nothing changed."""
 
 
 class ServerError(CoolifyError):

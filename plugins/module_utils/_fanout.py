@@ -16,7 +16,13 @@ from __future__ import annotations
 import concurrent.futures
 import time
 
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError
+
 STRATEGIES = ("parallel", "sequential", "rolling")
+
+
+class BatchOptionError(ConfigurationError, ValueError):
+    """A bad fan-out argument; a CoolifyError, so a module reports it as its one-sentence error, never a traceback."""
 
 
 class Outcome(object):
@@ -115,12 +121,12 @@ def run_batch(items, worker, strategy="parallel", max_workers=10, batch_size=Non
     not propagate: the result has ``interrupted=True``, so the caller can still report what happened.
     """
     if strategy not in STRATEGIES:
-        raise ValueError("strategy must be one of %s, not %r" % (", ".join(STRATEGIES), strategy))
-    max_workers = int(max_workers or 1)
+        raise BatchOptionError("strategy must be one of %s, not %r." % (", ".join(STRATEGIES), strategy))
+    max_workers = 1 if max_workers is None else int(max_workers)
     if max_workers < 1:
-        raise ValueError("max_workers must be at least 1")
+        raise BatchOptionError("max_workers must be at least 1, not %d." % max_workers)
     if batch_size is not None and int(batch_size) < 1:
-        raise ValueError("batch_size must be at least 1")
+        raise BatchOptionError("batch_size must be at least 1, not %s." % (batch_size,))
     if strategy == "sequential":
         max_workers = 1
     clock = time.monotonic

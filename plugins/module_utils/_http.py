@@ -22,12 +22,15 @@ import threading
 import time
 import traceback
 
-from urllib.parse import urlsplit, urlunsplit
-
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
+    ApiDisabledError,
+    AuthenticationError,
     ConfigurationError,
     InvalidResponseError,
     OutcomeUnknownError,
+    PermissionDeniedError,
+    QueueFullError,
+    ServerError,
     TransportError,
     error_class,
     excerpt,
@@ -41,6 +44,16 @@ from ansible_collections.coolops.coolify.plugins.module_utils._pacer import (
     parse_retry_after,
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import MASK, mask, mask_quoted, scrub_data, sent_secrets
+from ansible_collections.coolops.coolify.plugins.module_utils._retry import (
+    QUEUE_FULL,
+    RATE_LIMITED,
+    RETRY,
+    UNKNOWN,
+    is_action,
+    status_case,
+    transport_case,
+)
+from ansible_collections.coolops.coolify.plugins.module_utils._url import clean_params, normalize_api_url
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -60,64 +73,10 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test on
 
 COLLECTION_VERSION = "1.0.0"
 USER_AGENT = "coolops.coolify/%s" % COLLECTION_VERSION
-API_PREFIX = "/api/v1"
 
-# Back-off for 502/503/504 and transport errors without a Retry-After: base * 2**attempt, capped.
+# Back-off for 5xx and transport errors without a Retry-After: base * 2**attempt, capped. What is retried: _retry.
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 10.0
-RETRYABLE_STATUSES = (429, 502, 503, 504)
-
-
-# A user-info part (``user:password@``) before the host, with or without a scheme.
-_USERINFO = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
-
-
-def normalize_api_url(url):
-    """Return ``<scheme>://<host>[:port][/prefix]/api/v1`` for any of ``https://h``, ``https://h/``, ``https://h/api/v1``.
-
-    Raises ConfigurationError for a missing scheme, a scheme other than http/https, or an empty host.
-    Credentials embedded in the URL are rejected (they would end up in messages).
-    """
-    if url is None or not str(url).strip():
-        raise ConfigurationError("The Coolify API URL is empty; set api_url or the COOLIFY_API_URL environment variable.")
-    text = str(url).strip()
-    if _USERINFO.match(text):
-        # Checked first: the messages below quote the URL, and without a scheme urlsplit finds no credentials.
-        raise ConfigurationError("The Coolify API URL must not contain credentials; pass the token as api_token instead.")
-    parts = urlsplit(text)
-    if not parts.scheme or "://" not in text:
-        raise ConfigurationError("The Coolify API URL %r has no scheme; use a form such as https://coolify.example.com." % text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ConfigurationError("The Coolify API URL uses the scheme %r; only http and https are supported." % scheme)
-    if not parts.hostname:
-        raise ConfigurationError("The Coolify API URL %r has no host name." % text)
-    path = re.sub(r"/+", "/", parts.path or "").rstrip("/")
-    if path.endswith(API_PREFIX):
-        pass
-    elif path.endswith("/api"):
-        path += "/v1"
-    else:
-        path += API_PREFIX
-    return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
-
-
-def _query_value(value):
-    """Booleans as 1/0: accepted by Laravel's boolean rule, ``$request->boolean`` and old raw-string checks alike."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return value
-
-
-def _clean_params(params):
-    if not params:
-        return None
-    cleaned = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        cleaned[key] = _query_value(value)
-    return cleaned or None
 
 
 if HAS_REQUESTS:
@@ -148,15 +107,21 @@ else:  # pragma: no cover
     _BearerAuth = None
 
 
-def _not_sent(exc):
-    """True when a requests ConnectionError happened before the request reached the server."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)):
-        return False
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
+def _option_to_check(cls):
+    """The option a user should check for an error of this class (None: the answer is about the request itself)."""
+    if issubclass(cls, (AuthenticationError, PermissionDeniedError)) and not issubclass(cls, ApiDisabledError):
+        return "api_token"
+    if issubclass(cls, (TransportError, InvalidResponseError, ServerError, ApiDisabledError)):
+        return "api_url"
+    return None
+
+
+def _transport_option(exc):
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "validate_certs (or the COOLIFY_VALIDATE_CERTS environment variable)"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "api_url and timeout"
+    return "api_url"
 
 
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\] ([^'\"\)\]]+)")
@@ -174,12 +139,12 @@ def _root_cause(exc):
     return exc
 
 
-def _transport_reason(exc):
+def _transport_reason(exc, timeout):
     """A short, token-free reason for a transport failure."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connect timeout"
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "read timeout"
+        return "read timeout (no answer within %gs)" % timeout
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS error (%s)" % excerpt(str(_root_cause(exc)), 160)
     text = str(exc)
@@ -205,10 +170,11 @@ class ApiTransport(object):
     """
 
     def __init__(self, api_url, api_token, validate_certs=True, timeout=30, connect_timeout=10, max_retries=5,
-                 max_retry_seconds=120, pool_size=10, clock=None, sleep=None):
+                 max_retry_seconds=120, pool_size=10, clock=None, sleep=None, wall=None):
         if not HAS_REQUESTS:
             raise ConfigurationError("The Python library 'requests' is required to talk to the Coolify API.")
         self.api_url = normalize_api_url(api_url)
+        self._host = self.api_url.split("://", 1)[1].split("/", 1)[0]  # named in every error message
         if api_token is None or not str(api_token).strip():
             raise ConfigurationError("No Coolify API token was given; set api_token or the COOLIFY_API_TOKEN environment variable.")
         self._token = str(api_token).strip()
@@ -220,6 +186,7 @@ class ApiTransport(object):
         self.pool_size = max(1, int(pool_size))
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
+        self._wall = wall or time.time  # epoch seconds, for OutcomeUnknownError.sent_at
         self._random = random.Random()
         self.pacer = RateLimitPacer(clock=self._clock, sleep=self._sleep)
         self._stats_lock = threading.Lock()
@@ -273,15 +240,17 @@ class ApiTransport(object):
         return mask_quoted(mask(text, tokens), secrets)
 
     def _error(self, cls, method, path, status=None, api_message=None, errors=None, retry_after=None, content_type=None,
-               reason=None, secrets=()):
-        """Build one typed error whose message is a single sentence."""
+               reason=None, secrets=(), option=None):
+        """Build one typed error whose message is a single sentence naming the host and the option to check."""
+        option = option or _option_to_check(cls)
+        where = "at %s%s" % (self._host, "; check %s" % option if option else "")
         if status is not None:
             detail = sentence(api_message) if api_message else "no message"
             if errors:
                 detail = "%s (%s)" % (detail, format_field_errors(errors))
-            message = "Coolify API %s %s returned HTTP %s: %s." % (method, path, status, detail)
+            message = "Coolify API %s %s returned HTTP %s: %s (%s)." % (method, path, status, detail, where)
         else:
-            message = "Coolify API %s %s got no HTTP answer: %s." % (method, path, sentence(reason))
+            message = "Coolify API %s %s got no HTTP answer: %s (%s)." % (method, path, sentence(reason), where)
         # Callers mask the quoted parts (answer texts) with ``secrets``; the message around them is never masked.
         return cls(self._scrub(message), method=method, path=path, status=status,
                    api_message=self._scrub(api_message, secrets) if api_message is not None else None,
@@ -298,89 +267,95 @@ class ApiTransport(object):
     def request(self, method, path, params=None, json=None, action=False):
         """Send one API call with retries; return the decoded JSON answer (None for an empty body).
 
-        Retried: 429 (honouring Retry-After, capped, jittered), 502/503/504, and connection failures that happened
-        before the request was sent; reads (GET) also after a read timeout. Bounded by ``max_retries`` and
-        ``max_retry_seconds``. A write whose answer was lost raises OutcomeUnknownError.
+        What may be sent again is decided by the policy in ``_retry``: an action (any POST, any start, stop, restart
+        or deploy route, or ``action=True``) only when the attempt provably did not reach Coolify; an idempotent
+        request also after a 5xx or a lost answer. Bounded by ``max_retries`` and ``max_retry_seconds``. An action
+        whose outcome is unknown raises OutcomeUnknownError with ``sent_at``, and is never sent again.
         """
         method = method.upper()
         if not path.startswith("/"):
             path = "/" + path
         url = self.api_url + path
-        params = _clean_params(params)
+        params = clean_params(params)
         secrets = sent_secrets(json) if json is not None else ()
+        unsafe = is_action(method, path, action)
         started = self._clock()
         attempt = 0
-        read_only = method in ("GET", "HEAD") and not action
         while True:
             self.pacer.before_request()
             self._count("requests")
+            sent_at = self._wall()
             try:
                 # verify per request: a session-level verify=False loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
                 response = self._session.request(method, url, params=params, json=json, allow_redirects=False,
                                                  timeout=(self.connect_timeout, self.timeout), verify=self.validate_certs)
             except requests.exceptions.RequestException as exc:
                 self.pacer.after_response(None, None)
-                error, retryable = self._transport_error(exc, method, path, read_only, action)
+                case = transport_case(exc)
+                error = self._error(TransportError, method, path, reason=_transport_reason(exc, self.timeout),
+                                    option=_transport_option(exc))
                 delay = self._backoff(attempt)
-                if not retryable or not self._may_retry(attempt, started, delay):
-                    raise error
-                self._count("retries")
-                self._sleep(delay)
-                attempt += 1
-                continue
             except BaseException:
                 self.pacer.after_response(None, None)  # keep the pacer's in-flight count right on Ctrl-C
                 raise
-
-            status = response.status_code
-            self.pacer.after_response(status, response.headers)
-            if status in RETRYABLE_STATUSES:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                if status == 429:
+            else:
+                case, error = self._answer_case(response, method, path, secrets)
+                self.pacer.after_response(response.status_code, response.headers, throttled=case is RATE_LIMITED)
+                if case is None and method == "DELETE" and attempt and response.status_code == 404:
+                    return None  # resent after an unknown outcome: the first attempt deleted it
+                if case is None:
+                    return self._decode(response, method, path, secrets)
+                response.close()
+                if case is RATE_LIMITED:
                     self._count("rate_limited")
-                error = self._http_error(response, method, path, retry_after, secrets)
-                if status == 429 and action and header_int(response.headers, "X-RateLimit-Remaining"):
-                    raise error  # an application-level 429 (full deployment queue) on a write: the caller decides
-                if retry_after is not None:
-                    delay = min(retry_after, RETRY_AFTER_CAP) + self._jitter(retry_after)
+                if error.retry_after is not None:
+                    delay = min(error.retry_after, RETRY_AFTER_CAP) + self._jitter(error.retry_after)
                 else:
                     delay = self._backoff(attempt)
-                if not self._may_retry(attempt, started, delay):
-                    raise error
-                self._count("retries")
-                response.close()
-                self._sleep(delay)
-                attempt += 1
-                continue
-            return self._decode(response, method, path, secrets)
+            decision = case.decide(unsafe)
+            if decision == UNKNOWN:
+                raise self._unknown(error, sent_at)
+            if decision != RETRY or not self._may_retry(attempt, started, delay):
+                if method not in ("GET", "HEAD") and case.action == UNKNOWN:
+                    raise self._unknown(error, sent_at)  # a write whose last attempt may have been applied
+                raise error
+            self._count("retries")
+            self._sleep(delay)
+            attempt += 1
 
     def _may_retry(self, attempt, started, delay):
         if attempt >= self.max_retries:
             return False
         return (self._clock() - started) + delay <= self.max_retry_seconds
 
-    def _transport_error(self, exc, method, path, read_only, action):
-        """Return (error, retryable) for a requests exception."""
-        reason = _transport_reason(exc)
-        if isinstance(exc, requests.exceptions.ConnectionError) and _not_sent(exc):
-            return self._error(TransportError, method, path, reason=reason), True
-        if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader,
-                            requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
-            return self._error(TransportError, method, path, reason=reason), False
-        if isinstance(exc, (requests.exceptions.Timeout, requests.exceptions.ConnectionError,
-                            requests.exceptions.ChunkedEncodingError)):
-            if read_only:
-                return self._error(TransportError, method, path, reason=reason), True
-            what = "an action" if action else "a write"
-            if isinstance(exc, requests.exceptions.Timeout):
-                reason = "no answer within %gs to %s, so its outcome is unknown (it may or may not have been applied)" % (
-                    self.timeout, what)
-            else:
-                reason = "%s after %s was sent, so its outcome is unknown (it may or may not have been applied)" % (reason, what)
-            return self._error(OutcomeUnknownError, method, path, reason=reason), False
-        return self._error(TransportError, method, path, reason=reason), False
+    def _answer_case(self, response, method, path, secrets):
+        """(Case, typed error) for an answer the policy has a case for; (None, None) for a final answer."""
+        status = response.status_code
+        if status not in (429, 500, 502, 503, 504):
+            return None, None
+        body = None
+        if "json" in response.headers.get("Content-Type", "").lower():
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+        body = body if isinstance(body, dict) else None
+        case = status_case(status, json_answer=body is not None, api_message=(body or {}).get("message"),
+                           remaining=header_int(response.headers, "X-RateLimit-Remaining"))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        error = self._http_error(response, method, path, retry_after, secrets,
+                                 cls=QueueFullError if case is QUEUE_FULL else None)
+        return case, error
 
-    def _http_error(self, response, method, path, retry_after=None, secrets=()):
+    def _unknown(self, error, sent_at):
+        """The OutcomeUnknownError for an action that may have been applied: verify it, never resend it."""
+        message = "%s, so its outcome is unknown (it may or may not have been applied); it was not sent again." % (
+            error.message.rstrip("."))
+        return OutcomeUnknownError(message, sent_at=sent_at, method=error.method, path=error.path, status=error.status,
+                                   api_message=error.api_message, errors=error.errors, retry_after=error.retry_after,
+                                   content_type=error.content_type)
+
+    def _http_error(self, response, method, path, retry_after=None, secrets=(), cls=None):
         status = response.status_code
         content_type = response.headers.get("Content-Type", "")
         body = None
@@ -415,7 +390,7 @@ class ApiTransport(object):
                 api_message = "%s (non-JSON %s answer)" % (reason, content_type.split(";")[0].strip())
             else:
                 api_message = reason
-        cls = error_class(status, api_message)
+        cls = cls or error_class(status, api_message)
         return self._error(cls, method, path, status=status, api_message=api_message, errors=errors,
                            retry_after=retry_after, content_type=content_type, secrets=secrets)
 

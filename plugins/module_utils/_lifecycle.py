@@ -16,7 +16,12 @@ from __future__ import annotations
 import time
 
 from ansible_collections.coolops.coolify.plugins.module_utils._client import KINDS, PLURAL
-from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError, InvalidResponseError, OutcomeUnknownError
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
+    CoolifyError,
+    InvalidResponseError,
+    NotQueuedError,
+    OutcomeUnknownError,
+)
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import fail_percentage_exceeded, run_batch
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import (
     DEFAULT_POLL_INTERVAL,
@@ -101,6 +106,8 @@ class _Worker(object):
 
     def _fail(self, item, exc, error=None, status_after=True):
         item["failed"] = True
+        if isinstance(exc, NotQueuedError):
+            item["changed"] = False  # Coolify queued nothing, so nothing was changed
         item["error"] = error or str(exc)
         item["_short"] = short_error(exc)
         if item["action"]:

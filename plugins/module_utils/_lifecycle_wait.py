@@ -18,6 +18,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
     ConfigurationError,
     CoolifyError,
     NotFoundError,
+    NotQueuedError,
     PermissionDeniedError,
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import reached
@@ -158,7 +159,7 @@ class Waiter(object):
             except NotFoundError:
                 real = self.active_deployment(uuid, deadline)
                 if real is None or real.get("deployment_uuid") == dep_uuid:
-                    raise CoolifyError(
+                    raise NotQueuedError(
                         "Coolify answered with deployment %s, which does not exist, and no deployment of this "
                         "application is queued: the server's deployment queue is probably full, so nothing was "
                         "queued." % dep_uuid)

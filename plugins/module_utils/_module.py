@@ -10,17 +10,22 @@ module_main, the body of every module's main(). This is the only module_utils fi
 
 from __future__ import annotations
 
+import copy
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
-from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError, CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ansible_collections.coolops.coolify.plugins.module_utils._selectors import SELECTING_KEYS
+from ansible_collections.coolops.coolify.plugins.module_utils._selectors import NARROWING_KEYS, SELECTING_KEYS, given_but_empty
 
 API_URL_ENV = ("COOLIFY_API_URL", "COOLIFY_URL", "COOLIFY_BASE_URL")
 API_TOKEN_ENV = ("COOLIFY_API_TOKEN", "COOLIFY_TOKEN", "COOLIFY_ACCESS_TOKEN")
 DEFAULT_MAX_WORKERS = 10
 NO_LOG_MARK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # what Ansible echoes for a no_log option
+# Numeric options and their lowest allowed value (None: must be greater than 0); checked before any API call.
+NUMBER_MINIMUMS = {"max_workers": 1, "batch_size": 1, "max_resources": 1, "deployment_limit": 1, "max_retries": 0,
+                   "pause_seconds": 0, "timeout": None, "wait_timeout": None, "poll_interval": None}
 
 
 def connection_argument_spec():
@@ -55,7 +60,7 @@ def selector_module_kwargs(require_selection=True):
 
 
 def batch_argument_spec():
-    """strategy, max_workers, batch_size, pause_seconds, wait, wait_timeout, max_fail_percentage."""
+    """strategy, max_workers, batch_size, pause_seconds, wait, wait_timeout, max_fail_percentage, max_resources."""
     return dict(
         strategy=dict(type="str", default="parallel", choices=["parallel", "sequential", "rolling"]),
         max_workers=dict(type="int", default=DEFAULT_MAX_WORKERS),
@@ -64,6 +69,7 @@ def batch_argument_spec():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="float", default=600.0),
         max_fail_percentage=dict(type="float"),
+        max_resources=dict(type="int"),
     )
 
 
@@ -100,6 +106,36 @@ def _leaf_strings(data):
         return set()
     text = str(data)
     return set([text]) if text else set()
+def check_numbers(params):
+    """Raise ConfigurationError (one sentence) for a numeric option below its minimum (see NUMBER_MINIMUMS)."""
+    problems = []
+    for key, minimum in NUMBER_MINIMUMS.items():
+        value = params.get(key)
+        if value is None:
+            continue
+        if minimum is None and value <= 0:
+            problems.append("%s must be greater than 0, not %s" % (key, value))
+        elif minimum is not None and value < minimum:
+            problems.append("%s must be at least %d, not %s" % (key, minimum, value))
+    if problems:
+        raise ConfigurationError("Invalid options: %s." % "; ".join(problems))
+
+
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule that keeps a copy of the arguments as given, before defaults are filled in (``raw_params``)."""
+
+    def _load_params(self):
+        super(_AnsibleModule, self)._load_params()
+        self.raw_params = copy.deepcopy(dict(self.params))
+
+
+def raw_arguments(raw_params, argument_spec):
+    """The given arguments under their canonical names (an alias such as ``application_uuids`` becomes ``uuids``)."""
+    names = {}
+    for name, spec in argument_spec.items():
+        for alias in [name] + list(spec.get("aliases") or []):
+            names[alias] = name
+    return dict((names[key], value) for key, value in raw_params.items() if key in names)
 
 
 class CoolifyModule(object):
@@ -111,13 +147,20 @@ class CoolifyModule(object):
     def __init__(self, argument_spec=None, supports_check_mode=True, keys_only=(), **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec or {})
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self.module = _AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self.params = self.module.params
+        # What the user gave, before defaults: only an absent option means "not given".
+        self.raw_params = raw_arguments(getattr(self.module, "raw_params", {}), spec)
         self._client = None
         self._keys_only = tuple(keys_only)
         self._release_keys_only()
+        try:
+            given_but_empty(self.raw_params, [key for key in NARROWING_KEYS if key in spec])
+            check_numbers(self.params)
+        except CoolifyError as exc:
+            self.fail_from_error(exc)
 
     def _release_keys_only(self):
         """Keep the values of the ``keys_only`` options (no_log dicts such as coolify_env's ``env``) out of Ansible's
@@ -207,6 +250,8 @@ class CoolifyModule(object):
         result = dict(result or {})
         result.setdefault("changed", False)
         result.update(self._invocation())
+        for warning in result.pop("warnings", None) or []:
+            self.module.warn(warning)  # exit_json(warnings=...) is deprecated (ansible-core 2.23 drops it)
         if result.get("failed"):
             result.pop("failed")
             msg = result.pop("msg", "The task failed.")

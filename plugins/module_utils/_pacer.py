@@ -157,8 +157,12 @@ class RateLimitPacer(object):
         self._probing = True
         return None
 
-    def after_response(self, status, headers):
-        """Record an answer (status None: the attempt failed without one); learn the limit, budget and reset."""
+    def after_response(self, status, headers, throttled=None):
+        """Record an answer (status None: the attempt failed without one); learn the limit, budget and reset.
+
+        ``throttled`` says whether a 429 came from the rate limiter (True) or is an application-level 429 such as a
+        full deployment queue (False), which must not slow the other requests; None: judge by the headers.
+        """
         with self._lock:
             now = self._clock()
             sent_at = getattr(self._local, "sent_at", None)
@@ -172,7 +176,7 @@ class RateLimitPacer(object):
                 return
             limit = header_int(headers, "X-RateLimit-Limit")
             remaining = header_int(headers, "X-RateLimit-Remaining")
-            if status == 429:
+            if status == 429 and throttled is not False:
                 self._after_429(now, headers, remaining, limit)
                 return
             if remaining is None:

@@ -31,6 +31,8 @@ from ansible_collections.coolops.coolify.plugins.module_utils._client import KIN
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError, NotFoundError
 # The selectors that select on their own (environment only narrows a project).
 SELECTING_KEYS = ("uuids", "names", "tags", "project", "server")
+# Every option that selects or narrows: given but empty it would widen the selection, so it is refused.
+NARROWING_KEYS = ("uuids", "names", "tags", "project", "environment", "server", "status")
 
 # Reasons, most specific first (used when several kinds disagree about one selector).
 _REASON_ORDER = ("ambiguous", "outside", "unknown")
@@ -65,6 +67,31 @@ def _values(params, key):
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value if v is not None and str(v) != ""]
     return [str(value)] if str(value) != "" else []
+
+
+def _blank(value):
+    """True for an empty or whitespace-only string, None, and a list (or tuple) holding nothing else."""
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_blank(entry) for entry in value)
+    return isinstance(value, str) and not value.strip()
+
+
+def given_but_empty(params, keys=NARROWING_KEYS, what="option"):
+    """Raise SelectorError naming every key of ``keys`` present in ``params`` with an empty value.
+
+    ``params`` must be what the user gave (the raw module arguments, or an inventory config), not a dict with defaults
+    filled in: an absent key means "not given", while ``""``, ``[]``, a list of blanks or an explicit null is an
+    empty selector, which must never be read as "everything".
+    """
+    empty = [key for key in keys if key in params and _blank(params[key])]
+    if not empty:
+        return
+    shown = ", ".join("%s=%s" % (key, "null" if params[key] is None else repr(params[key])) for key in empty)
+    noun = "%s %s is" % (what, shown) if len(empty) == 1 else "%ss %s are" % (what, shown)
+    raise SelectorError("The %s given but empty, which would widen the selection; give a value or leave it out."
+                        % noun, offenders={"given but empty": empty})
 
 
 def _check_lists(params):
@@ -301,6 +328,8 @@ def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
         if kind not in KINDS:
             raise ValueError("kind must be application or service, not %r" % (kind,))
     noun = " and ".join(PLURAL[k] for k in kinds) or "resources"
+    # Validated params: an option that was not given is None, so anything else that is blank was given empty.
+    given_but_empty(dict((key, params[key]) for key in NARROWING_KEYS if params.get(key) is not None))
     _check_lists(params)
     if "service" in kinds and _values(params, "tags"):
         raise SelectorError(
@@ -348,7 +377,16 @@ def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
     if offenders:
         details = "; ".join("%s: %s" % (category, ", ".join(values)) for category, values in offenders.items())
         raise SelectorError("Cannot select %s: %s." % (noun, details), offenders=offenders)
-    return dict((kind, results[i][0]) for i, kind in enumerate(kinds))
+    selected = dict((kind, results[i][0]) for i, kind in enumerate(kinds))
+    check_max_resources(sum(len(resources) for resources in selected.values()), noun, params.get("max_resources"))
+    return selected
+
+
+def check_max_resources(total, noun, limit):
+    """Refuse a selection larger than ``max_resources`` (None: no limit), before anything is written."""
+    if limit is not None and total > int(limit):
+        raise SelectorError("The selectors match %d %s, more than max_resources=%d; narrow the selection or raise "
+                            "max_resources." % (total, noun, int(limit)), offenders={"max_resources": [str(total)]})
 
 
 def resolve(client, kind, params, allow_all=False):

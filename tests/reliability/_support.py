@@ -128,6 +128,20 @@ def assert_one_sentence(msg):
     assert len(msg) <= 600, "message too long (%d characters): %r" % (len(msg), msg)
 
 
+def assert_refused(result, emu, *needles, **kwargs):
+    """Failed, one sentence naming what is wrong, nothing written (``no_calls=True``: no API call at all), no secret."""
+    assert result["failed"], result
+    assert not result.get("changed")
+    assert_one_sentence(result["msg"])
+    for needle in needles:
+        assert needle in result["msg"], "%r not in %r" % (needle, result["msg"])
+    if emu is not None:
+        assert not writes(api_log(emu)), writes(api_log(emu))
+        if kwargs.get("no_calls"):
+            assert not api_log(emu), "no API call may be made before the options are checked: %s" % api_log(emu)
+    assert_no_secret(result)
+
+
 def venv_python():
     """The interpreter ansible-playbook should use for modules (this one, with requests installed)."""
     return os.environ.get("ANSIBLE_PYTHON_INTERPRETER") or sys.executable
@@ -156,8 +170,17 @@ def admits_uncertainty(error):
     return any(word in text for word in UNSURE_WORDS)
 
 
-def check_lifecycle_items(kind, result, emu, expect_items=None):
+def accepted_actions(log, table, uuid):
+    """Action requests the emulator carried out for one resource: answered 200, or processed with the answer lost."""
+    pattern = re.compile(r"/%s/%s/(start|stop|restart)$" % (table, re.escape(uuid)))
+    return len([entry for entry in log if entry["method"] == "POST" and pattern.search(entry["path"])
+                and (entry["status"] == 200 or entry.get("fault") == "lost")])
+
+
+def check_lifecycle_items(kind, result, emu, expect_items=None, since=0):
     """Compare each reported item with /_emulator/state and the request log; returns (state, log) for more checks.
+
+    Only the request log from entry ``since`` on is read.
 
     * an item that succeeded and changed was accepted exactly once (one 2xx action), never twice; for applications
       the deployment it names exists with the deployment status it reports;
@@ -167,7 +190,7 @@ def check_lifecycle_items(kind, result, emu, expect_items=None):
       a plain failure... or a success.
     """
     state = emu.state()
-    log = api_log(emu)
+    log = api_log(emu)[since:]  # `since`: the log entries of the test's own set-up come first
     table = "applications" if kind == "application" else "services"
     rows = {row["uuid"]: row for row in state[table]}
     items = result.get(table) or []
@@ -175,7 +198,7 @@ def check_lifecycle_items(kind, result, emu, expect_items=None):
         assert len(items) == expect_items, result.get("msg")
     for item in items:
         uuid = item["uuid"]
-        accepted = count(log, "POST", r"/%s/%s/(start|stop|restart)$" % (table, re.escape(uuid)), status=200)
+        accepted = accepted_actions(log, table, uuid)
         deployments = [dep for dep in state.get("deployments", []) if dep.get("application_uuid") == uuid]
         where = "%s %s: %s" % (item["name"], uuid, item.get("error") or item.get("reason"))
         if not item["failed"]:

@@ -21,8 +21,7 @@ from _support import (
     NEW_SECRET,
     ROOT_TOKEN,
     api_log,
-    assert_no_secret,
-    assert_one_sentence,
+    assert_refused,
     connection,
     count,
     uuids_of,
@@ -43,26 +42,14 @@ def base_args(which, api_url, **extra):
     return args
 
 
-def assert_refused(result, emu, *needles):
-    """Failed, one sentence naming what is wrong, nothing written, no secret in the result."""
-    assert result["failed"], result
-    assert not result.get("changed")
-    assert_one_sentence(result["msg"])
-    for needle in needles:
-        assert needle in result["msg"], "%r not in %r" % (needle, result["msg"])
-    if emu is not None:
-        assert not writes(api_log(emu)), writes(api_log(emu))
-    assert_no_secret(result)
-
-
 # -- selectors ---------------------------------------------------------------------------------------------------------
 
 SELECTOR_CASES = [
     ("app", {"names": ["no-such-app"]}, ["no-such-app"]),
     ("app", {"uuids": ["doesnotexist000000000000"]}, ["doesnotexist000000000000"]),
     ("app", {"names": ["twin"]}, ["twin", "ambiguous"]),
-    ("app", {"names": []}, ["No applications were selected"]),
-    ("app", {"names": [""]}, ["empty entry in names"]),
+    ("app", {"names": []}, ["names=[]", "given but empty"]),
+    ("app", {"names": [""]}, ["names=['']", "given but empty"]),
     ("app", {"tags": ["no-such-tag"]}, ["no-such-tag"]),
     ("app", {"names": ["app-1", "no-such-app"]}, ["no-such-app"]),
     ("app", {"names": ["app-1", "app-1"]}, ["repeated in names", "app-1"]),
@@ -74,12 +61,12 @@ SELECTOR_CASES = [
     ("app", {"names": ["app-1"], "project": "shop", "environment": "staging"}, ["app-1"]),
     ("app", {"server": "no-such-server"}, ["no-such-server"]),
     ("service", {"names": ["no-such-service"]}, ["no-such-service"]),
-    ("service", {"names": []}, ["No services were selected"]),
+    ("service", {"names": []}, ["names=[]", "given but empty"]),
     ("service", {"tags": ["rel"]}, ["tag"]),
     ("service", {"names": ["svc-1"], "server": "edge-02"}, ["svc-1"]),
     ("env", {"names": ["no-such-app"]}, ["no-such-app"]),
     ("env", {"names": ["twin"]}, ["twin"]),
-    ("env", {"names": []}, ["No applications were selected"]),
+    ("env", {"names": []}, ["names=[]", "given but empty"]),
     ("env", {"names": ["svc-1"], "resource_type": "service", "tags": ["rel"]}, ["tag"]),
 ]
 
@@ -206,9 +193,28 @@ def test_bad_api_url_fails_with_one_sentence(emu, run_module, which, url, needle
 @pytest.mark.parametrize("which", ["app", "service", "env"])
 def test_unreachable_host_fails_with_one_sentence(emu, run_module, which):
     extra = {"names": ["svc-1"] if which == "service" else ["app-1"]}
-    result = run_module(MODULES[which], base_args(which, "http://127.0.0.1:%d" % closed_port(), **extra))
-    assert_refused(result, emu, "connection refused")
+    port = closed_port()
+    result = run_module(MODULES[which], base_args(which, "http://127.0.0.1:%d" % port, **extra))
+    assert_refused(result, emu, "connection refused", "at 127.0.0.1:%d" % port, "check api_url")
     assert not api_log(emu)
+
+
+@pytest.mark.parametrize("which", ["app", "service", "env"])
+@pytest.mark.parametrize("path", ["/api/v2", "/api", "/coolify", "/api/v1/applications"])
+def test_api_url_with_another_path_is_refused_saying_what_is_expected(emu, run_module, which, path):
+    """Issue 11: /api/v2 was sent to /api/v2/api/v1/... and the error read "returned HTTP 404"."""
+    extra = {"names": ["svc-1"] if which == "service" else ["app-1"]}
+    result = run_module(MODULES[which], base_args(which, emu.base_url.rstrip("/") + path, **extra))
+    assert_refused(result, emu, "has the path %s" % path, "/api/v1", "api_url")
+    assert not api_log(emu), "nothing may be sent to a guessed address"
+
+
+@pytest.mark.parametrize("which", ["app", "service", "env"])
+def test_http_errors_name_the_host_and_the_option_to_check(emu, run_module, which):
+    extra = {"names": ["svc-1"] if which == "service" else ["app-1"], "api_token": ROOT_TOKEN[:-4] + "ffff"}
+    result = run_module(MODULES[which], base_args(which, emu.api_url, **extra))
+    host = emu.api_url.split("://", 1)[1].split("/", 1)[0]
+    assert_refused(result, emu, "HTTP 401", "at %s" % host, "check api_token")
 
 
 def test_wrong_token_fails_with_one_sentence_and_no_token(emu, run_module):

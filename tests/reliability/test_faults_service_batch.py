@@ -75,16 +75,12 @@ def test_500_on_one_action(emu, run_module, target):
     assert_no_secret(result)
 
 
-@pytest.mark.parametrize("status,body,content_type", [
-    (502, HTML_502, "text/html"),
-    (503, JSON_503, "application/json"),
-    (504, HTML_504, "text/html"),
-], ids=["502-html", "503-json", "504-html"])
-def test_gateway_errors_persistent(emu, proxy, run_module, target, status, body, content_type):
-    proxy.add_rule("answer", action_path(target), method="POST", status=status, body=body, content_type=content_type)
+def test_503_json_from_the_api_is_retried_within_bounds(emu, proxy, run_module, target):
+    """Laravel's maintenance answer comes before routing: the one gateway answer that allows resending an action."""
+    proxy.add_rule("answer", action_path(target), method="POST", status=503, body=JSON_503, content_type="application/json")
     result = run_module(coolify_service_batch, restart_args(proxy.api_url))
     assert result["failed"] and result["summary"]["failed"] == 1
-    assert "HTTP %d" % status in item(result, "svc-2")["error"]
+    assert "HTTP 503" in item(result, "svc-2")["error"]
     assert len(proxy.attempts("POST", action_path(target))) == 1 + RETRIES
     assert_others_fine(result)
     _state, log = check_lifecycle_items("service", result, emu, expect_items=3)
@@ -92,15 +88,32 @@ def test_gateway_errors_persistent(emu, proxy, run_module, target, status, body,
     assert_no_secret(result)
 
 
-@pytest.mark.parametrize("status", [502, 503, 504])
-def test_gateway_errors_transient(emu, proxy, run_module, target, status):
-    proxy.add_rule("answer", action_path(target), method="POST", times=1, status=status, body=HTML_502)
+def test_503_json_once_then_the_action_goes_through_once(emu, proxy, run_module, target):
+    proxy.add_rule("answer", action_path(target), method="POST", times=1, status=503, body=JSON_503,
+                   content_type="application/json")
     result = run_module(coolify_service_batch, restart_args(proxy.api_url))
     assert not result["failed"], result["msg"]
     assert result["summary"]["ok"] == 3
     assert len(proxy.attempts("POST", action_path(target))) == 2
     _state, log = check_lifecycle_items("service", result, emu, expect_items=3)
     assert count(log, "POST", action_path(target), status=200) == 1
+
+
+@pytest.mark.parametrize("times", [1, None], ids=["once", "always"])
+@pytest.mark.parametrize("status,body", [(502, HTML_502), (503, HTML_502), (504, HTML_504)],
+                         ids=["502-html", "503-html", "504-html"])
+def test_gateway_page_on_an_action_is_never_resent(emu, proxy, run_module, target, status, body, times):
+    proxy.add_rule("answer", action_path(target), method="POST", times=times, status=status, body=body,
+                   content_type="text/html")
+    result = run_module(coolify_service_batch, restart_args(proxy.api_url))
+    assert len(proxy.attempts("POST", action_path(target))) == 1, "an action without proof of no processing is never resent"
+    entry = item(result, "svc-2")
+    assert entry["failed"] and result["failed"], entry  # the proxy kept it from Coolify: no restart to observe
+    assert "HTTP %d" % status in entry["error"] and "unknown" in entry["error"].lower(), entry["error"]
+    assert_others_fine(result)
+    _state, log = check_lifecycle_items("service", result, emu, expect_items=3)
+    assert count(log, "POST", action_path(target)) == 0
+    assert_no_secret(result)
 
 
 @pytest.mark.parametrize("kind", ["reset_before", "reset_after"])
@@ -122,8 +135,8 @@ def test_emulator_random_faults(emu, run_module):
     emu.configure(fault_rate=0.0)
     state, log = check_lifecycle_items("service", result, emu, expect_items=3)
     for uuid in uuids_of(state, "services", SERVICE_NAMES):
-        assert count(log, "POST", action_path(uuid)) <= 1 + 3
-        assert count(log, "POST", action_path(uuid), status=200) <= 1
+        # 500s, proxy pages and cut-offs never prove that an action was not processed: one attempt at most.
+        assert count(log, "POST", action_path(uuid)) <= 1, "an action was resent after an unproven fault"
     assert_one_sentence(result["msg"])
     assert_no_secret(result)
 
@@ -163,14 +176,6 @@ def test_html_page_on_the_list(emu, proxy, run_module):
     assert result["failed"] and not result["changed"]
     assert_one_sentence(result["msg"])
     assert not writes(api_log(emu))
-
-
-def test_html_502_page_on_an_action(emu, proxy, run_module, target):
-    proxy.add_rule("answer", action_path(target), method="POST", status=502, body=HTML_502, content_type="text/html")
-    result = run_module(coolify_service_batch, restart_args(proxy.api_url))
-    assert item(result, "svc-2")["failed"]
-    assert len(proxy.attempts("POST", action_path(target))) == 1 + RETRIES
-    check_lifecycle_items("service", result, emu, expect_items=3)
 
 
 def test_malformed_json_on_the_list(emu, proxy, run_module):

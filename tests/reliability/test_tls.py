@@ -49,6 +49,9 @@ def test_self_signed_certificate_is_refused_by_default(emu, tls_proxy, run_modul
     assert result["failed"] and not result.get("changed")
     assert_one_sentence(result["msg"])
     assert "TLS" in result["msg"] and "certificate" in result["msg"].lower(), result["msg"]
+    host = tls_proxy.api_url.split("://", 1)[1].split("/", 1)[0]
+    assert "at %s" % host in result["msg"], "the error must name the host it talked to: %s" % result["msg"]
+    assert "validate_certs" in result["msg"] and "COOLIFY_VALIDATE_CERTS" in result["msg"], result["msg"]
     assert not tls_proxy.log, "no request may pass the failed handshake"
     assert not api_log(emu)
     assert_no_secret(result)

@@ -52,24 +52,47 @@ def make_runner(monkeypatch, exit_defaults=None):
     fail_json sets result["failed"] and result["msg"]; `exit_defaults` are keys exit_json adds when the module did not.
     """
     exit_defaults = dict(exit_defaults or {})
+    # In-process, module.warn would go to the controller's display: collect it into the result as exit_json does.
+    recorded = {"warnings": [], "deprecations": []}
+
+    def warn(self, warning, **kwargs):  # pylint: disable=unused-argument
+        recorded["warnings"].append(warning)
+
+    def deprecate(self, msg, **kwargs):  # pylint: disable=unused-argument
+        recorded["deprecations"].append(msg)
+
+    def take_warnings(kwargs):
+        if "warnings" in kwargs:  # deprecated since ansible-core 2.21: modules must call module.warn
+            recorded["deprecations"].append("Passing `warnings` to `exit_json` or `fail_json` is deprecated.")
+            recorded["warnings"][:0] = list(kwargs.pop("warnings") or [])
+        for name, values in recorded.items():
+            if values:
+                kwargs[name] = list(values)
+            del values[:]
 
     def exit_json(self, **kwargs):  # pylint: disable=unused-argument
         for name, value in exit_defaults.items():
             kwargs.setdefault(name, value)
+        take_warnings(kwargs)
         raise ModuleExit(kwargs)
 
     def fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
+        take_warnings(kwargs)
         kwargs["failed"] = True
         kwargs["msg"] = msg
         raise ModuleFail(kwargs)
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, "warn", warn)
+    monkeypatch.setattr(basic.AnsibleModule, "deprecate", deprecate)
 
     def runner(module, args, check_mode=False, diff=False):
         args = dict(args)
         args["_ansible_check_mode"] = check_mode
         args["_ansible_diff"] = diff
+        for values in recorded.values():
+            del values[:]
         with module_args(args):
             try:
                 module.main()

@@ -383,3 +383,21 @@ def test_credentials_in_repository_urls_never_reach_hostvars(emulator_factory, t
     dump = json.dumps(unsafe_plain(dict((name, hostvars(inventory, name)) for name in inventory.hosts)), default=str)
     assert "ghp-inv-marker-456" not in dump
     assert "https://********@github.com/acme/web.git" in dump
+
+
+@pytest.mark.parametrize("options,needle", [
+    ({"hosts": []}, "hosts"),
+    ({"lookup_tags": []}, "lookup_tags"),
+    ({"lookup_tags": [""]}, "lookup_tags"),
+    ({"lookup_tags": ["frontend", " "]}, "lookup_tags"),
+    ({"filters": []}, "filters"),
+    ({"filters": [{"include": ""}]}, "filters"),
+    ({"filters": [{"exclude": "coolify_state == 'exited'"}, {"exclude": "  "}]}, "filters"),
+], ids=["hosts-empty", "tags-empty", "tags-blank", "tags-one-blank", "filters-empty", "include-empty", "exclude-blank"])
+def test_options_given_but_empty_fail_before_any_api_call(emulator, tmp_path, options, needle):
+    """A template that rendered empty never means "every host": one sentence naming the option, no request sent."""
+    with pytest.raises(AnsibleError) as info:
+        build(tmp_path, emulator, **options)
+    text = str(info.value)
+    assert needle in text and "\n" not in text.strip(), text
+    assert not api_calls(emulator), "nothing may be read before the options are checked"

@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -40,7 +39,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._http import norma
 from ansible_collections.coolops.coolify.plugins.module_utils._pacer import RateLimitPacer
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
-from ansible_collections.coolops.coolify.tests.unit.loopback import serve
+from ansible_collections.coolops.coolify.tests.unit.loopback import ScriptedHandler, serve
 
 
 class FakeClock(object):
@@ -79,32 +78,9 @@ def free_port():
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _reply(self):
-        self.server.seen.append({"method": self.command, "path": self.path, "headers": dict(self.headers.items())})
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        status, ctype, body, extra = self.server.script.get(self.path.split("?")[0], (200, "application/json", b"[]", {}))
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _reply
-
-
 @pytest.fixture
 def capture_server():
-    with serve(_Handler, seen=[], script={}) as server:
+    with serve(ScriptedHandler, seen=[], script={}) as server:
         yield server
 
 
@@ -118,10 +94,8 @@ def capture_server():
     ("https://coolify.example.com/", "https://coolify.example.com/api/v1"),
     ("https://coolify.example.com/api/v1", "https://coolify.example.com/api/v1"),
     ("https://coolify.example.com/api/v1/", "https://coolify.example.com/api/v1"),
-    ("https://coolify.example.com/api", "https://coolify.example.com/api/v1"),
     ("http://127.0.0.1:8000/api/v1/", "http://127.0.0.1:8000/api/v1"),
     ("  HTTPS://Coolify.Example.com:8443  ", "https://coolify.example.com:8443/api/v1"),
-    ("https://example.com/coolify/", "https://example.com/coolify/api/v1"),
     ("https://example.com//api//v1//", "https://example.com/api/v1"),
     ("https://example.com/?x=1#frag", "https://example.com/api/v1"),
     ("http://[::1]:8000", "http://[::1]:8000/api/v1"),
@@ -138,6 +112,10 @@ def test_normalize_api_url(given, expected):
     (None, "empty"),
     ("https://user:s3cret@coolify.example.com", "credentials"),
     ("user:s3cret@coolify.example.com", "credentials"),  # no scheme: urlsplit reads "user" as one and finds no host
+    ("https://coolify.example.com/api/v2", "has the path /api/v2, but Coolify's API is only at /api/v1"),
+    ("https://coolify.example.com/api", "has the path /api,"),
+    ("https://example.com/coolify/", "has the path /coolify,"),
+    ("http://h:8000/api/v1/applications", "has the path /api/v1/applications,"),
 ])
 def test_normalize_api_url_rejects(given, fragment):
     with pytest.raises(ConfigurationError) as info:
@@ -454,11 +432,12 @@ def test_rate_limited_error_after_retries_are_exhausted(emulator_factory):
 
 def test_server_error(emulator_factory):
     emu = emulator_factory("--fail-path", "^GET /api/v1/servers$")
-    client = make_client(emu, max_retries=3)
+    clock = FakeClock()
+    client = make_client(emu, max_retries=3, clock=clock, sleep=clock.sleep)
     with pytest.raises(ServerError) as info:
         client.list_servers()
     assert_one_sentence(info.value, "GET", "/servers", 500)
-    assert client.stats["retries"] == 0  # a 500 is not retried; 502/503/504 are
+    assert client.stats["retries"] == 3  # an idempotent read is retried on a 500, within the bounds
 
 
 def test_server_error_after_retrying_a_proxy_page(capture_server):
@@ -506,9 +485,10 @@ def test_read_timeout_on_a_get_is_retried(emulator):
     assert client.stats["requests"] == 3
 
 
-def test_invalid_response_error_for_a_proxy_html_page(emulator):
-    # An api_url outside /api: the emulator answers like a web server would, with an HTML 404 page.
-    client = CoolifyClient(emulator.base_url.rstrip("/") + "/dashboard", emulator.token, max_retries=0)
+def test_invalid_response_error_for_a_proxy_html_page(capture_server):
+    # Something in front of Coolify (or another web site) answers with an HTML 404 page.
+    capture_server.script["/api/v1/applications"] = (404, "text/html", b"<html><title>404 Not Found</title></html>", {})
+    client = CoolifyClient(capture_server.url, "t", max_retries=0)
     with pytest.raises(InvalidResponseError) as info:
         client.list_applications()
     assert_one_sentence(info.value, "GET", "/applications", 404)
@@ -654,7 +634,7 @@ def test_values_a_write_sent_are_masked_in_answers_that_quote_them(capture_serve
     for error in errors:
         for text in (str(error), repr(error), json.dumps(error.to_dict()), repr(vars(error))):
             assert marker not in text, text
-    assert "returned HTTP 422: The value ******** is invalid (********: Unknown field, value: ******** is invalid)." in str(errors[0])
+    assert "returned HTTP 422: The value ******** is invalid (********: Unknown field, value: ******** is invalid) (at 127.0.0.1:" in str(errors[0])
     assert "Blocked: ********" in str(errors[1])
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import (
     BatchResult,
     Outcome,
@@ -224,6 +225,14 @@ def test_empty_input_and_bad_arguments():
         run_batch([1], lambda i: i, max_workers=-1)
     with pytest.raises(ValueError):
         run_batch([1], lambda i: i, strategy="rolling", batch_size=0)
+
+
+@pytest.mark.parametrize("max_workers", [0, -1, -20])
+def test_zero_or_negative_max_workers_is_a_one_sentence_coolify_error(max_workers):
+    """Never silently read as 1, never a bare ValueError that a module turns into a traceback."""
+    with pytest.raises(CoolifyError) as info:
+        run_batch([1, 2], lambda i: i, max_workers=max_workers)
+    assert str(info.value) == "max_workers must be at least 1, not %d." % max_workers
 
 
 def test_outcome_ok_rules():

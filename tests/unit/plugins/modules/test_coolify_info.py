@@ -170,7 +170,8 @@ def test_tags_with_services_fail_clearly(run_module, emu):
 def test_api_errors_become_one_failure_with_details(run_module, emu):
     result = run_module(coolify_info, args(emu, token="1|wrong-token"))
     assert result["failed"] is True
-    assert result["msg"] == "Coolify API GET /applications returned HTTP 401: Unauthenticated."
+    host = emu.api_url.split("://", 1)[1].split("/", 1)[0]
+    assert result["msg"] == "Coolify API GET /applications returned HTTP 401: Unauthenticated (at %s; check api_token)." % host
     assert result["status_code"] == 401 and result["api_error"] == "Unauthenticated."
     assert result["method"] == "GET" and result["path"] == "/applications"
     assert result["error_type"] == "AuthenticationError" and result["changed"] is False

@@ -51,7 +51,7 @@ fi
 if stage pytest; then
   # The emulator's own tests and the end-to-end suites, through pytest-ansible's collection-path injection.
   suites=()
-  for d in tests/emulator/tests tests/awx tests/reliability; do [ -d "$ROOT/$d" ] && suites+=("$d"); done
+  for d in tests/e2e; do [ -d "$ROOT/$d" ] && suites+=("$d"); done
   (cd "$ROOT" && python -m pytest --ansible-unit-inject-only -p no:cacheprovider -q \
       --inventory localhost, --ansible-connection local --host-pattern localhost "${suites[@]}")
 fi

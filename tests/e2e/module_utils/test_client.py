@@ -40,7 +40,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._http import norma
 from ansible_collections.coolops.coolify.plugins.module_utils._pacer import RateLimitPacer
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
-from ansible_collections.coolops.coolify.tests.unit.loopback import serve
+from ansible_collections.coolops.coolify.tests.e2e.loopback import serve
 
 
 class FakeClock(object):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from emu_helpers import EMULATOR_DIR, ROOT, harness  # pylint: disable=import-er
 
 
 def test_starts_and_prints_the_listening_line_first():
-    proc = subprocess.Popen([sys.executable, EMULATOR_DIR, "--port", "0", "--seed-apps", "50"],  # pylint: disable=consider-using-with
+    proc = subprocess.Popen([sys.executable, EMULATOR_DIR, "--port", "0", "--seed-apps", "50", "--parent-pid", str(os.getpid())],  # pylint: disable=consider-using-with
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         line = proc.stdout.readline().decode()

@@ -1,57 +1,146 @@
 #!/usr/bin/env bash
 # Every check of the collection, in one place: `make test` runs this. STAGES selects a subset while developing,
-# e.g. `STAGES="sanity units" make test`.
+# e.g. `STAGES="sanity units" make test`; PARALLEL=0 runs the stages one after the other.
+#
+# Stages run in three lanes at once (each lane in order): the static checks, which use the CPU (lint, docs-lint,
+# changelog-lint, build, sanity, units); the ansible-test integration targets; and the end-to-end pytest suites
+# (tests/e2e, one emulator per xdist worker), which mostly wait on the emulator's clock. Each stage's output is printed
+# when it ends; a table of the stages' times, the coverage of plugins/ and a leak check end the run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+T0=$(date +%s.%N)
 "$ROOT/scripts/bootstrap.sh"
 VENV=${VENV:-$ROOT/.venv}
 export PATH="$VENV/bin:$PATH"
 PYVER=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-STAGES=${STAGES:-"lint docs-lint changelog-lint build sanity units integration pytest"}
+ALL_STAGES="lint docs-lint changelog-lint build sanity units integration e2e"
+STAGES=${STAGES:-$ALL_STAGES}
+STAGES=${STAGES//pytest/e2e}   # the e2e stage was called pytest
+PARALLEL=${PARALLEL:-1}
+JOBS=${JOBS:-$(nproc)}
 export ANSIBLE_COLLECTIONS_PATH="$VENV/collections"
 export ANSIBLE_PYTHON_INTERPRETER="$VENV/bin/python"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+# Every process of this run inherits the marker; scripts/check-leaks.py looks for it at the end.
+export COOLOPS_TEST_RUN="$$-$(date +%s%N)"
 
 # ansible-test downloads its pip bootstrap from a host outside PyPI; give it the offline stand-in.
 PIPVER=$(python -c "import types; from ansible_test._internal.python_requirements import get_venv_packages as g; print(g(types.SimpleNamespace(version='$PYVER'))['pip'])")
 mkdir -p "$HOME/.ansible/test/cache"
 cp "$ROOT/scripts/ansible_test_get_pip.py" "$HOME/.ansible/test/cache/get_pip_${PIPVER//./_}.py"
 
-# ansible-test needs the real path to end in ansible_collections/<ns>/<name>: it tests a copy of git's files.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coolops-test.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-DEST=$WORK/ansible_collections/coolops/coolify
-mkdir -p "$DEST"
-(cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$DEST"
+LOGS=$WORK/logs
+mkdir -p "$LOGS"
+LEAKS_CHECKED=0
+check_leaks() { python "$ROOT/scripts/check-leaks.py" --run-id "$COOLOPS_TEST_RUN" --path "$WORK"; }
+cleanup() {
+  local rc=$?
+  # A failed or interrupted run is checked too (and its leftovers ended) before its scratch directory goes.
+  if [ "$LEAKS_CHECKED" = 0 ]; then check_leaks >&2 || rc=1; fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
 
-stage() { case " $STAGES " in *" $1 "*) echo; echo "=== $1 ==="; return 0;; *) return 1;; esac; }
+# ansible-test needs the real path to end in ansible_collections/<ns>/<name>: it tests a copy of git's files. The
+# integration lane gets a copy of its own, so two ansible-test commands never share tests/output.
+copy_tree() {
+  mkdir -p "$1"
+  (cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$1"
+}
+DEST=$WORK/static/ansible_collections/coolops/coolify
+DEST_IT=$WORK/integration/ansible_collections/coolops/coolify
+copy_tree "$DEST"
 
-if stage lint; then
-  (cd "$DEST" && ansible-lint --profile production . playbooks/)
-  rm -rf "$DEST/.ansible"   # ansible-lint's working copy; ansible-test must not lint it
+selected() { case " $STAGES " in *" $1 "*) return 0;; *) return 1;; esac; }
+
+# stage NAME COMMAND...: run COMMAND (when NAME is selected) with its output in $LOGS/NAME.log; print the log when it
+# ends (all of it on failure, its tail on success) and record the time. Returns the command's exit code.
+stage() {
+  local name=$1 start end rc=0
+  shift
+  selected "$name" || return 0
+  start=$(date +%s.%N)
+  "$@" > "$LOGS/$name.log" 2>&1 || rc=$?
+  end=$(date +%s.%N)
+  echo "$name $(python -c "print('%.0f' % ($end - $start))") $rc" >> "$WORK/times"
+  {
+    flock 9
+    echo
+    if [ "$rc" = 0 ]; then
+      echo "=== $name: passed ($(wc -l < "$LOGS/$name.log") lines of output, the last ones:)"
+      tail -n "${TAIL_LINES:-12}" "$LOGS/$name.log"
+    else
+      echo "=== $name: FAILED (exit $rc), its output:"
+      cat "$LOGS/$name.log"
+    fi
+  } 9> "$WORK/print.lock"
+  return "$rc"
+}
+
+lint() { (cd "$DEST" && ansible-lint --profile production . playbooks/ && rm -rf .ansible); }  # .ansible: lint's copy
+docs_lint() {
+  (cd "$DEST" && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .) &&
+    python "$ROOT/scripts/check-docs.py" --root "$ROOT"
+}
+changelog_lint() { (cd "$DEST" && antsibull-changelog lint); }
+build() { "$ROOT/scripts/build-and-import.sh" "$DEST" "$WORK/dist"; }
+# --python: the controller's Python only (the collection's other Pythons need interpreters this machine lacks; the
+# compile and import tests of modules still check python_requires through the sanity config).
+sanity() { (cd "$DEST" && ansible-test sanity --venv --python "$PYVER"); }
+units() { (cd "$DEST" && ansible-test units --venv --python "$PYVER"); }
+integration() { copy_tree "$DEST_IT" && (cd "$DEST_IT" && ansible-test integration --venv --python "$PYVER"); }
+# The end-to-end layer: modules, inventory, client, reliability, AWX and emulator tests over HTTP, one emulator per
+# worker; with tests/unit too, so the coverage of plugins/ counts every Python test.
+e2e() {
+  (cd "$ROOT" && python -m pytest --ansible-unit-inject-only -p no:cacheprovider -q -n "$JOBS" --timeout 600 \
+      --cov=plugins --cov-report= --cov-config="$ROOT/tests/coverage.ini" \
+      --inventory localhost, --ansible-connection local --host-pattern localhost tests/unit tests/e2e)
+}
+
+static_lane() {
+  local rc=0
+  stage lint lint || rc=1
+  stage docs-lint docs_lint || rc=1
+  stage changelog-lint changelog_lint || rc=1
+  stage build build || rc=1
+  stage sanity sanity || rc=1
+  stage units units || rc=1
+  return "$rc"
+}
+
+export COVERAGE_FILE=$WORK/coverage
+rc=0
+if [ "$PARALLEL" = 1 ]; then
+  static_lane & p1=$!
+  stage integration integration & p2=$!
+  stage e2e e2e & p3=$!
+  wait "$p1" || rc=1
+  wait "$p2" || rc=1
+  wait "$p3" || rc=1
+else
+  static_lane || rc=1
+  stage integration integration || rc=1
+  stage e2e e2e || rc=1
 fi
-if stage docs-lint; then
-  (cd "$DEST" && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .)
+
+if selected e2e && [ -f "$COVERAGE_FILE" ]; then
+  echo
+  echo "=== coverage of plugins/ (tests/unit and tests/e2e)"
+  (cd "$ROOT" && python -m coverage report --rcfile="$ROOT/tests/coverage.ini") || rc=1
 fi
-if stage changelog-lint; then
-  (cd "$DEST" && antsibull-changelog lint)
-fi
-if stage build; then
-  "$ROOT/scripts/build-and-import.sh" "$DEST" "$WORK/dist"
-fi
-if stage sanity; then
-  (cd "$DEST" && ansible-test sanity --venv --python "$PYVER")
-fi
-if stage units; then
-  (cd "$DEST" && ansible-test units --venv --python "$PYVER")
-fi
-if stage integration; then
-  (cd "$DEST" && ansible-test integration --venv --python "$PYVER")
-fi
-if stage pytest; then
-  # The emulator's own tests and the end-to-end suites, through pytest-ansible's collection-path injection.
-  suites=()
-  for d in tests/e2e; do [ -d "$ROOT/$d" ] && suites+=("$d"); done
-  (cd "$ROOT" && python -m pytest --ansible-unit-inject-only -p no:cacheprovider -q \
-      --inventory localhost, --ansible-connection local --host-pattern localhost "${suites[@]}")
-fi
+
+echo
+echo "=== leak check"
+LEAKS_CHECKED=1
+check_leaks || rc=1
+
+echo
+echo "=== stage times (seconds, wall clock; lanes run at once when PARALLEL=1)"
+printf '%-16s %8s  %s\n' stage seconds result
+while read -r name secs code; do
+  printf '%-16s %8s  %s\n' "$name" "$secs" "$([ "$code" = 0 ] && echo passed || echo "FAILED ($code)")"
+done < "$WORK/times"
+printf '%-16s %8s\n' "total" "$(python -c "import time; print('%.0f' % (time.time() - $T0))")"
+exit "$rc"

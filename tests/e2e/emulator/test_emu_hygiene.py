@@ -77,8 +77,23 @@ def test_harness_passes_its_pid_and_stops_the_whole_group():
     assert emu not in harness._RUNNING  # pylint: disable=protected-access
 
 
-def test_stop_all_stops_what_a_test_forgot():
-    emu = harness.EmulatorProcess().start()
-    pid = emu.proc.pid
-    harness.stop_all()
-    assert emu.proc is None and not _alive(pid)
+FORGETFUL_SCRIPT = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("harness", sys.argv[1])
+harness = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(harness)
+emu = harness.EmulatorProcess().start()
+print(emu.proc.pid, flush=True)
+"""
+
+
+def test_an_emulator_a_script_forgot_is_stopped_at_its_exit():
+    """harness.stop_all() runs at interpreter exit (in its own process here: it would stop this worker's emulators)."""
+    out = subprocess.run([sys.executable, "-c", FORGETFUL_SCRIPT, os.path.join(EMULATOR_DIR, "harness.py")],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    pid = int(out.strip())
+    try:
+        assert not _alive(pid)
+    finally:
+        if _alive(pid):
+            os.kill(pid, 9)

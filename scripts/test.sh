@@ -2,9 +2,9 @@
 # Every check of the collection, in one place: `make test` runs this. STAGES selects a subset while developing,
 # e.g. `STAGES="sanity units" make test`; PARALLEL=0 runs the stages one after the other.
 #
-# Stages run in three lanes at once (each lane in order): the static checks, which use the CPU (lint, docs-lint,
-# changelog-lint, build, sanity, units); the ansible-test integration targets; and the end-to-end pytest suites
-# (tests/e2e, one emulator per xdist worker), which mostly wait on the emulator's clock. Each stage's output is printed
+# Stages run in four lanes at once (each lane in order): lint, docs-lint, changelog-lint, build; sanity and units; the
+# ansible-test integration targets; and the end-to-end pytest suites (tests/e2e, one emulator per xdist worker),
+# which mostly wait on the emulator's clock. Each stage's output is printed
 # when it ends; a table of the stages' times, the coverage of plugins/ and a leak check end the run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +17,8 @@ ALL_STAGES="lint docs-lint changelog-lint build sanity units integration e2e"
 STAGES=${STAGES:-$ALL_STAGES}
 STAGES=${STAGES//pytest/e2e}   # the e2e stage was called pytest
 PARALLEL=${PARALLEL:-1}
-JOBS=${JOBS:-$(nproc)}
+# The e2e tests mostly wait (deployments, status lags, back-off), so two workers per core keep the cores busy.
+JOBS=${JOBS:-$(( $(nproc) * 2 ))}
 export ANSIBLE_COLLECTIONS_PATH="$VENV/collections"
 export ANSIBLE_PYTHON_INTERPRETER="$VENV/bin/python"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
@@ -43,15 +44,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ansible-test needs the real path to end in ansible_collections/<ns>/<name>: it tests a copy of git's files. The
-# integration lane gets a copy of its own, so two ansible-test commands never share tests/output.
+# ansible-test needs the real path to end in ansible_collections/<ns>/<name>: it tests a copy of git's files. Each lane
+# gets a copy of its own, so two ansible-test commands never share tests/output and sanity never sees lint's .ansible.
 copy_tree() {
   mkdir -p "$1"
   (cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$1"
 }
 DEST=$WORK/static/ansible_collections/coolops/coolify
+DEST_LINT=$WORK/lint/ansible_collections/coolops/coolify
 DEST_IT=$WORK/integration/ansible_collections/coolops/coolify
-copy_tree "$DEST"
+
+# cpu_seconds FILE: user + system CPU seconds of the children, from the second line of bash's `times` output.
+cpu_seconds() {
+  python - "$1" <<'PY'
+import re, sys
+try:
+    line = open(sys.argv[1]).read().splitlines()[1]
+except (OSError, IndexError):
+    print("?")
+else:
+    secs = [int(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m([\d.]+)s", line)]
+    print("%.0f" % sum(secs))
+PY
+}
 
 selected() { case " $STAGES " in *" $1 "*) return 0;; *) return 1;; esac; }
 
@@ -62,9 +77,10 @@ stage() {
   shift
   selected "$name" || return 0
   start=$(date +%s.%N)
-  "$@" > "$LOGS/$name.log" 2>&1 || rc=$?
+  # In a subshell whose `times` (the CPU seconds of its children) ends up in $LOGS/NAME.cpu.
+  ( rc=0; "$@" || rc=$?; times > "$LOGS/$name.cpu"; exit "$rc" ) > "$LOGS/$name.log" 2>&1 || rc=$?
   end=$(date +%s.%N)
-  echo "$name $(python -c "print('%.0f' % ($end - $start))") $rc" >> "$WORK/times"
+  echo "$name $(python -c "print('%.0f' % ($end - $start))") $rc $(cpu_seconds "$LOGS/$name.cpu")" >> "$WORK/times"
   {
     flock 9
     echo
@@ -79,13 +95,13 @@ stage() {
   return "$rc"
 }
 
-lint() { (cd "$DEST" && ansible-lint --profile production . playbooks/ && rm -rf .ansible); }  # .ansible: lint's copy
+lint() { (cd "$DEST_LINT" && ansible-lint --profile production . playbooks/ && rm -rf .ansible); }  # lint's own copy
 docs_lint() {
-  (cd "$DEST" && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .) &&
+  (cd "$DEST_LINT" && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .) &&
     python "$ROOT/scripts/check-docs.py" --root "$ROOT"
 }
-changelog_lint() { (cd "$DEST" && antsibull-changelog lint); }
-build() { "$ROOT/scripts/build-and-import.sh" "$DEST" "$WORK/dist"; }
+changelog_lint() { (cd "$DEST_LINT" && antsibull-changelog lint); }
+build() { "$ROOT/scripts/build-and-import.sh" "$DEST_LINT" "$WORK/dist"; }
 # --python: the controller's Python only (the collection's other Pythons need interpreters this machine lacks; the
 # compile and import tests of modules still check python_requires through the sanity config).
 sanity() { (cd "$DEST" && ansible-test sanity --venv --python "$PYVER"); }
@@ -99,12 +115,18 @@ e2e() {
       --inventory localhost, --ansible-connection local --host-pattern localhost tests/unit tests/e2e)
 }
 
-static_lane() {
+lint_lane() {
   local rc=0
+  copy_tree "$DEST_LINT"
   stage lint lint || rc=1
   stage docs-lint docs_lint || rc=1
   stage changelog-lint changelog_lint || rc=1
   stage build build || rc=1
+  return "$rc"
+}
+ansible_test_lane() {
+  local rc=0
+  copy_tree "$DEST"
   stage sanity sanity || rc=1
   stage units units || rc=1
   return "$rc"
@@ -113,14 +135,15 @@ static_lane() {
 export COVERAGE_FILE=$WORK/coverage
 rc=0
 if [ "$PARALLEL" = 1 ]; then
-  static_lane & p1=$!
-  stage integration integration & p2=$!
-  stage e2e e2e & p3=$!
-  wait "$p1" || rc=1
-  wait "$p2" || rc=1
-  wait "$p3" || rc=1
+  pids=()
+  ansible_test_lane & pids+=($!)
+  stage integration integration & pids+=($!)
+  stage e2e e2e & pids+=($!)
+  lint_lane & pids+=($!)
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
 else
-  static_lane || rc=1
+  lint_lane || rc=1
+  ansible_test_lane || rc=1
   stage integration integration || rc=1
   stage e2e e2e || rc=1
 fi
@@ -138,9 +161,9 @@ check_leaks || rc=1
 
 echo
 echo "=== stage times (seconds, wall clock; lanes run at once when PARALLEL=1)"
-printf '%-16s %8s  %s\n' stage seconds result
-while read -r name secs code; do
-  printf '%-16s %8s  %s\n' "$name" "$secs" "$([ "$code" = 0 ] && echo passed || echo "FAILED ($code)")"
+printf '%-16s %8s %8s  %s\n' stage seconds cpu-sec result
+while read -r name secs code cpu; do
+  printf '%-16s %8s %8s  %s\n' "$name" "$secs" "$cpu" "$([ "$code" = 0 ] && echo passed || echo "FAILED ($code)")"
 done < "$WORK/times"
 printf '%-16s %8s\n' "total" "$(python -c "import time; print('%.0f' % (time.time() - $T0))")"
 exit "$rc"

@@ -17,6 +17,7 @@ ALL_STAGES="lint docs-lint changelog-lint build sanity units integration e2e"
 STAGES=${STAGES:-$ALL_STAGES}
 STAGES=${STAGES//pytest/e2e}   # the e2e stage was called pytest
 PARALLEL=${PARALLEL:-1}
+IT_GROUPS=${IT_GROUPS:-2}
 # The e2e tests mostly wait (deployments, status lags, back-off), so two workers per core keep the cores busy.
 JOBS=${JOBS:-$(( $(nproc) * 2 ))}
 export ANSIBLE_COLLECTIONS_PATH="$VENV/collections"
@@ -52,7 +53,6 @@ copy_tree() {
 }
 DEST=$WORK/static/ansible_collections/coolops/coolify
 DEST_LINT=$WORK/lint/ansible_collections/coolops/coolify
-DEST_IT=$WORK/integration/ansible_collections/coolops/coolify
 
 # cpu_seconds FILE: user + system CPU seconds of the children, from the second line of bash's `times` output.
 cpu_seconds() {
@@ -68,7 +68,8 @@ else:
 PY
 }
 
-selected() { case " $STAGES " in *" $1 "*) return 0;; *) return 1;; esac; }
+# selected NAME: NAME (or, for integration-2 and the like, its stage `integration`) is in STAGES.
+selected() { case " $STAGES " in *" $1 "* | *" ${1%-[0-9]} "*) return 0;; *) return 1;; esac; }
 
 # stage NAME COMMAND...: run COMMAND (when NAME is selected) with its output in $LOGS/NAME.log; print the log when it
 # ends (all of it on failure, its tail on success) and record the time. Returns the command's exit code.
@@ -106,7 +107,22 @@ build() { "$ROOT/scripts/build-and-import.sh" "$DEST_LINT" "$WORK/dist"; }
 # compile and import tests of modules still check python_requires through the sanity config).
 sanity() { (cd "$DEST" && ansible-test sanity --venv --python "$PYVER"); }
 units() { (cd "$DEST" && ansible-test units --venv --python "$PYVER"); }
-integration() { copy_tree "$DEST_IT" && (cd "$DEST_IT" && ansible-test integration --venv --python "$PYVER"); }
+# integration-N TARGET...: the targets, in a copy of their own (so the groups run at once).
+integration() {
+  local dest=$WORK/$1/ansible_collections/coolops/coolify
+  shift
+  copy_tree "$dest" && (cd "$dest" && ansible-test integration --venv --python "$PYVER" "$@")
+}
+# The integration targets (not the hidden setup ones), dealt round-robin into IT_GROUPS groups.
+integration_groups() {
+  local i=0 target groups=()
+  for target in $(cd "$ROOT/tests/integration/targets" && ls); do
+    grep -qx hidden "$ROOT/tests/integration/targets/$target/aliases" 2>/dev/null && continue
+    groups[i % IT_GROUPS]+=" $target"
+    i=$((i + 1))
+  done
+  printf '%s\n' "${groups[@]}"
+}
 # The end-to-end layer: modules, inventory, client, reliability, AWX and emulator tests over HTTP, one emulator per
 # worker; with tests/unit too, so the coverage of plugins/ counts every Python test.
 e2e() {
@@ -134,17 +150,22 @@ ansible_test_lane() {
 
 export COVERAGE_FILE=$WORK/coverage
 rc=0
+# The integration groups run as stages integration-1, integration-2, ... (selected by `integration`).
+IT_SETS=()
+if selected integration; then mapfile -t IT_SETS < <(integration_groups); fi
+# shellcheck disable=SC2086 # word splitting: a group is a list of targets
+integration_group() { integration "it$1" ${IT_SETS[$1 - 1]}; }
 if [ "$PARALLEL" = 1 ]; then
   pids=()
   ansible_test_lane & pids+=($!)
-  stage integration integration & pids+=($!)
+  for ((i = 1; i <= ${#IT_SETS[@]}; i++)); do stage "integration-$i" integration_group "$i" & pids+=($!); done
   stage e2e e2e & pids+=($!)
   lint_lane & pids+=($!)
   for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
 else
   lint_lane || rc=1
   ansible_test_lane || rc=1
-  stage integration integration || rc=1
+  for ((i = 1; i <= ${#IT_SETS[@]}; i++)); do stage "integration-$i" integration_group "$i" || rc=1; done
   stage e2e e2e || rc=1
 fi
 

@@ -2,14 +2,15 @@
 # Every check of the collection, in one place: `make test` runs this. STAGES selects a subset while developing,
 # e.g. `STAGES="sanity units" make test`; PARALLEL=0 runs the stages one after the other.
 #
-# Stages run in four lanes at once (each lane in order): lint, docs-lint, changelog-lint, build; sanity and units; the
-# ansible-test integration targets; and the end-to-end pytest suites (tests/e2e, one emulator per xdist worker),
-# which mostly wait on the emulator's clock. Each stage's output is printed
-# when it ends; a table of the stages' times, the coverage of plugins/ and a leak check end the run.
+# Stages run in lanes at once (each lane in order): lint, docs-lint, changelog-lint, build | sanity, units | the
+# integration targets, in IT_GROUPS groups | the end-to-end pytest suites (tests/e2e, JOBS xdist workers, one emulator
+# each), which mostly wait on the emulator's clock. Each stage's output is printed when it ends; the coverage of
+# plugins/, a table of the stages' wall-clock and CPU seconds, and a leak check end the run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 T0=$(date +%s.%N)
 "$ROOT/scripts/bootstrap.sh"
+BOOTSTRAP_SECONDS=$(( $(date +%s) - ${T0%.*} ))
 VENV=${VENV:-$ROOT/.venv}
 export PATH="$VENV/bin:$PATH"
 PYVER=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -34,6 +35,7 @@ cp "$ROOT/scripts/ansible_test_get_pip.py" "$HOME/.ansible/test/cache/get_pip_${
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coolops-test.XXXXXX")
 LOGS=$WORK/logs
 mkdir -p "$LOGS"
+echo "bootstrap $BOOTSTRAP_SECONDS 0 -" > "$WORK/times"
 LEAKS_CHECKED=0
 check_leaks() { python "$ROOT/scripts/check-leaks.py" --run-id "$COOLOPS_TEST_RUN" --path "$WORK"; }
 cleanup() {

@@ -31,6 +31,14 @@ export COOLOPS_TEST_RUN="$$-$(date +%s%N)"
 PIPVER=$(python -c "import types; from ansible_test._internal.python_requirements import get_venv_packages as g; print(g(types.SimpleNamespace(version='$PYVER'))['pip'])")
 mkdir -p "$HOME/.ansible/test/cache"
 cp "$ROOT/scripts/ansible_test_get_pip.py" "$HOME/.ansible/test/cache/get_pip_${PIPVER//./_}.py"
+# ansible-test makes its SSH key pair on first use; two integration groups starting at once on a fresh HOME would both
+# make it and one fails. Make it here first, the way ansible-test does (PEM, header paramiko reads).
+KEY=$HOME/.ansible/test/id_rsa
+if [ ! -f "$KEY" ] || [ ! -f "$KEY.pub" ]; then
+  rm -f "$KEY" "$KEY.pub"
+  ssh-keygen -m PEM -q -t rsa -N '' -f "$KEY"
+  sed -i -E 's/(BEGIN|END) PRIVATE KEY/\1 RSA PRIVATE KEY/' "$KEY"
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coolops-test.XXXXXX")
 LOGS=$WORK/logs

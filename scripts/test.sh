@@ -17,6 +17,9 @@ PYVER=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 ALL_STAGES="lint docs-lint changelog-lint build sanity units integration e2e"
 STAGES=${STAGES:-$ALL_STAGES}
 STAGES=${STAGES//pytest/e2e}   # the e2e stage was called pytest
+for name in $STAGES; do
+  case " $ALL_STAGES " in *" $name "*) ;; *) echo "test.sh: unknown stage '$name' (stages: $ALL_STAGES)" >&2; exit 2;; esac
+done
 PARALLEL=${PARALLEL:-1}
 IT_GROUPS=${IT_GROUPS:-2}
 # The e2e tests mostly wait (deployments, status lags, back-off), so two workers per core keep the cores busy.

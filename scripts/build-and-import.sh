@@ -11,12 +11,14 @@ if tar -tzf "$TARBALL" | grep -E '(^|/)(\.venv|tests/output|\.ansible|\.pytest_c
   echo "build: the tarball contains development artefacts (listed above)" >&2
   exit 1
 fi
+# RUN_ANSIBLE_LINT = False: the importer's ansible-lint is `--profile production` over a subset of the files (the
+# tarball, tests/ excluded, some rules skipped) and only logs warnings; the lint stage of scripts/test.sh already runs
+# ansible-lint --profile production over the whole tree and fails on any finding, so a second run adds no check.
 cat > "$OUT/galaxy-importer.cfg" <<CFG
 [galaxy-importer]
 CHECK_REQUIRED_TAGS = True
 RUN_ANSIBLE_TEST = False
-RUN_ANSIBLE_LINT = True
-OFFLINE_ANSIBLE_LINT = True
+RUN_ANSIBLE_LINT = False
 CFG
 (cd "$OUT" && GALAXY_IMPORTER_CONFIG="$OUT/galaxy-importer.cfg" python -m galaxy_importer.main "$TARBALL" > importer.log 2>&1) || {
   cat "$OUT/importer.log"; exit 1; }

@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
+import time
 
 from .config import DEFAULT_API_VERSION, Settings
 from .seed import FixtureError, build_world
@@ -30,6 +33,9 @@ def parse_args(argv=None):
     listen.add_argument("--api-disabled", action="store_true", help="start with the API disabled (403 API is disabled.)")
     listen.add_argument("--api-version", default=DEFAULT_API_VERSION,
                         help="Coolify version to emulate (default %(default)s); 4.1.2 or older lets GET run the actions")
+    listen.add_argument("--parent-pid", type=int, default=None, metavar="PID",
+                        help="exit as soon as process PID is gone (test harnesses pass their own pid, so an emulator "
+                             "never outlives the test run that started it)")
     data = parser.add_argument_group("seed data")
     data.add_argument("--fixture", metavar="FILE", help="YAML or JSON seed (see tests/emulator/README.md)")
     data.add_argument("--seed-apps", type=int, default=8, metavar="N", help="generated applications (default 8)")
@@ -97,8 +103,32 @@ def create(args):
     return Emulator(store, args.host, args.port)
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def watch_parent(pid, interval=0.5):
+    """Exit the process when `pid` is gone (or, when it is our parent, when we are re-parented)."""
+    was_parent = os.getppid() == pid
+
+    def loop():
+        while _alive(pid) and not (was_parent and os.getppid() != pid):
+            time.sleep(interval)
+        os._exit(0)  # pylint: disable=protected-access
+
+    threading.Thread(target=loop, name="emulator-parent-watchdog", daemon=True).start()
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.parent_pid:
+        watch_parent(args.parent_pid)
     try:
         emulator = create(args)
     except (FixtureError, OSError, ValueError) as exc:

@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,10 +20,31 @@ import urllib.request
 DEFAULT_TOKEN = "1|coolops-emulator-root-token"
 EMULATOR_DIR = os.path.dirname(os.path.abspath(__file__))
 LISTENING = "listening on "
+_RUNNING = set()  # emulators started and not yet stopped; stopped at interpreter exit at the latest
+
+
+def stop_all():
+    """Stop every emulator this process started and has not stopped yet."""
+    for emu in list(_RUNNING):
+        emu.stop()
+
+
+atexit.register(stop_all)
 
 
 class EmulatorError(RuntimeError):
     """The emulator did not start, or an admin call failed."""
+
+
+def _signal_group(proc, signum):
+    """Send `signum` to the process group of `proc` (its own session), or to `proc` alone if that fails."""
+    try:
+        os.killpg(proc.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        try:
+            proc.send_signal(signum)
+        except ProcessLookupError:
+            pass
 
 
 class EmulatorProcess:
@@ -42,7 +65,10 @@ class EmulatorProcess:
 
     @property
     def command(self):
-        return [self.python, EMULATOR_DIR, "--port", "0", "--token", self.token] + self.args
+        # --parent-pid: the emulator exits by itself when this process dies without stopping it (a killed or
+        # forked test worker), so no test run leaves an emulator behind.
+        return [self.python, EMULATOR_DIR, "--port", "0", "--token", self.token,
+                "--parent-pid", str(os.getpid())] + self.args
 
     def start(self):
         if self.proc is not None:
@@ -50,8 +76,10 @@ class EmulatorProcess:
         self._stderr = tempfile.TemporaryFile()
         env = dict(os.environ)
         env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+        # Its own process group, so stop() ends it with anything it may have started.
         self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=self._stderr,  # pylint: disable=consider-using-with
-                                     stdin=subprocess.DEVNULL, env=env)
+                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        _RUNNING.add(self)
         lines = queue.Queue()
 
         def pump():
@@ -88,13 +116,14 @@ class EmulatorProcess:
 
     def stop(self):
         proc, self.proc = self.proc, None
+        _RUNNING.discard(self)
         if proc is not None:
             if proc.poll() is None:
-                proc.terminate()
+                _signal_group(proc, signal.SIGTERM)
                 try:
                     proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
-                    proc.kill()
+                    _signal_group(proc, signal.SIGKILL)
                     proc.wait(timeout=5)
             if proc.stdout is not None:
                 proc.stdout.close()

@@ -53,7 +53,8 @@ emulator_start() {
   local dir log url
   dir=$(emulator_dir)
   log=$(mktemp "$WORK/emulator.XXXXXX")
-  "$EMULATOR_PYTHON" "$dir" --port 0 --token "$EMULATOR_TOKEN" "$@" > "$log" 2>&1 &
+  # --parent-pid: the emulator exits by itself if this script dies before its EXIT trap runs.
+  "$EMULATOR_PYTHON" "$dir" --port 0 --token "$EMULATOR_TOKEN" --parent-pid $$ "$@" > "$log" 2>&1 &
   EMULATOR_PIDS+=("$!")
   for _ in $(seq 1 100); do
     url=$(sed -n 's/^listening on \(http:\/\/[^ ]*\)$/\1/p' "$log" | head -n 1)

@@ -23,7 +23,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
     RateLimitedError,
     ServerError,
 )
-from ansible_collections.coolops.coolify.tests.unit.loopback import ScriptedHandler, serve
+from ansible_collections.coolops.coolify.tests.e2e.loopback import ScriptedHandler, serve
 
 HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 HTML_503 = b"<html><head><title>503 Service Temporarily Unavailable</title></head><body>nginx</body></html>"

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -15,8 +16,8 @@ from emu_helpers import EMULATOR_DIR, ROOT, harness  # pylint: disable=import-er
 
 
 def test_starts_and_prints_the_listening_line_first():
-    proc = subprocess.Popen([sys.executable, EMULATOR_DIR, "--port", "0", "--seed-apps", "50"],  # pylint: disable=consider-using-with
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = [sys.executable, EMULATOR_DIR, "--port", "0", "--seed-apps", "50", "--parent-pid", str(os.getpid())]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # pylint: disable=consider-using-with
     try:
         line = proc.stdout.readline().decode()
         assert line.startswith("listening on http://127.0.0.1:")

@@ -20,7 +20,7 @@ import tarfile
 import pytest
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.path.dirname(sys.executable)
 EE_FILE = os.path.join(ROOT, "docs", "awx", "execution-environment.yml")
 

@@ -4,7 +4,7 @@
 """Reliability matrix: a seeded emulator with marker secrets, a fault proxy, and a runner for the modules' real main().
 
 Nothing here mocks requests or the client: every module call goes over loopback HTTP to the emulator (optionally
-through tests/reliability/_proxy.py), and every assertion about what really happened reads the emulator's own
+through tests/e2e/reliability/_proxy.py), and every assertion about what really happened reads the emulator's own
 request log and state (/_emulator/requests, /_emulator/state).
 """
 
@@ -58,5 +58,5 @@ def proxy(emu):
 def run_module(monkeypatch):
     """run_module(module, args, check_mode=False, diff=False) -> result dict (result["failed"] set by fail_json)."""
     # Imported lazily: pytest loads this conftest before pytest-ansible puts the collection on sys.path.
-    from ansible_collections.coolops.coolify.tests.unit import module_runner  # pylint: disable=import-outside-toplevel
+    from ansible_collections.coolops.coolify.tests.e2e import module_runner  # pylint: disable=import-outside-toplevel
     return module_runner.make_runner(monkeypatch, exit_defaults={"failed": False})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 
-# The seeded fleet of tests/unit/conftest.py (FLEET_ARGS, --random-seed 7), for emulator_factory with extra flags.
+# The seeded fleet of tests/e2e/conftest.py (FLEET_ARGS, --random-seed 7), for emulator_factory with extra flags.
 # TODO(issue 11): --job-delay-seconds 0 until the modules observe queued jobs (kept before the last 6 flags: FLEET[:-6]).
 FLEET = ("--seed-apps", "12", "--seed-services", "4", "--seed-servers", "2", "--seed-projects", "2", "--job-delay-seconds", "0",
          "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "0.1")

@@ -17,7 +17,7 @@ import secrets
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 
 # Unique per test session, so a hit in any output can only come from this run.
 MARK = "rlm%s" % secrets.token_hex(6)

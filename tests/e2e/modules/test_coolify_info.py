@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, coolops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""coolify_info end to end: the real main() against a real emulator (run_module from tests/unit/conftest.py)."""
+"""coolify_info end to end: the real main() against a real emulator (run_module from tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -30,7 +31,7 @@ NO_YAML = "import sys, runpy; sys.modules['yaml'] = None; sys.argv[0] = %r; runp
 def test_json_fixture_loads_without_pyyaml(tmp_path):
     path = tmp_path / "seed.json"
     path.write_text(json.dumps(JSON_FIXTURE))
-    cmd = [sys.executable, "-c", NO_YAML % (EMULATOR_DIR, EMULATOR_DIR), "--port", "0", "--fixture", str(path)]
+    cmd = [sys.executable, "-c", NO_YAML % (EMULATOR_DIR, EMULATOR_DIR), "--port", "0", "--fixture", str(path), "--parent-pid", str(os.getpid())]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # pylint: disable=consider-using-with
     try:
         line = proc.stdout.readline().decode()

@@ -21,7 +21,7 @@ import pytest
 
 from ansible_collections.coolops.coolify.plugins.modules import coolify_env
 from ansible_collections.coolops.coolify.tests.emulator.harness import EmulatorProcess
-from ansible_collections.coolops.coolify.tests.unit.loopback import serve
+from ansible_collections.coolops.coolify.tests.e2e.loopback import serve
 
 MARK = "mrk7c1e9a"
 TOKEN = "1|tok-%s-root" % MARK

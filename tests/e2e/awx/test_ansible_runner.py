@@ -35,7 +35,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ansible_collections.coolops.coolify.tests.emulator.harness import EmulatorProcess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.path.dirname(sys.executable)
 CREDENTIAL_TYPE = os.path.join(ROOT, "docs", "awx", "credential-type.yml")
 AWX_SETUP = os.path.join(ROOT, "playbooks", "awx-setup.yml")

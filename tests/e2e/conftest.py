@@ -54,7 +54,7 @@ def emulator_factory():
 @pytest.fixture
 def run_module(monkeypatch):
     """Run `module.main()` with `args`; returns the result dict, with result["failed"] set on fail_json."""
-    from ansible_collections.coolops.coolify.tests.unit import module_runner  # lazily, like _harness()
+    from ansible_collections.coolops.coolify.tests.e2e import module_runner  # lazily, like _harness()
     return module_runner.make_runner(monkeypatch)
 
 

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from ansible_collections.coolops.coolify.plugins.modules import coolify_service_batch
-from ansible_collections.coolops.coolify.tests.unit.plugins.modules.batch_helpers import FLEET, Kind, args_for, run_beside, writes
+from ansible_collections.coolops.coolify.tests.e2e.modules.batch_helpers import FLEET, Kind, args_for, run_beside, writes
 
 # Team 0's services in the seeded fleet (batch_helpers.FLEET).
 ALL = ["shop-postgresql", "billing-redis", "shop-plausible", "billing-uptime-kuma"]  # the last one is exited

@@ -18,7 +18,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._client import Coo
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
 from ansible_collections.coolops.coolify.plugins.modules import coolify_app_batch
-from ansible_collections.coolops.coolify.tests.unit.plugins.modules.batch_helpers import FLEET, Kind, args_for, run_beside, writes
+from ansible_collections.coolops.coolify.tests.e2e.modules.batch_helpers import FLEET, Kind, args_for, run_beside, writes
 
 # Team 0 of the seeded fleet (batch_helpers.FLEET) has these 12 applications.
 EXITED = ["billing-api", "shop-worker", "shop-worker-staging"]          # exited:unhealthy

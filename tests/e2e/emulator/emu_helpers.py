@@ -14,8 +14,8 @@ import requests
 
 try:
     from ansible_collections.coolops.coolify.tests.emulator import harness
-except ImportError:  # plain `pytest tests/emulator/tests` without a collection tree
-    _PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "harness.py")
+except ImportError:  # plain `pytest tests/e2e/emulator` without a collection tree
+    _PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "emulator", "harness.py")
     _SPEC = importlib.util.spec_from_file_location("coolops_emulator_harness", _PATH)
     harness = importlib.util.module_from_spec(_SPEC)
     sys.modules["coolops_emulator_harness"] = harness

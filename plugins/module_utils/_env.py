@@ -173,6 +173,14 @@ SETTLED = {
 }
 
 
+# The same, in the task's msg.
+SETTLED_SHORT = {
+    "not_written": "re-reading showed nothing written",
+    "partly": "re-reading showed it partly written",
+    "unknown": "re-reading could not settle it",
+}
+
+
 def _write_phase(run, store, plans, by_uuid, upsert=True, delete=True, rolling=True):
     """Write ``plans`` (in rolling waves when ``rolling``) and record each outcome; returns (failed, interrupted)."""
     def worker(plan):
@@ -202,8 +210,9 @@ def _write_phase(run, store, plans, by_uuid, upsert=True, delete=True, rolling=T
             state = "partly"  # the upsert wave had written it
         entry.update(settled=state, failed=True, changed=state != "not_written",
                      outcome="unknown" if state == "unknown" else "failed")
-        run.causes.setdefault(entry["uuid"], run.error_text(value.get("error")).rstrip(". "))
-        _append_error(entry, "%s; %s" % (run.error_text(value.get("error")).rstrip(". "), SETTLED[state]))
+        text = run.error_text(value.get("error")).rstrip(". ")
+        run.causes.setdefault(entry["uuid"], "%s; %s" % (text, SETTLED_SHORT[state]))
+        _append_error(entry, "%s; %s" % (text, SETTLED[state]))
     return any(by_uuid[outcome.item.uuid]["failed"] for outcome in writes), interrupted
 
 

@@ -47,6 +47,7 @@ class _EnvRun(object):
         self.max_workers = int(params.get("max_workers") or 10)
         self.secrets = set()
         self.warnings = []
+        self.causes = {}  # uuid -> the first failure of that resource: one API error, for the task's msg
 
     def error_text(self, exc):
         """A CoolifyError's text as is (the transport already masked what the API quoted back); anything else may quote
@@ -156,8 +157,11 @@ def _entry(plan):
     }
 
 
-def _append_error(entry, problem):
-    entry["error"] = "; ".join(part for part in (entry["error"], problem) if part)
+def _append_error(entry, problem, run=None):
+    """Add ``problem`` to the entry's error; with ``run``, it is a failure, and the first one becomes its cause."""
+    entry["error"] = "; ".join(part.rstrip(". ") for part in (entry["error"], problem) if part)
+    if run is not None:
+        run.causes.setdefault(entry["uuid"], problem.rstrip(". "))
 
 
 # What a re-read after a failed write showed, as the end of the resource's error.
@@ -166,6 +170,14 @@ SETTLED = {
     "partly": "re-reading the variables showed that it was partly written",
     "unknown": "the outcome is unknown: re-reading the variables could not show whether it was written, so it counts "
                "as changed",
+}
+
+
+# The same, in the task's msg.
+SETTLED_SHORT = {
+    "not_written": "re-reading showed nothing written",
+    "partly": "re-reading showed it partly written",
+    "unknown": "re-reading could not settle it",
 }
 
 
@@ -198,7 +210,9 @@ def _write_phase(run, store, plans, by_uuid, upsert=True, delete=True, rolling=T
             state = "partly"  # the upsert wave had written it
         entry.update(settled=state, failed=True, changed=state != "not_written",
                      outcome="unknown" if state == "unknown" else "failed")
-        _append_error(entry, "%s; %s." % (run.error_text(value.get("error")).rstrip(". "), SETTLED[state]))
+        text = run.error_text(value.get("error")).rstrip(". ")
+        run.causes.setdefault(entry["uuid"], "%s; %s" % (text, SETTLED_SHORT[state]))
+        _append_error(entry, "%s; %s" % (text, SETTLED[state]))
     return any(by_uuid[outcome.item.uuid]["failed"] for outcome in writes), interrupted
 
 
@@ -224,8 +238,8 @@ def _rollback(run, store, plans, by_uuid, restart_again=False):
         if entry["outcome"] != "unknown":
             entry["outcome"] = "unknown" if any(how == "unknown" for _label, how in remaining) else "failed"
         if report["error"] is not None:
-            _append_error(entry, "rollback failed: %s" % run.error_text(report["error"]))
-        _append_error(entry, "not restored: %s" % _describe(remaining))
+            _append_error(entry, "rollback failed: %s" % run.error_text(report["error"]), run)
+        _append_error(entry, "not restored: %s" % _describe(remaining), run)
     if restart_again:
         again = [plan for plan in restored if by_uuid[plan.uuid]["restarted"]]
         if again:
@@ -258,7 +272,7 @@ def _restart(run, plans, by_uuid, label="restart"):
             problem = "%s %s" % (label, item.get("reason") or "not attempted")
         else:
             continue
-        entry["error"] = "; ".join(part for part in (entry["error"], problem) if part)
+        _append_error(entry, problem, run if item.get("failed") else None)
     return bool(result.get("failed"))
 
 
@@ -313,7 +327,8 @@ def _failure_msg(run, entries, phase):
     summary = _summary(entries)
     text = "%s failed on %d of %d %ss" % (phase.capitalize(), len(failed), len(entries), run.kind)
     if first is not None:
-        text += " (first: %s (%s): %s)" % (first["name"], first["uuid"], first["error"])
+        # One cause (the first API error), not the entry's whole chain: each nested error names its host again.
+        text += " (first: %s (%s): %s)" % (first["name"], first["uuid"], run.causes.get(first["uuid"]) or first["error"])
     text += "; %d written, %d rolled back, %d untouched" % (summary["written"], summary["rolled_back"], summary["untouched"])
     if summary["unknown"]:
         text += ", %d with an unknown outcome (counted as changed)" % summary["unknown"]

@@ -24,7 +24,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import (
     plan_restore,
     remaining_changes,
 )
-from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError, OutcomeUnknownError
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
 
 RESTORE_ROUNDS = 3
@@ -52,9 +52,11 @@ def answered(error):
     """True when the error is the API's own final answer, so nothing of the request can still land later.
 
     A lost answer, a timeout, a reset after sending, and a proxy's 502/503/504 page leave the request possibly still
-    running on Coolify: a re-read that sees no change does not prove it will not land.
+    running on Coolify: a re-read that sees no change does not prove it will not land. A 500 is Coolify's own answer
+    once the request has ended, so a re-read shows all it did, also when the transport's retries ran out on it and
+    raised OutcomeUnknownError (which keeps the status of the last answer).
     """
-    if not isinstance(error, CoolifyError) or isinstance(error, OutcomeUnknownError) or error.status is None:
+    if not isinstance(error, CoolifyError) or error.status is None:
         return False
     if error.status in (502, 504):
         return False

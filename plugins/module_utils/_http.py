@@ -317,7 +317,8 @@ class ApiTransport(object):
                 raise self._unknown(error, sent_at)
             if decision != RETRY or not self._may_retry(attempt, started, delay):
                 if method not in ("GET", "HEAD") and case.action == UNKNOWN:
-                    raise self._unknown(error, sent_at)  # a write whose last attempt may have been applied
+                    # a write whose last attempt may have been applied
+                    raise self._unknown(error, sent_at, attempts=attempt + 1)
                 raise error
             self._count("retries")
             self._sleep(delay)
@@ -347,10 +348,15 @@ class ApiTransport(object):
                                  cls=QueueFullError if case is QUEUE_FULL else None)
         return case, error
 
-    def _unknown(self, error, sent_at):
-        """The OutcomeUnknownError for an action that may have been applied: verify it, never resend it."""
-        message = "%s, so its outcome is unknown (it may or may not have been applied); it was not sent again." % (
-            error.message.rstrip("."))
+    def _unknown(self, error, sent_at, attempts=None):
+        """The OutcomeUnknownError for a request that may have been applied: an action (never resent; verify it), or
+        an idempotent write whose ``attempts`` all ended so."""
+        if attempts is None:
+            tail = "it was not sent again"
+        else:
+            tail = "it was sent %d time%s" % (attempts, "" if attempts == 1 else "s")
+        message = "%s, so its outcome is unknown (it may or may not have been applied); %s." % (
+            error.message.rstrip("."), tail)
         return OutcomeUnknownError(message, sent_at=sent_at, method=error.method, path=error.path, status=error.status,
                                    api_message=error.api_message, errors=error.errors, retry_after=error.retry_after,
                                    content_type=error.content_type)

@@ -106,6 +106,8 @@ def _leaf_strings(data):
         return set()
     text = str(data)
     return set([text]) if text else set()
+
+
 def check_numbers(params):
     """Raise ConfigurationError (one sentence) for a numeric option below its minimum (see NUMBER_MINIMUMS)."""
     problems = []

@@ -121,52 +121,77 @@ def test_gateway_errors_transient_on_a_write(emu, proxy, run_module, target, sta
     assert count(api_log(emu), "PATCH", bulk_path(target)) == 1
 
 
-def test_connection_reset_after_a_write_is_settled_as_written_and_not_resent(emu, proxy, run_module, target):
-    proxy.add_rule("reset_after", bulk_path(target), method="PATCH", times=1)
+@pytest.mark.parametrize("kind", ["reset_before", "reset_after"])
+def test_connection_reset_once_on_a_write_is_retried_and_written(emu, proxy, run_module, target, kind):
+    """The bulk PATCH sets values, so sending it again is safe: a lost answer is retried by the transport, not settled."""
+    proxy.add_rule(kind, bulk_path(target), method="PATCH", times=1)
     result = run_module(coolify_env, env_args(proxy.api_url))
     assert not result["failed"], result["msg"]
+    assert [entry(result, name)["outcome"] for name in NAMES] == ["written"] * 4
+    assert entry(result, "app-2")["settled"] is None, "the retry got an answer: nothing to settle"
+    check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
+    attempts = proxy.attempts("PATCH", bulk_path(target))
+    assert attempts[0]["injected"] == kind and len(attempts) == 2, attempts
+    assert count(api_log(emu), "PATCH", bulk_path(target)) == (2 if kind == "reset_after" else 1)
+    assert_no_secret(result)
+
+
+def test_connection_reset_after_every_write_attempt_is_settled_as_written(emu, proxy, run_module, target):
+    """Every attempt lands and loses its answer: the transport gives up (outcome unknown), and re-reading the rows
+    settles it as written: changed, restarted under restart=changed, never reported as "not changed"."""
+    proxy.add_rule("reset_after", bulk_path(target), method="PATCH", times=1 + RETRIES)
+    result = run_module(coolify_env, env_args(proxy.api_url, restart="changed"))
+    assert not result["failed"], result["msg"]
     app2 = entry(result, "app-2")
-    # The write landed and its answer was lost: re-reading the rows settles it as written (changed, so restarted
-    # under restart=changed); it is never reported as "not changed".
-    assert app2["outcome"] == "written" and app2["changed"] and app2["settled"] == "written"
+    assert app2["outcome"] == "written" and app2["changed"] and app2["settled"] == "written" and app2["restarted"]
+    assert result["summary"]["written"] == result["summary"]["restarted"] == 4
     assert any("app-2" in warning and "re-reading" in warning for warning in result["warnings"])
     check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
     attempts = proxy.attempts("PATCH", bulk_path(target))
-    assert len(attempts) == 1 and attempts[0]["injected"] == "reset_after", "a write with a lost answer is never resent"
+    assert [attempt["injected"] for attempt in attempts] == ["reset_after"] * (1 + RETRIES), "never resent beyond the bounds"
+    assert count(api_log(emu), "POST", api_path("applications", target, "restart")) == 1
     assert_no_secret(result)
 
 
-def test_connection_reset_before_a_write_is_unknown_and_rolled_back(emu, proxy, run_module, target):
-    proxy.add_rule("reset_before", bulk_path(target), method="PATCH", times=1)
+def test_connection_reset_before_every_write_attempt_is_unknown_and_rolled_back(emu, proxy, run_module, target):
+    proxy.add_rule("reset_before", bulk_path(target), method="PATCH", times=1 + RETRIES)
     result = run_module(coolify_env, env_args(proxy.api_url))
     assert result["failed"]
+    assert_one_sentence(result["msg"])
     app2 = entry(result, "app-2")
     # Nothing landed, but a reset after sending cannot prove it never will: unknown, so it is restored like the others.
     assert app2["settled"] == "unknown" and app2["rolled_back"] and "unknown" in app2["error"].lower()
+    assert entry(result, "app-1")["outcome"] == "rolled_back"
     check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
     assert_all_old(emu)
-    assert len(proxy.attempts("PATCH", bulk_path(target))) == 1
+    attempts = proxy.attempts("PATCH", bulk_path(target))
+    # Bounded; the restore read the unchanged rows, so it sent no restoring PATCH to app-2.
+    assert [attempt["injected"] for attempt in attempts] == ["reset_before"] * (1 + RETRIES), attempts
+    assert count(api_log(emu), "PATCH", bulk_path(target)) == 0
     assert_no_secret(result)
 
 
-def test_read_timeout_on_a_write_is_settled_and_not_resent(emu, proxy, run_module, target):
+def test_read_timeout_once_on_a_write_is_retried(emu, proxy, run_module, target):
     proxy.add_rule("delay_after", bulk_path(target), method="PATCH", times=1, seconds=2.5)
     result = run_module(coolify_env, env_args(proxy.api_url, rollback=False, timeout=1, restart="changed"))
     assert not result["failed"], result["msg"]
     app2 = entry(result, "app-2")
-    assert app2["outcome"] == "written" and app2["settled"] == "written" and app2["restarted"]
+    assert app2["outcome"] == "written" and app2["settled"] is None and app2["restarted"]
     check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
     assert env_value(emu.state(), target) == NEW_SECRET
     assert count(api_log(emu), "PATCH", bulk_path(target)) == 2, "the idempotent write is sent again once"
+    assert count(api_log(emu), "POST", api_path("applications", target, "restart")) == 1
     assert_no_secret(result)
 
 
-def test_read_timeout_on_a_write_with_rollback_is_settled_as_written(emu, proxy, run_module, target):
-    proxy.add_rule("delay_after", bulk_path(target), method="PATCH", times=1, seconds=2.0)
+def test_read_timeout_on_every_write_attempt_with_rollback_is_settled_as_written(emu, proxy, run_module, target):
+    proxy.add_rule("delay_after", bulk_path(target), method="PATCH", times=1 + RETRIES, seconds=1.5)
     result = run_module(coolify_env, env_args(proxy.api_url, timeout=1))
     assert not result["failed"], result["msg"]
-    assert entry(result, "app-2")["settled"] == "written"
+    app2 = entry(result, "app-2")
+    assert app2["outcome"] == "written" and app2["changed"] and app2["settled"] == "written"
     check_env_entries(result, emu, APP_SECRET, NEW_SECRET)
+    assert count(api_log(emu), "PATCH", bulk_path(target)) == 1 + RETRIES
     assert_no_secret(result)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.coolops.coolify.plugins.module_utils import _env_plan
+from ansible_collections.coolops.coolify.plugins.module_utils._env_apply import RowStore, settle
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import OutcomeUnknownError, ServerError, TransportError
 from ansible_collections.coolops.coolify.plugins.module_utils._env_input import DEFAULT_FLAGS, EnvInputError, parse_env
 from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import plan_resource
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import WITHHELD, mask, mask_quoted
@@ -321,6 +323,26 @@ def test_observe_write_settles_written_not_written_partly_and_unknown():
     # A value the token cannot read, or a row changed by someone else: unknown.
     assert _env_plan.observe_write(result, [row("A", _HIDDEN), row("B", "new-b"), row("N", "n")], items) == "unknown"
     assert _env_plan.observe_write(result, [row("A", "third"), row("B", "new-b"), row("N", "n")], items) == "unknown"
+
+
+@pytest.mark.parametrize("error,state", [
+    (ServerError("500", status=500), "not_written"),
+    # The transport's retries of the bulk PATCH ran out on a 500: Coolify had still ended each request.
+    (OutcomeUnknownError("500", status=500, content_type="application/json"), "not_written"),
+    (OutcomeUnknownError("502", status=502, content_type="text/html"), "unknown"),
+    (OutcomeUnknownError("504", status=504, content_type="text/html"), "unknown"),
+    (OutcomeUnknownError("503", status=503, content_type="text/html"), "unknown"),
+    (OutcomeUnknownError("reset", status=None), "unknown"),
+    (TransportError("timeout"), "unknown"),
+    (ValueError("broken body"), "unknown"),
+], ids=["500", "500-retried", "502", "504", "503-html", "lost", "transport", "other"])
+def test_settle_trusts_an_unchanged_re_read_only_after_a_final_answer(error, state):
+    snapshot = [row("A", "old-a")]
+    result = plan(snapshot, {"A": "new-a"})
+    store = RowStore(lambda plan_: snapshot, None, None)
+    assert settle(store, result, error, result.items) == state
+    written = RowStore(lambda plan_: [row("A", "new-a")], None, None)
+    assert settle(written, result, error, result.items) == "written"
 
 
 def test_remaining_changes_name_keys_and_how_never_values():

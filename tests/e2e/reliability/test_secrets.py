@@ -19,7 +19,7 @@ import sys
 import pytest
 
 # pylint: disable=import-error
-from _support import MARK, NEW_SECRET, ROOT_TOKEN, SERVICE_NAMES, count, api_log, uuids_of, venv_python
+from _support import MARK, NEW_SECRET, ROOT, ROOT_TOKEN, SERVICE_NAMES, count, api_log, uuids_of, venv_python
 
 PLAYBOOK = """---
 - name: Every coolops.coolify module at -vvvv with marker secrets
@@ -220,8 +220,7 @@ def test_rotate_keys_playbook_lists_the_keys_a_failed_rollback_left_changed(emu,
     extra.write_text(json.dumps({"rotate_names": ["app-1", "app-2"], "rotate_env": {"API_KEY": NEW_SECRET},
                                  "coolify_api_url": proxy.api_url, "coolify_api_token": ROOT_TOKEN}))
     env, out = ansible_env(tmp_path)
-    playbook = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                            "playbooks", "rotate-keys.yml")
+    playbook = os.path.join(ROOT, "playbooks", "rotate-keys.yml")
     proc = subprocess.run([ansible_bin("ansible-playbook"), "-vvvv", "-i", "localhost,", "-e", "@%s" % extra, playbook],
                           capture_output=True, text=True, env=env, cwd=str(out), timeout=300, check=False)
     assert proc.returncode != 0, proc.stdout[-3000:]

@@ -35,7 +35,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import fail_limit_exceeded, short_text
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_wait import poll_delays
 from ansible_collections.coolops.coolify.plugins.module_utils._module import merge_argument_specs, selector_argument_spec
-from ansible_collections.coolops.coolify.plugins.module_utils._redact import strip_sensitive
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import public_fields, strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
 from ansible_collections.coolops.coolify.plugins.module_utils import _status
 
@@ -225,8 +225,7 @@ class _Worker(object):
         self._conclude(item, found, expected, unknown, name)
 
     def _report(self, item, found, started):
-        item["executions"] = [dict((key, e.get(key)) for key in (
-            "uuid", "status", "size", "filename", "database_name", "created_at", "finished_at")) for e in found]
+        item["executions"] = [public_fields(e, "backup_execution") for e in found]
         if not found:
             return
         item["execution_uuid"] = found[0].get("uuid")
@@ -239,7 +238,6 @@ class _Worker(object):
                                              self.clock() - started)
 
     def _conclude(self, item, found, expected, unknown, name):
-        item["executions"] = strip_sensitive(item["executions"])
         if not found:
             if unknown is not None:
                 self._fail(item, "The backup request for database %s got no answer (%s) and no backup execution appeared "

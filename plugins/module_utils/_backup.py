@@ -272,8 +272,12 @@ def build_msg(items, summary, check_mode):
         text = "would back up %d of %d databases" % (sum(1 for item in items if item["changed"]), summary["total"])
     else:
         text = "backed up %d of %d databases" % (summary["backed_up"], summary["total"])
-    if summary["skipped"]:
-        text += " (%d %s)" % (summary["skipped"], SKIPPED_NO_CONFIG)
+    no_config = sum(1 for item in items if item["reason"] == SKIPPED_NO_CONFIG and not item["failed"])
+    if no_config:
+        text += " (%d %s)" % (no_config, SKIPPED_NO_CONFIG)
+    not_attempted = sum(1 for item in items if item["skipped"] and str(item["reason"]).startswith("not attempted"))
+    if not_attempted:
+        text += "; %d not attempted" % not_attempted
     failed = [item for item in items if item["failed"]]
     if failed:
         text += "; %d failed: %s" % (len(failed), " ".join(item["error"] for item in failed[:5]))
@@ -300,6 +304,15 @@ def validate(params):
 def run_backups(client, databases, params, check_mode=False, clock=None, sleep=None, wall=None):
     items = [new_item(db, params["require_backup"], check_mode) for db in databases]
     todo = [item for item in items if "_config" in item]
+    missing = [item for item in items if item["failed"] and item["reason"] == SKIPPED_NO_CONFIG]
+    if missing:
+        # require_backup: refuse before any backup starts, so the run stops where nothing has happened yet.
+        for item in todo:
+            item["changed"] = False
+            item["skipped"] = True
+            item["reason"] = "not attempted (require_backup: %s without a backup configuration)" % (
+                ", ".join(str(m["name"] or m["uuid"]) for m in missing))
+        todo = []
     if not check_mode and todo:
         worker = _Worker(client, params, clock=clock, sleep=sleep, wall=wall)
         for outcome in run_batch(todo, worker.work, max_workers=params["max_workers"]):

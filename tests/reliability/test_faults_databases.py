@@ -85,7 +85,7 @@ def test_lost_backup_answer_without_any_execution_is_unknown(dbemu, dbproxy, run
         dbemu.request("POST", "/databases/db-shop-pg/stop")
         time.sleep(0.4)
     dbproxy.add_rule("hook", BACKUP_PATH, method="PATCH", hook=stop_it)
-    dbproxy.add_rule("reset_after", BACKUP_PATH, method="PATCH")
+    dbemu.configure(lose_paths=["PATCH /api/v1/databases/db-shop-pg/backups/bk-shop-pg$"])  # processed, answer lost
     result = run_module(coolify_database_backup, args(dbproxy.api_url, names=["shop-pg"], wait_timeout=2))
     item = result["databases"][0]
     assert result["failed"] and "outcome is unknown" in item["error"] and "shop-pg" in item["error"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 
-from . import envs
+from . import databases, envs
 from .http_types import (AUTH_DOCS_URL, DOCS_URL, Response, framework_error, json_response, message, php_truthy,
                          request_boolean, text_response)
 from .state import ACTIVE, CANCELLED
@@ -98,7 +98,12 @@ ACTIONS = {"app_start", "app_restart", "app_stop", "service_start", "service_res
 
 
 def build_routes():
+    """Routes of the extra modules (handlers are functions taking the Api first) come first, then the table's."""
     routes = []
+    for method, pattern, ability, handler, action in databases.ROUTES:
+        routes.append(Route(method, pattern, ability, handler, "main", action))
+        if action:
+            routes.append(Route("GET", pattern, ability, handler, "main", action))
     for method, pattern, ability, handler, group in ROUTE_TABLE:
         action = handler in ACTIONS
         routes.append(Route(method, pattern, ability, handler, group, action))
@@ -214,6 +219,8 @@ class Api:
         if route.action and version >= (4, 2, 0) and req.method in ("GET", "HEAD"):
             return message(405, POST_REQUIRED, headers=[("Allow", "POST")])
         ctx = Context(token, now, version)
+        if callable(route.handler):
+            return route.handler(self, req, ctx, *params)
         return getattr(self, "c_" + route.handler)(req, ctx, *params)
 
     def policy_manage(self, ctx):
@@ -226,7 +233,8 @@ class Api:
 
         Returns (row, None) or (row-or-None, the error response); `missing` is the 404 text, which varies by endpoint.
         """
-        find = self.store.app_by_uuid if kind == "application" else self.store.service_by_uuid
+        find = {"application": self.store.app_by_uuid, "service": self.store.service_by_uuid,
+                "database": self.store.database_by_uuid}[kind]
         row = find(uuid, ctx.team_id)
         if row is None:
             return None, message(404, missing)
@@ -543,6 +551,9 @@ class Api:
             app = self.store.app_by_uuid(uuid, ctx.team_id)
             service = None if app else self.store.service_by_uuid(uuid, ctx.team_id)
             if app is None and service is None:
+                item = databases.deploy_item(self, ctx, uuid)
+                if item:
+                    deployments.append(item)
                 continue
             kind, row = ("application", app) if app else ("service", service)
             text, dep_uuid, full = self._deploy_resource(kind, row, ctx, force, pr, docker_tag)
@@ -596,12 +607,17 @@ class Api:
         return json_response(200, [server_view(self.store, row, ctx.sensitive) for row in rows])
 
     def _server_resources(self, server, now):
+        """definedResources(): applications, standalone databases (model order), then services."""
         items = []
-        for kind, rows in (("application", self.store.apps.values()), ("service", self.store.services.values())):
-            for row in sorted(rows, key=lambda item: item["id"]):
+        dbs = [row for row in self.store.team_databases(server["team_id"]) if row["server_id"] == server["id"]]
+        dbs.sort(key=lambda row: (databases.MODEL_ORDER.index(row["db_type"]), row["type_id"]))
+        for kind, rows in (("application", sorted(self.store.apps.values(), key=lambda item: item["id"])),
+                           ("database", dbs), ("service", sorted(self.store.services.values(), key=lambda item: item["id"]))):
+            for row in rows:
                 if row["server_id"] != server["id"]:
                     continue
-                items.append({"id": row["id"], "uuid": row["uuid"], "name": row["name"], "type": kind,
+                kind_name = "standalone-" + row["db_type"] if kind == "database" else kind
+                items.append({"id": row.get("type_id", row["id"]), "uuid": row["uuid"], "name": row["name"], "type": kind_name,
                               "created_at": ts(row["created"]), "updated_at": ts(row["updated"]),
                               "status": self.store.status_of(kind, row, now)})
         return items
@@ -683,8 +699,11 @@ class Api:
         services = sorted((row for row in self.store.services.values() if row["environment_id"] == environment["id"]),
                           key=lambda row: row["id"])
         data["applications"] = [app_view(self.store, row, ctx.sensitive, nested=False) for row in apps]
-        for name_ in ("postgresqls", "redis", "mongodbs", "mysqls", "mariadbs"):
-            data[name_] = []
+        for name_, db_type in (("postgresqls", "postgresql"), ("redis", "redis"), ("mongodbs", "mongodb"),
+                               ("mysqls", "mysql"), ("mariadbs", "mariadb")):
+            rows = [row for row in self.store.team_databases(ctx.team_id)
+                    if row["environment_id"] == environment["id"] and row["db_type"] == db_type]
+            data[name_] = [databases.database_view(self.store, row, ctx.sensitive) for row in rows]
         data["services"] = [service_view(self.store, row, ctx.sensitive, ctx.now, ordered=False) for row in services]
         return json_response(200, data)
 
@@ -697,5 +716,9 @@ class Api:
         for row in sorted(self.store.team_services(ctx.team_id), key=lambda item: item["id"]):
             item = service_view(self.store, row, ctx.sensitive, ctx.now, ordered=False)
             item["type"] = "service"
+            items.append(item)
+        for row in self.store.team_databases(ctx.team_id):
+            item = databases.database_view(self.store, row, ctx.sensitive)
+            item["type"] = "standalone-" + row["db_type"]
             items.append(item)
         return json_response(200, items)

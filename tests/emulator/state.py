@@ -20,6 +20,7 @@ import threading
 import time
 
 from . import seed as seed_mod
+from .dbstate import DatabaseStore
 
 QUEUED, IN_PROGRESS, FINISHED, FAILED, CANCELLED = "queued", "in_progress", "finished", "failed", "cancelled-by-user"
 ACTIVE = (QUEUED, IN_PROGRESS)
@@ -41,7 +42,7 @@ def _uuids_in(value, found):
     return found
 
 
-class Store:
+class Store(DatabaseStore):
     """All emulator state. Callers hold `store.lock` for every read and write."""
 
     def __init__(self, world, settings, clock=time.time, random_seed=None):
@@ -80,7 +81,6 @@ class Store:
         self.tags = {row["id"]: row for row in world["tags"]}
         self.apps = {row["id"]: row for row in world["applications"]}
         self.services = {row["id"]: row for row in world["services"]}
-        self.databases = {}
         self.deployments = {}
         self.deployments_by_uuid = {}
         self.active = []
@@ -92,6 +92,7 @@ class Store:
         }
         for row in world["envs"]:
             self._index_env(row)
+        self.load_databases(world)
         for row in world["deployments"]:
             self._add_deployment(row)
         self.pending = {}
@@ -215,6 +216,7 @@ class Store:
             self._apply_pending(job["runs_at"])
             self._run_job(job)
         self._apply_pending(now)
+        self.tick_databases(now)
         for job in self.jobs:
             if job["status"] == JOB_RUNNING and job["finishes_at"] <= now:
                 job["status"] = JOB_DONE
@@ -249,7 +251,7 @@ class Store:
         return job
 
     def _table(self, kind):
-        return {"application": self.apps, "service": self.services}.get(kind) or self.databases
+        return {"application": self.apps, "service": self.services, "backup": self.backups}.get(kind, self.databases)
 
     def _run_job(self, job):
         when = job["runs_at"]
@@ -269,8 +271,10 @@ class Store:
             else:
                 # A restart is a stop then a start in one job: the start phase reads `starting:unhealthy` at once.
                 self.start_service(row, when)
+        elif job["kind"] == "backup":
+            self.run_backup_job(job, row, when)
         else:
-            self.run_database_job(row, job["action"], when)
+            self.run_database_job(job, row, when)
 
     def start_service(self, service, when):
         """StartService: `starting:unhealthy` for the status lag, then every container runs."""
@@ -304,6 +308,13 @@ class Store:
                 row["status"] = status
                 if status.startswith("running"):
                     row["last_online_at"] = when
+        elif kind == "database":
+            row = self.databases.get(row_id)
+            if row is not None:
+                row["status"] = status
+                row["updated"] = when
+                if status.startswith("running"):
+                    row["last_online_at"] = when
         else:
             row = self.services.get(row_id)
             if row is not None:
@@ -330,7 +341,7 @@ class Store:
         return status
 
     def status_of(self, kind, row, now):
-        return self.app_status(row) if kind == "application" else self.service_status(row, now)
+        return self.service_status(row, now) if kind == "service" else row["status"]
 
     # ------------------------------------------------------------------------------------------------ deployments
 
@@ -456,7 +467,8 @@ class Store:
 
     def delete_resource(self, uuid):
         """Remove an application or service (and its envs); returns its kind, or None."""
-        for kind, table, by_uuid in (("application", self.apps, self.apps_by_uuid), ("service", self.services, self.services_by_uuid)):
+        for kind, table, by_uuid in (("application", self.apps, self.apps_by_uuid), ("service", self.services, self.services_by_uuid),
+                                     ("database", self.databases, self.databases_by_uuid)):
             row = by_uuid.pop(uuid, None)
             if row is not None:
                 table.pop(row["id"], None)
@@ -489,8 +501,7 @@ class Store:
         envs = []
         for row in sorted(self.envs.values(), key=lambda item: item["id"]):
             item = dict(row)
-            table = self.apps if row["resource_type"] == "application" else self.services
-            owner = table.get(row["resource_id"])
+            owner = self._table(row["resource_type"]).get(row["resource_id"])
             item["resource_uuid"] = owner["uuid"] if owner else None
             envs.append(item)
         deployments = []
@@ -499,7 +510,7 @@ class Store:
             app = self.apps.get(row["application_id"])
             item["application_uuid"] = app["uuid"] if app else None
             deployments.append(item)
-        return json.loads(json.dumps({
+        data = {
             "now": now, "settings": self.settings.as_dict(), "teams": list(self.teams.values()), "tokens": self.tokens,
             "servers": list(self.servers.values()), "projects": list(self.projects.values()),
             "environments": list(self.environments.values()), "tags": list(self.tags.values()),
@@ -507,7 +518,9 @@ class Store:
             "jobs": [dict(job) for job in self.jobs],
             "pending_status_changes": [{"kind": key[0], "id": key[1], "at": [entry[0] for entry in entries],
                                         "status": [entry[2] for entry in entries]} for key, entries in self.pending.items()],
-        }, default=str))
+        }
+        data.update(self.database_snapshot())
+        return json.loads(json.dumps(data, default=str))
 
 
 def split_status(status):

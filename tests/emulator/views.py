@@ -208,7 +208,8 @@ def real_value(env):
 SHARED_PREFIXES = ("{{team.", "{{project.", "{{environment.", "{{server.")
 
 
-def env_view(env, sensitive, version):
+def env_view(env, sensitive, version, shown_once_rule=True):
+    """An env row; `shown_once_rule=False` for databases, whose env endpoints never hide `is_shown_once` values."""
     value = env["value"] or ""
     data = {
         "uuid": env["uuid"], "key": env["key"], "is_preview": env["is_preview"], "is_literal": env["is_literal"],
@@ -223,7 +224,7 @@ def env_view(env, sensitive, version):
         "is_coolify": env["key"].startswith("SERVICE_"),
         "created_at": ts(env["created"]), "updated_at": ts(env["updated"]),
     }
-    hide_once = env["is_shown_once"] and version >= (4, 2, 0)
+    hide_once = shown_once_rule and env["is_shown_once"] and version >= (4, 2, 0)
     if sensitive and not hide_once:
         data["value"] = env["value"]
         data["real_value"] = real_value(env)

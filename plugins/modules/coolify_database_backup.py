@@ -152,7 +152,9 @@ databases:
       type: str
       sample: /data/coolify/backups/databases/shop/pg-dump-shop-1767222000.dmp
     duration_seconds:
-      description: Seconds from the execution's creation to its end, as Coolify recorded them (or as measured here).
+      description:
+        - Seconds from the execution's creation to its end, as Coolify recorded them (whole seconds), or as measured
+          here when Coolify recorded no end.
       type: float
       sample: 2.0
     executions:

@@ -64,7 +64,7 @@ def assert_clean(result):
 def executions(emu, backup_uuid):
     state = emu.state()
     config_id = [b["id"] for b in state["backups"] if b["uuid"] == backup_uuid][0]
-    return [e for e in state["executions"] if e["scheduled_database_backup_id"] == config_id]
+    return [e for e in state["backup_executions"] if e["scheduled_database_backup_id"] == config_id]
 
 
 def test_lost_backup_answer_is_verified_not_resent(dbemu, dbproxy, run_module):

@@ -28,7 +28,7 @@ PRODUCTION = {"project": "shop", "environment": "production"}
 def executions(emu, backup_uuid):
     state = emu.state()
     config_id = [b["id"] for b in state["backups"] if b["uuid"] == backup_uuid][0]
-    return [e for e in state["executions"] if e["scheduled_database_backup_id"] == config_id]
+    return [e for e in state["backup_executions"] if e["scheduled_database_backup_id"] == config_id]
 
 
 def patches(emu):
@@ -63,7 +63,7 @@ def test_backs_up_and_reports_the_execution_this_request_started(dbemu, run_modu
     real = executions(dbemu, "bk-shop-pg")
     assert len(real) == 1 and pg["execution_uuid"] == real[0]["uuid"] and pg["status"] == "success"
     assert pg["size"] == real[0]["size"] > 0 and pg["filename"] == real[0]["filename"]
-    assert pg["duration_seconds"] >= 0.3 and pg["backup_uuid"] == "bk-shop-pg"
+    assert 0 <= pg["duration_seconds"] <= 2 and pg["backup_uuid"] == "bk-shop-pg"  # Coolify stamps whole seconds
     mysql = items["shop-mysql"]  # databases_to_backup "shop,audit": one execution per database name
     assert [e["database_name"] for e in mysql["executions"]] == ["shop", "audit"]
     assert mysql["size"] == sum(e["size"] for e in executions(dbemu, "bk-shop-mysql"))

@@ -41,7 +41,7 @@ def test_stopped_check_mode_then_apply_then_idempotent(dbemu, run_module):
     result = run_module(coolify_database_batch, args, diff=True)
     assert not result.get("failed"), result["msg"]
     assert result["msg"] == "stopped 3 of 3 databases"
-    assert sorted(r["path"] for r in writes(dbemu)) == sorted("/api/v1/databases/db-%s/stop" % n[5:] for n in PRODUCTION)
+    assert sorted(r["path"] for r in writes(dbemu)) == sorted("/api/v1/databases/db-%s/stop" % n for n in PRODUCTION)
     assert all(r["query"] == {"docker_cleanup": "false"} for r in writes(dbemu))
     real = statuses(dbemu)
     for item in result["databases"]:

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 from ansible_collections.coolops.coolify.plugins.modules import coolify_tag
-from ansible_collections.coolops.coolify.tests.unit.plugins.modules.db_helpers import (  # pylint: disable=unused-import
-    db_args,
-    dbemu,
-    writes,
-)
+from ansible_collections.coolops.coolify.tests.unit.plugins.modules.db_helpers import dbemu, writes  # pylint: disable=unused-import
+
+
+def db_args(emu, **extra):
+    args = {"api_url": emu.api_url, "api_token": emu.token}
+    args.update(extra)
+    return args
 
 TAG = "coolops-nightly-stopped"
 

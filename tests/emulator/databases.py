@@ -10,7 +10,7 @@ import re
 from . import envs
 from .dbviews import backup_view, database_view, execution_list_item
 from .http_types import json_response, message, php_truthy, request_boolean
-from .seed_dbs import BACKUP_DEFAULTS, BACKUP_FIELDS, DB_TYPES, MODEL_ORDER  # noqa: F401 (MODEL_ORDER re-exported)
+from .seed_dbs import BACKUP_DEFAULTS, BACKUP_FIELDS, DB_TYPES
 
 UPDATE_DENIED = "You need at least admin or owner permissions to update this database."
 CRON_STRINGS = ("every_minute", "hourly", "daily", "weekly", "monthly", "yearly", "@hourly", "@daily", "@weekly",
@@ -75,10 +75,16 @@ def db_restart(api, req, ctx, uuid):
     return _action(api, ctx, uuid, "restart")
 
 
-def deploy_item(api, ctx, uuid):
+class NoPreviews(Exception):
+    """`pr` with a database uuid: Coolify calls `$resource->previews()`, which databases lack (a 500)."""
+
+
+def deploy_item(api, ctx, uuid, pr=0):
     """The /deploy branch for a database uuid: (item or None). No running guard; StartDatabase is queued."""
     store = api.store
     database = store.database_by_uuid(uuid, ctx.team_id)
+    if database is not None and pr:
+        raise NoPreviews(uuid)
     if database is None:
         for service in store.team_services(ctx.team_id):
             if any(sub["uuid"] == uuid for sub in service["databases"]):

@@ -95,15 +95,18 @@ class DatabaseStore:
             self.schedule_status("database", row, when + lag, "exited:unhealthy")
             row["restart_count"] = 0
             return
+        up = when + lag
         if job["action"] == "restart":
             # Stop and start in one job: the status passes through exited:unhealthy.
-            self.schedule_status("database", row, when + lag, "exited:unhealthy")
-            job["finishes_at"] = when + 2 * lag
+            self.schedule_status("database", row, up, "exited:unhealthy")
+            up += lag
         self.record_started_env("database", row, when)
-        self.schedule_status("database", row, job["finishes_at"], "running:" + health)
-
-    def record_started_env(self, kind, row, when):
-        """Overridden by the shared-variable mixin; kept here so database jobs can call it."""
+        if row["health_check_enabled"]:
+            # The container's health check is `starting` for its start period before it turns healthy.
+            self.schedule_status("database", row, up, "running:starting")
+            up += lag
+        self.schedule_status("database", row, up, "running:" + health)
+        job["finishes_at"] = up
 
     # ------------------------------------------------------------------------------------------------ backups
 

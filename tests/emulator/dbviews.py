@@ -134,9 +134,9 @@ def backup_view(store, config, executions="all"):
     return data
 
 
-def database_env_view(env, sensitive, version):
+def database_env_view(env, sensitive, version, resolved=None):
     """removeSensitiveEnvData: `id` and `resourceable*` hidden; no is_shown_once rule (values shown when sensitive)."""
-    data = env_view(env, sensitive, version, shown_once_rule=False)
+    data = env_view(env, sensitive, version, shown_once_rule=False, resolved=resolved)
     data.pop("resourceable_type", None)
     data.pop("resourceable_id", None)
     return data

@@ -153,6 +153,11 @@ def _bulk_items(req):
     return data
 
 
+def _view(api, ctx, row, view=env_view):
+    """An env row as the API shows it, `real_value` resolved against the owner's shared variables."""
+    return view(row, ctx.sensitive, ctx.version, resolved=api.store.resolve_env(row))
+
+
 def _bulk(api, req, ctx, upsert, view=env_view):
     """The bulk loop both resources share: items validated with the application rules, then `upsert` per item."""
     items = _bulk_items(req)
@@ -168,7 +173,7 @@ def _bulk(api, req, ctx, upsert, view=env_view):
             results.append(upsert(item))
         except ServerError:
             return api.server_error(req)
-    return json_response(201, [view(row, ctx.sensitive, ctx.version) for row in results])
+    return json_response(201, [_view(api, ctx, row, view) for row in results])
 
 
 def _delete(api, ctx, kind, uuid, env_uuid, missing):
@@ -190,7 +195,7 @@ def app_list(api, req, ctx, uuid):
         return message(404, "Application not found")
     rows = api.store.envs_of("application", app)
     ordered = [row for row in rows if not row["is_preview"]] + [row for row in rows if row["is_preview"]]
-    return json_response(200, [env_view(row, ctx.sensitive, ctx.version) for row in ordered])
+    return json_response(200, [_view(api, ctx, row) for row in ordered])
 
 
 def _app_target(api, req, ctx, uuid):
@@ -231,7 +236,7 @@ def app_update(api, req, ctx, uuid):
         _update_app_env(row, req.data, ctx.now)
     except ServerError:
         return api.server_error(req)
-    return json_response(201, env_view(row, ctx.sensitive, ctx.version))
+    return json_response(201, _view(api, ctx, row))
 
 
 def app_bulk(api, req, ctx, uuid):
@@ -265,7 +270,7 @@ def service_list(api, req, ctx, uuid):
     if error:
         return error
     rows = api.store.envs_of("service", service)
-    return json_response(200, [env_view(row, ctx.sensitive, ctx.version) for row in rows])
+    return json_response(200, [_view(api, ctx, row) for row in rows])
 
 
 def _service_fields(data):
@@ -297,7 +302,7 @@ def service_create(api, req, ctx, uuid):
     if api.store.find_env("service", service, fields["key"]) is not None:
         return message(409, EXISTS)
     row = api.store.add_env("service", service, fields, ctx.now)
-    return json_response(201, env_view(row, ctx.sensitive, ctx.version))
+    return json_response(201, _view(api, ctx, row))
 
 
 def service_update(api, req, ctx, uuid):
@@ -313,7 +318,7 @@ def service_update(api, req, ctx, uuid):
         if name in fields:
             row[name] = fields[name]
     row["updated"] = ctx.now
-    return json_response(201, env_view(row, ctx.sensitive, ctx.version))
+    return json_response(201, _view(api, ctx, row))
 
 
 def service_bulk(api, req, ctx, uuid):
@@ -353,7 +358,7 @@ def database_list(api, req, ctx, uuid):
     if database is None:
         return message(404, "Database not found.")
     rows = api.store.envs_of("database", database)
-    return json_response(200, [database_env_view(row, ctx.sensitive, ctx.version) for row in rows])
+    return json_response(200, [_view(api, ctx, row, database_env_view) for row in rows])
 
 
 def _database_target(api, req, ctx, uuid):
@@ -375,9 +380,8 @@ def database_create(api, req, ctx, uuid):
     database, fields = target
     if api.store.find_env("database", database, fields["key"]) is not None:
         return message(409, EXISTS)
-    fields.setdefault("is_buildtime", False)
     row = api.store.add_env("database", database, fields, ctx.now)
-    return json_response(201, database_env_view(row, ctx.sensitive, ctx.version))
+    return json_response(201, _view(api, ctx, row, database_env_view))
 
 
 def database_update(api, req, ctx, uuid):
@@ -393,7 +397,7 @@ def database_update(api, req, ctx, uuid):
         if name in fields:
             row[name] = fields[name]
     row["updated"] = ctx.now
-    return json_response(201, database_env_view(row, ctx.sensitive, ctx.version))
+    return json_response(201, _view(api, ctx, row, database_env_view))
 
 
 def database_bulk(api, req, ctx, uuid):

@@ -272,6 +272,7 @@ def world_from_fixture(data, rng):
         for item in data.get(kind) or []:
             _fixture_resource(world, kind, dict(item))
     seed_dbs.fixture_databases(world, data.get("databases"), lambda what, item: _placement(world, what, item))
+    seed_dbs.fixture_shared_envs(world, data.get("shared_envs"))
     return world.data
 
 

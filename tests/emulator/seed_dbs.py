@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, coolops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Seed rows for standalone databases and their scheduled backups (fixture entries and the generated fleet)."""
+"""Seed rows for standalone databases, their scheduled backups (fixture entries and the generated fleet) and shared
+variables (fixture entries)."""
 
 from __future__ import annotations
 
@@ -40,10 +41,9 @@ DB_TYPES = {
                    "user": ("clickhouse_admin_user", "default"), "db": ("clickhouse_db", "default"),
                    "passwords": ("clickhouse_admin_password",), "other": {}, "backup": True},
 }
-MODEL_CLASS = {name: "App\\Models\\Standalone" + {"postgresql": "Postgresql", "mongodb": "Mongodb", "mysql": "Mysql",
-                                                   "mariadb": "Mariadb", "redis": "Redis", "keydb": "Keydb",
-                                                   "dragonfly": "Dragonfly", "clickhouse": "Clickhouse"}[name]
-               for name in DB_TYPES}
+CLASS_NAMES = {"postgresql": "Postgresql", "mongodb": "Mongodb", "mysql": "Mysql", "mariadb": "Mariadb",
+               "redis": "Redis", "keydb": "Keydb", "dragonfly": "Dragonfly", "clickhouse": "Clickhouse"}
+MODEL_CLASS = {name: "App\\Models\\Standalone" + CLASS_NAMES[name] for name in DB_TYPES}
 DB_STATUSES = (("running:healthy", 70), ("exited:unhealthy", 20), ("running:unhealthy", 10))
 BACKUP_DEFAULTS = {
     "description": None, "enabled": True, "save_s3": True, "disable_local_backup": False, "frequency": "0 0 * * *",
@@ -161,3 +161,33 @@ def acme_database(world, environment, server):
     """Team 1's database: team-0 tokens get 404 for it."""
     return add_database(world, "acme-db", "postgresql", environment, server, 1, status="running:healthy",
                         tags=["production"])
+
+
+def fixture_shared_envs(world, items):
+    """`shared_envs:` entries: {type: team|project|environment|server, key, value, ...} plus the scope reference."""
+    from .seed import FixtureError, _find, _reject_extra  # pylint: disable=import-outside-toplevel
+    for item in items or []:
+        item = dict(item)
+        type_ = str(item.pop("type", "team"))
+        row = {"key": str(item.pop("key")), "value": item.pop("value", None), "comment": item.pop("comment", None),
+               "type": type_, "project_id": None, "environment_id": None, "server_id": None, "created": world.stamp()}
+        for flag in ("is_literal", "is_multiline", "is_shown_once"):
+            row[flag] = bool(item.pop(flag, False))
+        if row["value"] is not None:
+            row["value"] = str(row["value"])
+        if type_ == "team":
+            row["team_id"] = int(item.pop("team", 0))
+        elif type_ in ("project", "environment"):
+            project = _find(world.data["projects"], item.pop("project"), "project")
+            row["team_id"], row["project_id"] = project["team_id"], project["id"]
+            if type_ == "environment":
+                envs = [env for env in world.data["environments"] if env["project_id"] == project["id"]]
+                row["environment_id"] = _find(envs, item.pop("environment"), "environment")["id"]
+                row["project_id"] = None
+        elif type_ == "server":
+            server = _find(world.data["servers"], item.pop("server"), "server")
+            row["team_id"], row["server_id"] = server["team_id"], server["id"]
+        else:
+            raise FixtureError("shared env %s: unknown type %r (use team, project, environment, server)" % (row["key"], type_))
+        _reject_extra("shared env " + row["key"], item)
+        world.data["shared_envs"].append(row)

@@ -20,7 +20,9 @@ import threading
 import time
 
 from . import seed as seed_mod
+from . import tags as tags_mod
 from .dbstate import DatabaseStore
+from .envstate import SharedEnvStore
 
 QUEUED, IN_PROGRESS, FINISHED, FAILED, CANCELLED = "queued", "in_progress", "finished", "failed", "cancelled-by-user"
 ACTIVE = (QUEUED, IN_PROGRESS)
@@ -42,7 +44,7 @@ def _uuids_in(value, found):
     return found
 
 
-class Store(DatabaseStore):
+class Store(SharedEnvStore, DatabaseStore):
     """All emulator state. Callers hold `store.lock` for every read and write."""
 
     def __init__(self, world, settings, clock=time.time, random_seed=None):
@@ -93,6 +95,8 @@ class Store(DatabaseStore):
         for row in world["envs"]:
             self._index_env(row)
         self.load_databases(world)
+        self.load_shared_envs(world)
+        tags_mod.prepare(self)
         for row in world["deployments"]:
             self._add_deployment(row)
         self.pending = {}
@@ -282,6 +286,7 @@ class Store(DatabaseStore):
         self.clear_pending("service", service)
         service["starting_until"] = when + lag
         service["updated"] = when
+        self.record_started_env("service", service, when)
         self.schedule_status("service", service, when + lag, "running:healthy")
 
     def stop_service(self, service, when):
@@ -393,6 +398,8 @@ class Store(DatabaseStore):
         dep["ends"] = when + dep["duration"]
         dep["horizon_job_worker"] = "coolify-worker"
         dep["current_process_id"] = str(10000 + dep["id"])
+        app = self.apps.get(dep["application_id"])
+        dep["env_snapshot"] = self.env_values("application", app) if app else {}
         dep["log"].append(("Starting deployment of %s." % dep["application_name"], when))
 
     def _pickup(self, server_id, when):
@@ -430,6 +437,8 @@ class Store(DatabaseStore):
         if dep in self.active:
             self.active.remove(dep)
         if app is not None and outcome == FINISHED:
+            # The new containers run with the envs the build read when it started; a failed one keeps the old ones.
+            app["started_env"], app["started_env_at"] = dep.get("env_snapshot", {}), when
             lag = self.settings.status_lag_seconds
             self.schedule_status("application", app, max(when, dep["action_time"] + lag), "running:healthy")
         self._pickup(dep["server_id"], when)
@@ -520,6 +529,7 @@ class Store(DatabaseStore):
                                         "status": [entry[2] for entry in entries]} for key, entries in self.pending.items()],
         }
         data.update(self.database_snapshot())
+        data.update(self.shared_snapshot())
         return json.loads(json.dumps(data, default=str))
 
 

@@ -102,8 +102,18 @@ def test_start_is_queued_and_guarded(api):
     assert db_status(api, "db-reports") == "exited:unhealthy"
     # the guard reads the status when the request arrives: a second start is queued as well
     assert api.post("/databases/db-reports/start").status_code == 200
-    api.wait_for(lambda: db_status(api, "db-reports") == "running:healthy")
+    seen = []
+
+    def healthy():
+        status = db_status(api, "db-reports")
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        return status == "running:healthy"
+
+    api.wait_for(healthy)
+    assert seen == ["exited:unhealthy", "running:starting", "running:healthy"]  # the health check starts first
     assert all(job["status"] in ("running", "done") for job in api.jobs("db-reports"))
+    assert api.post("/databases/db-reports/start").json() == {"message": "Database is already running."}
 
 
 def test_stop_and_restart_statuses(api):
@@ -139,9 +149,12 @@ def test_action_permissions_and_get_stub(api):
 
 
 def test_unfunctional_server_swallows_the_job(start_emulator, tmp_path):
-    fixture = {"servers": [{"uuid": "srv-down", "name": "down", "ip": "10.9.9.9", "is_reachable": False}],
+    fixture = {"servers": [{"uuid": "srv-down", "name": "down", "ip": "10.9.9.9", "is_reachable": False},
+                           {"uuid": "srv-up", "name": "up", "ip": "10.9.9.10"}],
                "projects": [{"uuid": "prj", "name": "p"}],
-               "databases": [{"uuid": "db-down", "name": "down-db", "type": "mariadb", "status": "exited"}]}
+               "databases": [{"uuid": "db-down", "name": "down-db", "type": "mariadb", "status": "exited"},
+                             {"uuid": "db-nohc", "name": "no-hc", "type": "dragonfly", "server": "srv-up",
+                              "health_check_enabled": False}]}
     path = tmp_path / "down.json"
     path.write_text(json.dumps(fixture))
     client = start_emulator("--fixture", str(path), "--job-delay-seconds", "0.1", "--status-lag-seconds", "0.1")
@@ -150,6 +163,8 @@ def test_unfunctional_server_swallows_the_job(start_emulator, tmp_path):
     time.sleep(0.3)
     assert db_status(client, "db-down") == "exited:unhealthy"
     assert client.jobs("db-down")[0]["outcome"] == "Server is not functional"
+    assert client.post("/databases/db-nohc/start").status_code == 200  # no health check: running:unknown
+    client.wait_for(lambda: db_status(client, "db-nohc") == "running:unknown")
 
 
 def test_deploy_endpoint_with_a_database_uuid(api):
@@ -165,8 +180,13 @@ def test_deploy_endpoint_with_a_database_uuid(api):
     assert api.post("/deploy", params={"uuid": sub}).json() == {"deployments": [
         {"message": "Unauthorized to start this database.", "resource_uuid": sub}]}
     assert api.post("/deploy", params={"uuid": "db-acme"}).json() == {"message": "No resources found."}
+    resp = api.post("/deploy", params={"uuid": "app-web,db-shop", "pr": "3"})
+    assert resp.status_code == 500 and resp.json() == {"message": "Server Error"}
+    assert [dep["pull_request_id"] for dep in api.emu.state()["deployments"]
+            if dep["application_uuid"] == "app-web"] == [3]  # what came before the database was queued
     tagged = api.post("/deploy", params={"tag": "database"}).json()  # /deploy?tag= never touches databases
-    assert tagged == {"message": "No resources found with this tag."} or "db-shop" not in json.dumps(tagged)
+    assert tagged == {"message": ["No resources found for tag database."]}
+    assert [job["action"] for job in api.jobs("db-shop")] == []
 
 
 def test_database_envs_rules(api):

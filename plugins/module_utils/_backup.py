@@ -60,7 +60,7 @@ def backup_argument_spec():
 
 def _type_key(text):
     """``standalone-postgresql`` and ``App\\Models\\StandalonePostgresql`` both give ``standalonepostgresql``."""
-    return str(text or "").split("\\")[-1].replace("-", "").replace("_", "").lower()
+    return str(text or "").rsplit("\\", maxsplit=1)[-1].replace("-", "").replace("_", "").lower()
 
 
 def own_configs(database, configs):

@@ -167,6 +167,6 @@ def module_main(argument_spec, run, require_selection=True):
     ``run`` lives in the module_utils file of the module's concern (``_lifecycle.run_app_batch``, ``_env.run_env``,
     ``_info.run_info``, ...), never in the module file.
     """
-    cm = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True,
-                       **selector_module_kwargs(require_selection=require_selection))
+    kwargs = selector_module_kwargs(require_selection=require_selection) if "environment" in argument_spec else {}
+    cm = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
     cm.run(run)

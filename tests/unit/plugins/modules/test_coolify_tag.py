@@ -14,6 +14,7 @@ def db_args(emu, **extra):
     args.update(extra)
     return args
 
+
 TAG = "coolops-nightly-stopped"
 
 

@@ -9,8 +9,10 @@ Every test checks the module's report against the emulator's own state and reque
 from __future__ import annotations
 
 import json
+import time
 
 from ansible_collections.coolops.coolify.plugins.modules import coolify_database_batch
+from ansible_collections.coolops.coolify.tests.unit.plugins.modules.batch_helpers import run_beside
 from ansible_collections.coolops.coolify.tests.unit.plugins.modules.db_helpers import (  # pylint: disable=unused-import
     DB_SECRET,
     READ_WRITE,
@@ -126,3 +128,30 @@ def test_rolling_halts_after_a_failed_wave(dbemu, run_module):
                                                         batch_size=1))
     assert result["failed"] is True and [i["skipped"] for i in result["databases"]] == [False, True, True]
     assert len(writes(dbemu)) == 1 and statuses(dbemu)["shop-mysql"] == "running:healthy"
+
+
+def test_already_running_answer_means_unchanged(dbemu, run_module):
+    """shop-pg is started behind the module's back between its plan and its own start: Coolify's 400 is no failure."""
+    dbemu.configure(job_delay_seconds=0, status_lag_seconds=0)
+    assert dbemu.request("POST", "/databases/db-shop-pg/stop")[0] == 200
+    time.sleep(0.2)
+    assert statuses(dbemu)["shop-pg"] == "exited:unhealthy"
+
+    def start_pg_behind_our_back():
+        assert dbemu.request("POST", "/databases/db-shop-pg/start")[0] == 200
+
+    stop, thread = run_beside(dbemu, start_pg_behind_our_back,
+                              when=lambda r: r["method"] == "POST" and r["path"] == "/api/v1/databases/db-shop-mongo/start")
+    try:
+        result = run_module(coolify_database_batch, db_args(dbemu, names=["shop-mongo", "shop-pg"], state="started",
+                                                            strategy="sequential"))
+    finally:
+        stop.set()
+        thread.join()
+    item = by_name(result)["shop-pg"]
+    assert not result.get("failed"), result["msg"]
+    assert item["action"] == "start" and item["changed"] is False and item["failed"] is False
+    assert item["reason"] == "already running (Coolify answered: Database is already running.)"
+    refused = [r for r in dbemu.requests_log() if r["path"] == "/api/v1/databases/db-shop-pg/start"]
+    assert [r["status"] for r in refused] == [200, 400]  # ours came second and was refused
+    assert result["msg"] == "started 1 of 2 databases (1 already running)"

@@ -116,6 +116,23 @@ COOLIFY_API_TOKEN="${EMULATOR_TOKEN}-wrong" run_playbook --fail -i "$WORK/server
   -e maintenance_os_step=noop
 grep -q 'The inventory has no host matching coolify_servers' "$WORK/run.log"
 
+# A server that cannot be reached over SSH (the real OS step needs it) halts the rollout before anything is stopped.
+step "maintenance.yml halts at a server it cannot reach, before anything is stopped"
+emulator_post /_emulator/reset > /dev/null
+run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance -e maintenance_os_step=real \
+  -e ansible_host=127.0.0.1 -e ansible_port=1 -e ansible_user=nobody -e maintenance_ssh_timeout=3
+grep -q 'TASK \[Check that SSH works' "$WORK/run.log"
+grep -q 'fatal: \[localhost-srv-local\]: FAILED!' "$WORK/run.log"
+if grep -q 'edge-1' <(sed -n '/TASK \[Check that SSH works/,$p' "$WORK/run.log" | grep -E '^(ok|fatal|changed): '); then
+  echo "the rollout went on to the next server" >&2; exit 1
+fi
+emulator_get /_emulator/requests > "$WORK/log.json"
+"$PY" - "$WORK/log.json" <<'PY'
+import json, sys
+log = json.load(open(sys.argv[1]))
+assert [r for r in log if r["method"] != "GET"] == [], "a write was sent although the server could not be reached"
+PY
+
 # A bad maintenance_os_step value stops before anything is stopped.
 step "maintenance.yml refuses a bad maintenance_os_step"
 emulator_post /_emulator/reset > /dev/null

@@ -16,7 +16,8 @@ PY=$EMULATOR_PYTHON
 SHUTDOWN=$(collection_path playbooks/nightly-shutdown.yml)
 STARTUP=$(collection_path playbooks/nightly-startup.yml)
 FAST=(-e nightly_poll_interval=0.05 -e nightly_wait_timeout=30)
-STACK=(-e nightly_tag=staging -e nightly_service_project=shop -e nightly_service_environment=staging)
+STACK=(-e nightly_tag=staging -e nightly_service_project=shop -e nightly_service_environment=staging
+       -e nightly_database_project=billing -e nightly_database_environment=staging)
 
 snapshot() {
   emulator_get /_emulator/state > "$WORK/state.json"
@@ -51,7 +52,7 @@ suite() {
   echo "== nightly-shutdown.yml: stops the staging applications, then the staging services, then the databases"
   run_playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
   snapshot
-  "$PY" verify.py down "$WORK/state.json" "$WORK/requests.json" shop-plausible shop-mariadb-staging shop-worker-staging
+  "$PY" verify.py down "$WORK/state.json" "$WORK/requests.json" shop-plausible billing-mongodb-staging shop-worker-staging
   run_playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
   recap_unchanged
 
@@ -71,7 +72,7 @@ with open(sys.argv[2]) as handle:
 with open(sys.argv[2], "w") as handle:
     json.dump(after[before:], handle)
 PY
-  "$PY" verify.py up "$WORK/state.json" "$WORK/requests.json" shop-plausible shop-mariadb-staging shop-worker-staging
+  "$PY" verify.py up "$WORK/state.json" "$WORK/requests.json" shop-plausible billing-mongodb-staging shop-worker-staging
   run_playbook "$STARTUP" "${STACK[@]}" "${FAST[@]}"
   recap_unchanged
 

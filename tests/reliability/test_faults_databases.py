@@ -25,7 +25,7 @@ from ansible_collections.coolops.coolify.plugins.modules import coolify_database
 # pylint: disable=import-error
 from _proxy import FaultProxy
 from _support import MARK, NEW_SECRET, ROOT, assert_one_sentence, count, api_log, load_harness
-from test_secrets import ansible_bin, ansible_env
+from test_secrets import ansible_bin, ansible_env, grep_everything
 
 DB_SECRET = "coolops-dbsecret"
 TOKEN = "1|%sdbroot" % MARK
@@ -181,15 +181,5 @@ def test_database_modules_at_vvvv_leak_nothing(dbemu, tmp_path):
     log = api_log(dbemu)
     assert count(log, "PATCH", BACKUP_PATH, status=200) == 1
     assert count(log, "POST", r"^/api/v1/databases/db-shop-(pg|redis)/restart$", status=200) == 2
-    hits = []
-    for marker in (MARK, DB_SECRET):
-        for index, text in enumerate((proc.stdout, proc.stderr)):
-            if marker in text:
-                at = text.find(marker)
-                hits.append("output %d: ...%s..." % (index, text[max(0, at - 100):at + 60]))
-        for folder, _dirs, files in os.walk(str(out)):
-            for name in files:
-                with open(os.path.join(folder, name), "rb") as handle:
-                    if marker.encode() in handle.read():
-                        hits.append(os.path.join(folder, name))
+    hits = grep_everything(out, proc.stdout, proc.stderr, markers=(MARK, DB_SECRET))
     assert not hits, "secret marker found in: %s" % "; ".join(hits)

@@ -81,8 +81,8 @@ options:
       - Names of Coolify tags to look up. Coolify's resource lists carry no tags, and the only list call that tells
         which applications carry a tag is C(GET /applications?tag=NAME), so the plugin makes one such call per name
         here. Applications carrying none of these tags get an empty C(tags) list.
-      - Services cannot be looked up by tag (Coolify's API has no tag filter for services), so their C(tags) is always
-        empty, whatever this option says.
+      - Services and databases cannot be looked up by tag (Coolify's API has no tag filter for them), so their C(tags)
+        is always empty, whatever this option says.
     type: list
     elements: str
     default: []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: coolify
-short_description: Coolify servers, applications or services as inventory hosts
+short_description: Coolify servers, applications, services or databases as inventory hosts
 version_added: 1.0.0
 author: coolops maintainers (@coolops)
 description:
@@ -14,8 +14,8 @@ description:
     Coolify's REST API, and turns them into inventory hosts and groups.
   - By default every Coolify server is a host, with C(ansible_host), C(ansible_user) and C(ansible_port) taken from
     Coolify, and the resources it runs in host variables. With O(hosts) applications and services become hosts
-    instead (or as well), with C(ansible_connection=local), so forks, C(serial) and AWX job slicing spread work over
-    resources.
+    instead (or as well), and so can standalone databases, with C(ansible_connection=local), so forks, C(serial) and
+    AWX job slicing spread work over resources.
   - Uses a YAML configuration file whose name ends with C(.coolify.yml) or C(.coolify.yaml).
   - Every string that comes from Coolify is marked unsafe, so a C({{) in a resource name is never templated.
   - No secret field is ever read into the inventory. Only the fields listed in the notes below are copied;
@@ -41,11 +41,11 @@ options:
       - Which Coolify objects become inventory hosts.
       - V(servers) hosts connect to the server over SSH (C(ansible_host) is the IP Coolify knows). Their host
         variables list the applications, services and databases on the server.
-      - V(applications) and V(services) hosts get C(ansible_connection=local), because a task about a resource runs on
-        the controller and talks to the Coolify API.
+      - V(applications), V(services) and V(databases) (standalone databases) hosts get C(ansible_connection=local),
+        because a task about a resource runs on the controller and talks to the Coolify API.
     type: list
     elements: str
-    choices: [servers, applications, services]
+    choices: [servers, applications, services, databases]
     default: [servers]
   hostnames:
     description:
@@ -60,8 +60,8 @@ options:
   group_prefix:
     description:
       - Prefix of the group names this plugin generates (not of O(groups) or O(keyed_groups)).
-      - Generated groups are C(<prefix>servers), C(<prefix>applications) and C(<prefix>services) (one per host
-        kind), and, as chosen with O(group_by), C(<prefix>project_<name>), C(<prefix>environment_<name>),
+      - Generated groups are C(<prefix>servers), C(<prefix>applications), C(<prefix>services) and
+        C(<prefix>databases) (one per host kind), and, as chosen with O(group_by), C(<prefix>project_<name>), C(<prefix>environment_<name>),
         C(<prefix>tag_<name>) and C(<prefix>status_<state>). Characters not valid in a group name become C(_).
     type: str
     default: coolify_
@@ -70,7 +70,7 @@ options:
       - Which generated groups to create besides the host-kind groups.
       - A server host joins the project, environment and tag groups of every resource it runs. Its status group is
         V(reachable), V(unreachable) or V(unusable).
-      - An application or service host joins the groups of its own project, environment and tags, and the status
+      - An application, service or database host joins the groups of its own project, environment and tags, and the status
         group of the state part of its status (V(running), V(exited), V(degraded), ...).
     type: list
     elements: str
@@ -81,8 +81,8 @@ options:
       - Names of Coolify tags to look up. Coolify's resource lists carry no tags, and the only list call that tells
         which applications carry a tag is C(GET /applications?tag=NAME), so the plugin makes one such call per name
         here. Applications carrying none of these tags get an empty C(tags) list.
-      - Services cannot be looked up by tag (Coolify's API has no tag filter for services), so their C(tags) is always
-        empty, whatever this option says.
+      - Services and databases cannot be looked up by tag (Coolify's API has no tag filter for them), so their C(tags)
+        is always empty, whatever this option says.
     type: list
     elements: str
     default: []
@@ -115,11 +115,12 @@ notes:
     C(coolify_databases) (each a list of C(uuid), C(name), C(type), C(status), C(state), C(tags), C(project),
     C(environment)), and C(coolify_projects), C(coolify_environments), C(coolify_tags) (the sorted names used by its
     resources).'
-  - 'Host variables of an application or service: C(coolify_kind), C(coolify_uuid), C(coolify_name),
+  - 'Host variables of an application, service or database: C(coolify_kind), C(coolify_uuid), C(coolify_name),
     C(coolify_description), C(coolify_type), C(coolify_status), C(coolify_state), C(coolify_tags), C(coolify_project),
     C(coolify_project_uuid), C(coolify_environment), C(coolify_environment_uuid), C(coolify_server),
     C(coolify_server_uuid), and for applications C(coolify_fqdn), C(coolify_build_pack), C(coolify_git_repository),
-    C(coolify_git_branch), for services C(coolify_service_type).'
+    C(coolify_git_branch), for services C(coolify_service_type), for databases C(coolify_database_type),
+    C(coolify_image), C(coolify_is_public) and C(coolify_public_port) (never a password or connection URL).'
   - Coolify's own server has the IP V(host.docker.internal), which is only meaningful inside Coolify's container. Set
     its C(ansible_host) with O(compose) or in C(host_vars) if Ansible must reach it.
 seealso:
@@ -179,7 +180,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import KINDS, PLURAL, CoolifyClient
+from ansible_collections.coolops.coolify.plugins.module_utils._client import PLURAL, CoolifyClient, kind_of_type
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import PUBLIC_FIELDS, public_fields, strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import given_but_empty
@@ -211,7 +212,7 @@ def _server_status(server):
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
-    """Coolify servers, applications or services as hosts."""
+    """Coolify servers, applications, services or databases as hosts."""
 
     NAME = "coolops.coolify.coolify"
 
@@ -286,17 +287,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         resources = []
         for item in items:
             rtype = item.get("type") or "application"
+            kind = kind_of_type(rtype) or "database"
             project, environment = environments.get(item.get("environment_id"), ({}, {}))
             resource = {
-                "kind": rtype if rtype in KINDS else "database", "type": rtype, "uuid": item.get("uuid"),
+                "kind": kind, "type": rtype, "uuid": item.get("uuid"),
                 "name": item.get("name"), "description": item.get("description"), "status": item.get("status"),
                 "tags": sorted(set(tags.get(item.get("uuid"), []))) if rtype == "application" else [],
                 "project": project.get("name"), "project_uuid": project.get("uuid"),
                 "environment": environment.get("name"), "environment_uuid": environment.get("uuid"),
                 "server_uuid": place(item) or placed.get(item.get("uuid")),
             }
-            if rtype in KINDS:
-                resource.update(public_fields(item, rtype))
+            resource.update(public_fields(item, kind))
             resources.append(resource)
         return {"servers": [public_fields(server, "server") for server in servers], "resources": resources}
 
@@ -332,7 +333,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 records.append(("server", hostvars))
         for res in resources:
             kind = res.get("kind")
-            if kind not in ("application", "service") or PLURAL[kind] not in wanted:
+            if PLURAL.get(kind) not in wanted:
                 continue
             server = server_by_uuid.get(res.get("server_uuid")) or {}
             hostvars = {"ansible_connection": "local", "coolify_kind": kind, "coolify_state": state_of(res.get("status")),

@@ -19,9 +19,21 @@ from ansible_collections.coolops.coolify.plugins.module_utils._errors import Con
 from ansible_collections.coolops.coolify.plugins.module_utils._http import ApiTransport
 
 # The kinds of resource the modules act on, and the plural Coolify (and the results) use for every kind.
-KINDS = ("application", "service")
+KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "server": "servers", "database": "databases"}
 RESOURCE_ACTIONS = ("start", "stop", "restart")
+# Standalone databases: the ``type`` prefix in /servers/{uuid}/resources and /resources, and the keys an environment
+# (GET /projects/{uuid}/{env}) lists them under, one per database type.
+DATABASE_TYPE_PREFIX = "standalone-"
+DATABASE_ENV_KEYS = ("postgresqls", "redis", "mongodbs", "mysqls", "mariadbs", "keydbs", "dragonflies", "clickhouses")
+
+
+def kind_of_type(rtype):
+    """The kind of a ``type`` from the resource lists: ``application``, ``service``, ``database`` or None."""
+    rtype = str(rtype or "")
+    if rtype.startswith(DATABASE_TYPE_PREFIX):
+        return "database"
+    return rtype if rtype in KINDS else None
 
 
 def _quote(value):
@@ -32,7 +44,7 @@ def _quote(value):
 def _kind_path(kind, uuid):
     """``/applications/{uuid}`` or ``/services/{uuid}``."""
     if kind not in KINDS:
-        raise ConfigurationError("Unknown resource kind %r; use application or service." % (kind,))
+        raise ConfigurationError("Unknown resource kind %r; use application, service or database." % (kind,))
     return "/%s/%s" % (PLURAL[kind], _quote(uuid))
 
 
@@ -64,13 +76,18 @@ class CoolifyClient(ApiTransport):
     def list_services(self):
         return self._get_list("/services")
 
+    def list_databases(self):
+        """GET /databases: every standalone database of the team, each with ``backup_configs`` (secrets hidden)."""
+        return self._get_list("/databases")
+
     def get_resource(self, kind, uuid):
-        """GET /applications/{uuid} or /services/{uuid}."""
+        """GET /applications/{uuid}, /services/{uuid} or /databases/{uuid}."""
         return self._get_dict(_kind_path(kind, uuid))
 
     def resource_action(self, kind, uuid, action, params=None):
-        """POST /{applications|services}/{uuid}/{start|stop|restart}; params are Coolify's flags for that endpoint
-        (applications: force, instant_deploy, docker_cleanup; services: docker_cleanup, latest)."""
+        """POST /{applications|services|databases}/{uuid}/{start|stop|restart}; params are Coolify's flags for that
+        endpoint (applications: force, instant_deploy, docker_cleanup; services: docker_cleanup, latest; databases:
+        docker_cleanup)."""
         if action not in RESOURCE_ACTIONS:
             raise ConfigurationError("Unknown %s action %r; use one of %s." % (kind, action, ", ".join(RESOURCE_ACTIONS)))
         return self.request("POST", "%s/%s" % (_kind_path(kind, uuid), action), params=params, action=True)
@@ -84,6 +101,31 @@ class CoolifyClient(ApiTransport):
 
     def delete_env(self, kind, uuid, env_uuid):
         return self.request("DELETE", "%s/envs/%s" % (_kind_path(kind, uuid), _quote(env_uuid)))
+
+    def database_backups(self, uuid):
+        """GET /databases/{uuid}/backups: the scheduled backup configurations, newest first, each with ``executions``."""
+        return self._get_list("/databases/%s/backups" % _quote(uuid))
+
+    def backup_now(self, uuid, backup_uuid):
+        """PATCH /databases/{uuid}/backups/{backup_uuid} with ``{"backup_now": true}``: queue one backup run.
+
+        Not idempotent (every call queues a run) and no execution id comes back: never resend it on a lost answer,
+        look for the execution it created instead.
+        """
+        return self.request("PATCH", "/databases/%s/backups/%s" % (_quote(uuid), _quote(backup_uuid)),
+                            json={"backup_now": True}, action=True)
+
+    def resource_tags(self, kind, uuid):
+        """GET /{applications|services|databases}/{uuid}/tags."""
+        return self._get_list(_kind_path(kind, uuid) + "/tags")
+
+    def add_resource_tag(self, kind, uuid, name):
+        """POST /{kind}/{uuid}/tags ``{"tag_name": name}``: attach (creating the team tag if needed); idempotent."""
+        return self.request("POST", _kind_path(kind, uuid) + "/tags", json={"tag_name": name})
+
+    def remove_resource_tag(self, kind, uuid, tag_uuid):
+        """DELETE /{kind}/{uuid}/tags/{tag_uuid} (Coolify deletes the team tag once no resource uses it)."""
+        return self.request("DELETE", "%s/tags/%s" % (_kind_path(kind, uuid), _quote(tag_uuid)))
 
     def get_deployment(self, deployment_uuid):
         return self._get_dict("/deployments/%s" % _quote(deployment_uuid))

@@ -175,13 +175,14 @@ def check_service_keys(keys):
 def managed_previews(kind, scope):
     """The is_preview values a run manages, preview first so a production create finds its preview row already there.
 
-    Services have no preview rows, so any scope other than production is refused instead of silently ignored.
+    Services and databases have no preview rows, so any scope other than production is refused instead of silently
+    ignored.
     """
     if scope not in SCOPES:
         raise EnvInputError("Unknown scope %r; use one of %s." % (scope, ", ".join(SCOPES)))
-    if kind == "service":
+    if kind != "application":
         if scope != "production":
-            raise EnvInputError("Coolify services have no preview environment variables; use scope=production with "
-                                "resource_type=service.")
+            raise EnvInputError("Coolify %ss have no preview environment variables; use scope=production with "
+                                "resource_type=%s." % (kind, kind))
         return (False,)
     return {"production": (False,), "preview": (True,), "both": (True, False)}[scope]

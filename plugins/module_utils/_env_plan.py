@@ -27,12 +27,12 @@ from ansible_collections.coolops.coolify.plugins.module_utils._redact import MAS
 
 
 def index_rows(kind, rows):
-    """Rows by (key, is_preview). Service rows are keyed on the key alone: Coolify upserts them by key."""
+    """Rows by (key, is_preview). Service and database rows are keyed on the key alone: Coolify upserts them by key."""
     index = {}
     for row in rows or []:
         if not isinstance(row, dict) or not isinstance(row.get("key"), str):
             continue
-        is_preview = False if kind == "service" else bool(row.get("is_preview"))
+        is_preview = False if kind != "application" else bool(row.get("is_preview"))
         index.setdefault((row["key"], is_preview), row)
     return index
 
@@ -284,7 +284,7 @@ def plan_cleanup(plan, current_rows):
     for row in current_rows or []:
         if not isinstance(row, dict) or row.get("key") not in touched or not row.get("uuid"):
             continue
-        is_preview = False if plan.kind == "service" else bool(row.get("is_preview"))
+        is_preview = False if plan.kind != "application" else bool(row.get("is_preview"))
         if (row["key"], is_preview) not in plan.rows:
             deletes.append(((row["key"], is_preview), row["uuid"]))
     return deletes

@@ -12,13 +12,15 @@ Every object goes through ``_redact.strip_sensitive`` before it reaches the resu
 
 from __future__ import annotations
 
+from ansible_collections.coolops.coolify.plugins.module_utils._backup import own_configs
 from ansible_collections.coolops.coolify.plugins.module_utils._client import KINDS, PLURAL
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
-from ansible_collections.coolops.coolify.plugins.module_utils._redact import strip_sensitive
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import public_fields, strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import has_selection, resolve_kinds, resolve_scope
 from ansible_collections.coolops.coolify.plugins.module_utils._status import matches_state
 
-GATHER_CHOICES = ["applications", "services", "servers", "projects", "environments", "deployments"]
+GATHER_CHOICES = ["applications", "services", "databases", "servers", "projects", "environments", "deployments"]
+RESOURCE_GATHERS = ("applications", "services", "databases")
 KIND_OF = dict((PLURAL[kind], kind) for kind in KINDS)
 
 
@@ -37,6 +39,21 @@ def _environments(client, scope):
             item["project_name"] = project.get("name")
             result.append(item)
     return result
+
+
+def database_summary(database):
+    """A database through the allow-list only (never a password or connection URL), with its own backup
+    configurations and each one's last execution."""
+    item = dict((key, database.get(key)) for key in ("uuid", "name", "description", "status", "environment_id"))
+    item.update(public_fields(database, "database"))
+    backups = []
+    for config in own_configs(database, database.get("backup_configs")):
+        backup = public_fields(config, "backup")
+        latest = config.get("latest_log")
+        backup["last_execution"] = public_fields(latest, "backup_execution") if isinstance(latest, dict) else None
+        backups.append(backup)
+    item["backups"] = backups
+    return strip_sensitive(item)
 
 
 def _deployments(cm, applications):
@@ -69,7 +86,7 @@ def run_info(cm):
     selected = has_selection(params)
     result = {"changed": False}
 
-    kinds = [KIND_OF[name] for name in ("applications", "services") if name in gather]
+    kinds = [KIND_OF[name] for name in RESOURCE_GATHERS if name in gather]
     resolve_for = list(kinds)
     if "deployments" in gather and selected and "application" not in resolve_for:
         resolve_for.append("application")
@@ -83,10 +100,10 @@ def run_info(cm):
     elif scope is not None and scope.offenders:
         resolve_kinds(client, [], params, allow_all=True, scope=scope)  # raises with the scope offenders
 
-    for name in ("applications", "services"):
+    for name in RESOURCE_GATHERS:
         if name in gather:
             items = [item for item in resolved[KIND_OF[name]] if matches_state(item.get("status"), params["status"])]
-            result[name] = strip_sensitive(items)
+            result[name] = [database_summary(item) for item in items] if name == "databases" else strip_sensitive(items)
     if "servers" in gather:
         servers = [scope.server] if scope is not None and scope.server is not None else client.list_servers()
         result["servers"] = strip_sensitive(servers)

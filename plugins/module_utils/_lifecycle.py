@@ -48,14 +48,17 @@ from ansible_collections.coolops.coolify.plugins.module_utils._module import (
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
 from ansible_collections.coolops.coolify.plugins.module_utils import _status
 
-ALREADY_RUNNING = "Service is already running."
-ALREADY_STOPPED = "Service is already stopped."
+# Coolify's 400 answers meaning "nothing to do" (the status changed between the plan and the action), per kind.
+ALREADY = {
+    "service": ("Service is already running.", "Service is already stopped."),
+    "database": ("Database is already running.", "Database is already stopped."),
+}
 
 
 def lifecycle_argument_spec(kind):
     """state and the kind's Coolify flags, plus healthy and poll_interval (the batch options come from _module)."""
     if kind not in KINDS:
-        raise ValueError("kind must be application or service, not %r" % (kind,))
+        raise ValueError("kind must be application, service or database, not %r" % (kind,))
     spec = dict(
         state=dict(type="str", default="started", choices=list(STATES[kind])),
         docker_cleanup=dict(type="bool", default=True),
@@ -64,7 +67,7 @@ def lifecycle_argument_spec(kind):
     )
     if kind == "application":
         spec.update(force=dict(type="bool", default=False), instant_deploy=dict(type="bool", default=False))
-    else:
+    elif kind == "service":
         spec.update(latest=dict(type="bool", default=False))
     return spec
 
@@ -144,10 +147,11 @@ class _Worker(object):
             unknown, answer = exc, None
         except CoolifyError as exc:
             api_message = exc.api_message
-            if self.kind == "service" and exc.status == 400 and api_message in (ALREADY_RUNNING, ALREADY_STOPPED):
+            already = ALREADY.get(self.kind, ())
+            if exc.status == 400 and api_message in already:
                 # The status changed between the plan and the action: Coolify says there is nothing to do.
                 item["reason"] = "already %s (Coolify answered: %s)" % (
-                    "running" if api_message == ALREADY_RUNNING else "stopped", api_message)
+                    "running" if api_message == already[0] else "stopped", api_message)
                 item["status_after"] = self.waiter.status_for_report(uuid)
                 return
             self._fail(item, exc)
@@ -250,7 +254,7 @@ def run_lifecycle(client, kind, resources, state, options, check_mode=False, clo
 
 
 def batch_module_argument_spec(kind):
-    """The whole argument spec of coolify_app_batch (kind application) or coolify_service_batch (kind service)."""
+    """The whole argument spec of coolify_app_batch, coolify_service_batch or coolify_database_batch."""
     spec = merge_argument_specs(selector_argument_spec(), batch_argument_spec(), lifecycle_argument_spec(kind))
     spec["uuids"]["aliases"] = ["%s_uuids" % kind]
     return spec
@@ -264,6 +268,11 @@ def run_app_batch(cm):
 def run_service_batch(cm):
     """coolify_service_batch's run(cm)."""
     return _run_batch_module(cm, "service")
+
+
+def run_database_batch(cm):
+    """coolify_database_batch's run(cm)."""
+    return _run_batch_module(cm, "database")
 
 
 def _run_batch_module(cm, kind):

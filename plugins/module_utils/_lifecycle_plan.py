@@ -20,6 +20,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils import _status
 STATES = {
     "application": ("started", "stopped", "restarted", "deployed"),
     "service": ("started", "stopped", "restarted"),
+    "database": ("started", "stopped", "restarted"),
 }
 # state -> the API action sent when the resource needs it ("deploy" goes to the application start endpoint).
 ACTIONS = {"started": "start", "stopped": "stop", "restarted": "restart", "deployed": "deploy"}
@@ -58,7 +59,7 @@ class Options(object):
 def validate_options(kind, state, params):
     """Raise ConfigurationError (one sentence) for options that cannot work together; call before any write."""
     if kind not in KINDS:
-        raise ConfigurationError("Unknown resource kind %r; use application or service." % (kind,))
+        raise ConfigurationError("Unknown resource kind %r; use application, service or database." % (kind,))
     if state not in STATES[kind]:
         raise ConfigurationError("state=%s is not available for %s; use one of %s." % (
             state, PLURAL[kind], ", ".join(STATES[kind])))

@@ -268,6 +268,6 @@ def module_main(argument_spec, run, require_selection=True, keys_only=()):
     ``_info.run_info``, ...), never in the module file. ``keys_only`` names no_log dict options whose values the
     module never returns (see CoolifyModule._release_keys_only).
     """
-    cm = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True, keys_only=keys_only,
-                       **selector_module_kwargs(require_selection=require_selection))
+    kwargs = selector_module_kwargs(require_selection=require_selection) if "environment" in argument_spec else {}
+    cm = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True, keys_only=keys_only, **kwargs)
     cm.run(run)

@@ -29,6 +29,13 @@ PUBLIC_FIELDS = {
     "server": ("uuid", "name", "description", "ip", "user", "port", "is_reachable", "is_usable", "is_coolify_host"),
     "application": ("fqdn", "build_pack", "git_repository", "git_branch"),
     "service": ("service_type",),
+    "database": ("database_type", "image", "is_public", "public_port"),
+    # Scheduled database backups and their executions (coolify_info); an execution's message (dump output) is left out.
+    "backup": ("uuid", "description", "enabled", "frequency", "save_s3", "disable_local_backup", "dump_all",
+               "databases_to_backup", "timeout", "database_backup_retention_amount_locally",
+               "database_backup_retention_days_locally"),
+    "backup_execution": ("uuid", "status", "size", "filename", "database_name", "s3_uploaded", "created_at",
+                         "finished_at"),
 }
 
 # The deny-list: keys Coolify hides from tokens without read:sensitive (API notes 3.3), plus anything that can hold a secret.

@@ -27,7 +27,7 @@ per environment in scope; ``GET /servers`` + ``GET /servers/{uuid}/resources``.
 
 from __future__ import annotations
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import KINDS, PLURAL
+from ansible_collections.coolops.coolify.plugins.module_utils._client import DATABASE_ENV_KEYS, KINDS, PLURAL, kind_of_type
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError, NotFoundError
 # The selectors that select on their own (environment only narrows a project).
 SELECTING_KEYS = ("uuids", "names", "tags", "project", "server")
@@ -166,7 +166,8 @@ class Scope(object):
 
 
 def _env_resource_uuids(env_detail, kind):
-    items = env_detail.get(PLURAL[kind]) or []
+    keys = DATABASE_ENV_KEYS if kind == "database" else (PLURAL[kind],)
+    items = [item for key in keys for item in (env_detail.get(key) or [])]
     return [item.get("uuid") for item in items if isinstance(item, dict)]
 
 
@@ -235,14 +236,13 @@ def resolve_scope(client, params, kinds=KINDS):
         if scope.server is not None:
             resources = client.server_resources(scope.server.get("uuid")) if kinds else []
             for kind in kinds:
-                scope.restrict(kind, [r.get("uuid") for r in resources if isinstance(r, dict) and r.get("type") == kind])
+                scope.restrict(kind, [r.get("uuid") for r in resources
+                                      if isinstance(r, dict) and kind_of_type(r.get("type")) == kind])
     return scope
 
 
 def _lister(client, kind):
-    if kind == "application":
-        return client.list_applications
-    return client.list_services
+    return getattr(client, "list_" + PLURAL[kind])
 
 
 def _resolve_kind(client, kind, params, scope, allow_all):
@@ -326,15 +326,16 @@ def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
     kinds = list(kinds)
     for kind in kinds:
         if kind not in KINDS:
-            raise ValueError("kind must be application or service, not %r" % (kind,))
+            raise ValueError("kind must be application, service or database, not %r" % (kind,))
     noun = " and ".join(PLURAL[k] for k in kinds) or "resources"
     # Validated params: an option that was not given is None, so anything else that is blank was given empty.
     given_but_empty(dict((key, params[key]) for key in NARROWING_KEYS if params.get(key) is not None))
     _check_lists(params)
-    if "service" in kinds and _values(params, "tags"):
+    untaggable = [PLURAL[k] for k in kinds if k != "application"]
+    if untaggable and _values(params, "tags"):
         raise SelectorError(
-            "Cannot select services by tag, because Coolify's API offers no tag filter for services; "
-            "select them by uuids, names, project/environment or server instead.",
+            "Cannot select %s by tag, because Coolify's API offers no tag filter for %s; "
+            "select them by uuids, names, project/environment or server instead." % (untaggable[0], untaggable[0]),
             offenders={"tags": _values(params, "tags")})
     if not has_selection(params) and params.get("environment"):
         raise SelectorError("The environment selector needs a project.", offenders={"environment without project": [
@@ -396,5 +397,5 @@ def resolve(client, kind, params, allow_all=False):
     (then every resource of the kind is returned). See the module docstring for the combination rules.
     """
     if kind not in KINDS:
-        raise ValueError("kind must be application or service, not %r" % (kind,))
+        raise ValueError("kind must be application, service or database, not %r" % (kind,))
     return resolve_kinds(client, [kind], params, allow_all=allow_all)[kind]

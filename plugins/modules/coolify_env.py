@@ -50,11 +50,14 @@ options:
     aliases: [application_uuids]
   resource_type:
     description:
-      - Whether the selectors pick applications or services.
-      - Services cannot be selected by O(tags) (Coolify offers no tag filter for services) and have no preview
-        variables, so they need O(scope=production).
+      - Whether the selectors pick applications, services or standalone databases.
+      - Services and databases cannot be selected by O(tags) (Coolify offers no tag filter for them) and have no
+        preview variables, so they need O(scope=production).
+      - A database reads its variables only when it starts, so use O(restart=changed) (or a later restart with
+        M(coolops.coolify.coolify_database_batch)) to apply them. Never manage the variables that hold a database's
+        own credentials here (for example C(REDIS_PASSWORD)); Coolify keeps them in step with the database settings.
     type: str
-    choices: [application, service]
+    choices: [application, service, database]
     default: application
   env:
     description:
@@ -268,7 +271,7 @@ resources:
       type: str
       sample: shop-web
     type:
-      description: V(application) or V(service).
+      description: V(application), V(service) or V(database).
       type: str
       sample: application
     outcome:
@@ -420,7 +423,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._module import (
 
 def argument_spec():
     spec = merge_argument_specs(selector_argument_spec(), batch_argument_spec(), dict(
-        resource_type=dict(type="str", default="application", choices=["application", "service"]),
+        resource_type=dict(type="str", default="application", choices=["application", "service", "database"]),
         env=dict(type="dict", required=True, no_log=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         scope=dict(type="str", default="production", choices=["production", "preview", "both"]),

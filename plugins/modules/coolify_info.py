@@ -8,12 +8,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: coolify_info
-short_description: Read applications, services, servers, projects, environments and deployments from Coolify
+short_description: Read applications, services, databases, servers, projects, environments and deployments from Coolify
 version_added: 1.0.0
 author: coolops maintainers (@coolops)
 description:
   - Lists resources of a Coolify instance through its REST API, without changing anything.
-  - Applications and services are chosen with the same selectors as the batch modules (O(uuids), O(names), O(tags),
+  - Applications, services and standalone databases are chosen with the same selectors as the batch modules (O(uuids), O(names), O(tags),
     O(project), O(environment), O(server)) and can be filtered by status with O(status). Without any selector every
     resource is returned.
   - Secret fields are never returned. Environment variable values, passwords, tokens, webhook secrets, compose files,
@@ -27,18 +27,20 @@ options:
   gather:
     description:
       - What to read. Each entry adds the return value of the same name.
-      - V(applications) and V(services) honour the selectors and O(status).
+      - V(applications), V(services) and V(databases) honour the selectors and O(status) (O(tags) select applications
+        only).
+      - V(databases) returns each standalone database with its backup configurations and their last executions.
       - V(servers) honours O(server), V(projects) honours O(project), V(environments) honours O(project) and
         O(environment) (without O(project), the environments of every project are read).
       - V(deployments) returns, when any selector is given, the latest O(deployment_limit) deployments of each selected
         application; without selectors, every queued and in-progress deployment of the team.
     type: list
     elements: str
-    choices: [applications, services, servers, projects, environments, deployments]
+    choices: [applications, services, databases, servers, projects, environments, deployments]
     default: [applications]
   status:
     description:
-      - Keep only applications and services whose status matches one of these entries.
+      - Keep only applications, services and databases whose status matches one of these entries.
       - An entry without a colon is compared with the state part of the status, so V(running) matches
         V(running:healthy) and V(running:unhealthy). An entry with a colon, such as V(running:healthy), must match the
         whole status.
@@ -104,6 +106,12 @@ EXAMPLES = r'''
     gather: [services]
   register: svc
   failed_when: svc.services | rejectattr('status', 'match', '^exited') | list | length > 0
+
+- name: Databases of one server, with the last backup of each
+  coolops.coolify.coolify_info:
+    server: edge-01
+    gather: [databases]
+  register: dbs
 '''
 
 RETURN = r'''
@@ -162,6 +170,58 @@ services:
     status:
       description: Combined status of the service's containers, for example V(running:healthy) or V(exited).
       type: str
+      returned: always
+databases:
+  description:
+    - The selected standalone databases (C(GET /api/v1/databases)), reduced to the fields below; passwords, connection
+      URLs and init scripts are never returned.
+  returned: when O(gather) contains V(databases)
+  type: list
+  elements: dict
+  sample:
+    - uuid: p0s8kc4wgo4
+      name: shop-postgres
+      description: null
+      status: running:healthy
+      environment_id: 3
+      database_type: standalone-postgresql
+      image: postgres:16-alpine
+      is_public: false
+      public_port: null
+      backups:
+        - uuid: b4c0kg8ws0
+          enabled: true
+          frequency: "0 2 * * *"
+          last_execution:
+            uuid: e8ok0wc4s4
+            status: success
+            size: 1048576
+            filename: /data/coolify/backups/databases/shop/pg-dump-shop-1767222000.dmp
+  contains:
+    uuid:
+      description: Database uuid.
+      type: str
+      returned: always
+    name:
+      description: Database name.
+      type: str
+      returned: always
+    status:
+      description: C(<state>:<health>), for example V(running:healthy) or V(exited:unhealthy).
+      type: str
+      returned: always
+    database_type:
+      description: For example V(standalone-postgresql); null for KeyDB, which Coolify does not label.
+      type: str
+      returned: always
+    backups:
+      description:
+        - The database's scheduled backup configurations (C(uuid), C(description), C(enabled), C(frequency),
+          C(save_s3), C(disable_local_backup), C(dump_all), C(databases_to_backup), C(timeout) and the local
+          retention settings), each with C(last_execution) (C(uuid), C(status), C(size), C(filename),
+          C(database_name), C(s3_uploaded), C(created_at), C(finished_at)) or null.
+      type: list
+      elements: dict
       returned: always
 servers:
   description: Servers (C(GET /api/v1/servers)), without secret fields.

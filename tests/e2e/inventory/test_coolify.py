@@ -401,3 +401,24 @@ def test_options_given_but_empty_fail_before_any_api_call(emulator, tmp_path, op
     text = str(info.value)
     assert needle in text and "\n" not in text.strip(), text
     assert not api_calls(emulator), "nothing may be read before the options are checked"
+
+
+def test_databases_as_hosts_and_in_server_hostvars(emulator_factory, tmp_path):
+    """Standalone databases (files/databases.yml): hosts of their own, and in each server's coolify_databases."""
+    fixture = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules", "files", "databases.yml")
+    emu = emulator_factory("--fixture", fixture, "--status-lag-seconds", "0.1")
+    inventory = build(tmp_path, emu, hosts=["servers", "databases"])
+    assert group_hosts(inventory, "coolify_databases") == sorted(
+        ["shop-pg", "shop-mysql", "shop-redis", "shop-mongo", "shop-keydb", "lost-pg"])  # not team 1's acme-db
+    pg = hostvars(inventory, "shop-pg")
+    assert pg["ansible_connection"] == "local" and pg["coolify_kind"] == "database"
+    assert pg["coolify_type"] == "standalone-postgresql" and pg["coolify_database_type"] == "standalone-postgresql"
+    assert pg["coolify_server"] == "db-1" and pg["coolify_state"] == "running" and pg["coolify_project"] == "shop"
+    keydb = hostvars(inventory, "shop-keydb")
+    assert keydb["coolify_type"] == "standalone-keydb" and keydb["coolify_server"] == "db-2"
+    server = hostvars(inventory, "db-1")
+    assert sorted(d["name"] for d in server["coolify_databases"]) == ["shop-mysql", "shop-pg"]
+    assert set(server["coolify_databases"][0]) == RESOURCE_KEYS
+    assert group_hosts(inventory, "coolify_status_exited") == ["lost-pg", "shop-mongo"]
+    text = json.dumps(unsafe_plain({name: hostvars(inventory, name) for name in inventory.hosts}), default=str)
+    assert "coolops-dbsecret" not in text and "_db_url" not in text and "password" not in text

@@ -240,7 +240,7 @@ def test_no_selector_fails_unless_everything_is_allowed(client):
     everything = resolve(client, "application", {}, allow_all=True)
     assert len(everything) == 7
     with pytest.raises(ValueError):
-        resolve(client, "database", {"names": ["x"]})
+        resolve(client, "server", {"names": ["x"]})
 
 
 # ---------------------------------------------------------------------------------------------------------------------

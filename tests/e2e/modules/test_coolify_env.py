@@ -689,3 +689,22 @@ def test_an_answer_quoting_a_short_value_is_withheld_not_mangled(run_module, emu
     # masked in its field error. The method, path and status around them are intact.
     assert error.startswith("Coolify API PATCH /applications/app-a/envs/bulk returned HTTP 422: (withheld"), error
     assert "data.0.value: (withheld" in error and "data.1.value: The value ******** is not allowed" in error
+
+
+def test_database_variables_written_restarted_and_idempotent(emulator_factory, run_module):
+    """resource_type=database on files/databases.yml: one bulk write, the restart applies it, a rerun does nothing."""
+    from ansible_collections.coolops.coolify.tests.e2e.modules.db_helpers import FIXTURE  # pylint: disable=import-outside-toplevel
+    emu = emulator_factory("--fixture", FIXTURE, "--job-delay-seconds", "0", "--status-lag-seconds", "0.1")
+    args = {"api_url": emu.api_url, "api_token": emu.token, "resource_type": "database", "names": ["shop-pg"],
+            "env": {"PGTUNE": "off", "POOL_SIZE": "20"}, "restart": "changed", "poll_interval": 0.05}
+    result = run_module(coolify_env, args)
+    assert not result.get("failed"), result["msg"]
+    assert result["resources"][0]["type"] == "database" and result["resources"][0]["restarted"] is True
+    rows = dict((row["key"], row["value"]) for row in emu.state()["envs"] if row["resource_uuid"] == "db-shop-pg")
+    assert rows == {"PGTUNE": "off", "POOL_SIZE": "20"}
+    paths = [(r["method"], r["path"]) for r in emu.requests_log() if r["method"] != "GET"]
+    assert paths == [("PATCH", "/api/v1/databases/db-shop-pg/envs/bulk"), ("POST", "/api/v1/databases/db-shop-pg/restart")]
+    again = run_module(coolify_env, args)
+    assert again["changed"] is False and len([r for r in emu.requests_log() if r["method"] != "GET"]) == 2
+    preview = run_module(coolify_env, dict(args, scope="preview"))
+    assert preview["failed"] and "databases have no preview environment variables" in preview["msg"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 
 import pytest
@@ -233,3 +234,34 @@ def test_credentials_in_repository_urls_are_masked(run_module, tmp_path):
     app = result["applications"][0]
     assert app["git_repository"] == "https://********@github.com/acme/web.git"
     assert "ghp-repo-marker-123" not in json.dumps(result)
+
+
+def test_databases_with_backups_and_last_executions_without_secrets(emulator_factory, run_module):
+    """files/databases.yml: the root token may read every password and URL; none reaches the result."""
+    from ansible_collections.coolops.coolify.tests.e2e.modules.db_helpers import FIXTURE  # pylint: disable=import-outside-toplevel
+    emu = emulator_factory("--fixture", FIXTURE, "--backup-seconds", "0.1", "--job-delay-seconds", "0")
+    assert emu.request("PATCH", "/databases/db-shop-pg/backups/bk-shop-pg", json_body={"backup_now": True})[0] == 200
+    status, _headers, raw = emu.request("GET", "/databases")
+    assert status == 200 and "coolops-dbsecret" in json.dumps(raw)  # the answer carries them: the module drops them
+    time.sleep(0.5)
+    result = run_module(coolify_info, {"api_url": emu.api_url, "api_token": emu.token, "gather": ["databases"],
+                                       "project": "shop", "environment": "production", "status": ["running"]})
+    assert not result.get("failed"), result.get("msg")
+    dbs = dict((item["name"], item) for item in result["databases"])
+    assert sorted(dbs) == ["shop-mysql", "shop-pg", "shop-redis"]
+    pg = dbs["shop-pg"]
+    assert pg["database_type"] == "standalone-postgresql" and pg["status"] == "running:healthy"
+    assert [b["uuid"] for b in pg["backups"]] == ["bk-shop-pg"] and pg["backups"][0]["frequency"] == "0 3 * * *"
+    last = pg["backups"][0]["last_execution"]
+    assert last["status"] == "success" and last["filename"] and last["size"] > 0 and "message" not in last
+    assert dbs["shop-mysql"]["backups"][0]["last_execution"] is None and dbs["shop-redis"]["backups"] == []
+    text = json.dumps(result)
+    assert "coolops-dbsecret" not in text and "_db_url" not in text and "password" not in text
+
+
+def test_databases_cannot_be_selected_by_tag(emulator_factory, run_module):
+    from ansible_collections.coolops.coolify.tests.e2e.modules.db_helpers import FIXTURE  # pylint: disable=import-outside-toplevel
+    emu = emulator_factory("--fixture", FIXTURE)
+    result = run_module(coolify_info, {"api_url": emu.api_url, "api_token": emu.token, "gather": ["databases"],
+                                       "tags": ["production"]})
+    assert result["failed"] and "Cannot select databases by tag" in result["msg"]

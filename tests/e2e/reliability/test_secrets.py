@@ -126,20 +126,21 @@ def ansible_bin(name):
     return os.path.join(os.path.dirname(sys.executable), name)
 
 
-def grep_everything(out, *texts):
-    """Every place the marker shows up in the given texts and in every file under `out`."""
+def grep_everything(out, *texts, markers=(MARK,)):
+    """Every place one of the markers shows up in the given texts and in every file under `out`."""
     hits = []
-    for index, text in enumerate(texts):
-        position = text.find(MARK)
-        if position >= 0:
-            hits.append("output %d: ...%s..." % (index, text[max(0, position - 100):position + 60]))
-    for folder, _dirs, files in os.walk(str(out)):
-        for name in files:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                data = handle.read()
-            if MARK.encode() in data:
-                hits.append(path)
+    for marker in markers:
+        for index, text in enumerate(texts):
+            position = text.find(marker)
+            if position >= 0:
+                hits.append("output %d: ...%s..." % (index, text[max(0, position - 100):position + 60]))
+        for folder, _dirs, files in os.walk(str(out)):
+            for name in files:
+                path = os.path.join(folder, name)
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                if marker.encode() in data:
+                    hits.append(path)
     return hits
 
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 MARK=itmk2d6f9e
 # shellcheck disable=SC2034 # read by run_playbook in emulator.sh
-SECRET_MARKERS=$MARK
+SECRET_MARKERS="$MARK coolops-dbsecret"  # the second one is in every database password and URL
 export EMULATOR_TOKEN="1|${MARK}-root-token"
 # shellcheck source-path=SCRIPTDIR
 source ../setup_emulator/emulator.sh
@@ -17,7 +17,8 @@ PY=$EMULATOR_PYTHON
 SHUTDOWN=$(collection_path playbooks/nightly-shutdown.yml)
 STARTUP=$(collection_path playbooks/nightly-startup.yml)
 FAST=(-e nightly_poll_interval=0.05 -e nightly_wait_timeout=30)
-STACK=(-e nightly_tag=staging -e nightly_service_project=shop -e nightly_service_environment=staging)
+STACK=(-e nightly_tag=staging -e nightly_service_project=shop -e nightly_service_environment=staging
+       -e nightly_database_project=billing -e nightly_database_environment=staging)
 
 snapshot() {
   emulator_get /_emulator/state > "$WORK/state.json"
@@ -35,11 +36,11 @@ start_coolify() {
 }
 
 nightly_shutdown() {
-  echo "== nightly-shutdown.yml: stops the staging applications, then the staging services of the shop project"
+  echo "== nightly-shutdown.yml: stops the staging applications, then the staging services, then the databases"
   emulator_post /_emulator/reset > /dev/null
   run_playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
   snapshot
-  "$PY" verify.py down "$WORK/state.json" "$WORK/requests.json" shop-plausible
+  "$PY" verify.py down "$WORK/state.json" "$WORK/requests.json" shop-plausible billing-mongodb-staging shop-worker-staging
   run_playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
   recap_unchanged
 }
@@ -50,14 +51,15 @@ suite() {
   echo "== nightly-shutdown.yml: check mode writes nothing"
   emulator_post /_emulator/reset > /dev/null
   run_playbook "$SHUTDOWN" --check --diff "${STACK[@]}" "${FAST[@]}"
-  grep -q "would stop 5 of 6 applications (1 already stopped)" "$WORK/run.log"
+  grep -q "would stop 5 of 5 applications" "$WORK/run.log"  # shop-worker-staging is down on purpose: not selected
   grep -q "would stop 1 of 1 services" "$WORK/run.log"
+  grep -q "would stop 1 of 1 databases" "$WORK/run.log"
   snapshot
   "$PY" verify.py no_writes "$WORK/requests.json"
 
   nightly_shutdown
 
-  echo "== nightly-startup.yml: starts the services, then the applications"
+  echo "== nightly-startup.yml: starts the databases, then the services, then the applications: only what was stopped"
   emulator_post /_emulator/reset > /dev/null
   run_playbook "$SHUTDOWN" "${STACK[@]}" "${FAST[@]}"
   emulator_get /_emulator/requests > "$WORK/before_startup.json"
@@ -73,21 +75,22 @@ with open(sys.argv[2]) as handle:
 with open(sys.argv[2], "w") as handle:
     json.dump(after[before:], handle)
 PY
-  "$PY" verify.py up "$WORK/state.json" "$WORK/requests.json" shop-plausible
+  "$PY" verify.py up "$WORK/state.json" "$WORK/requests.json" shop-plausible billing-mongodb-staging shop-worker-staging
   run_playbook "$STARTUP" "${STACK[@]}" "${FAST[@]}"
   recap_unchanged
 
-  echo "== nightly playbooks: services by uuid; without a service selection only applications are touched"
+  echo "== nightly playbooks: a startup with nothing remembered starts nothing; without a service selection only applications"
   emulator_post /_emulator/reset > /dev/null
   KUMA=$(emulator_get /_emulator/state | "$PY" -c 'import json, sys; print([s["uuid"] for s in json.load(sys.stdin)["services"] if s["name"] == "billing-uptime-kuma"][0])')
   run_playbook "$STARTUP" -e nightly_tag=staging -e "nightly_service_uuids=$KUMA" "${FAST[@]}"
+  recap_unchanged
   snapshot
-  "$PY" verify.py up "$WORK/state.json" "$WORK/requests.json" billing-uptime-kuma
+  "$PY" verify.py no_writes "$WORK/requests.json"
   emulator_post /_emulator/reset > /dev/null
   run_playbook "$SHUTDOWN" -e nightly_tag=staging "${FAST[@]}"
-  grep -q "no services selected (services cannot be selected by tag)" "$WORK/run.log"
+  grep -q "none selected (Coolify cannot select them by tag; give a project or uuids)" "$WORK/run.log"
   snapshot
-  "$PY" verify.py down "$WORK/state.json" "$WORK/requests.json" ""
+  "$PY" verify.py down "$WORK/state.json" "$WORK/requests.json" "" "" shop-worker-staging
 
   echo "== nightly playbooks: refuse to run without a tag"
   run_playbook --fail "$SHUTDOWN"

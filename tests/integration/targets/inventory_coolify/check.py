@@ -13,7 +13,9 @@ import sys
 HOSTILE = "{{ lookup('ansible.builtin.pipe', 'touch /tmp/coolops-inventory-pwned') }}"
 SERVER_ORDER = ["srv-local", "srv-edge-1", "srv-edge-2"]
 UP = re.compile(r"^(running|degraded|restarting|starting)(:|$)")
-ACTION = re.compile(r"^/api/v1/(applications|services)/([^/]+)/(start|stop|restart)$")
+ACTION = re.compile(r"^/api/v1/(applications|services|databases)/([^/]+)/(start|stop|restart)$")
+BACKUP = re.compile(r"^/api/v1/databases/([^/]+)/backups/([^/]+)$")
+KINDS = ("applications", "services", "databases")
 
 
 def load(path):
@@ -64,6 +66,9 @@ def check_list(path):
     expect(apps["shop-old"]["environment"] == "staging" and apps["shop-old"]["state"] == "exited", "shop-old entry")
     services = [(s["name"], s["status"]) for s in edge1["coolify_services"]]
     expect(services == [("shop-db", "running:healthy"), ("shop-cache", "exited")], "edge-1 services: %r" % services)
+    databases = [(d["name"], d["type"], d["state"]) for d in edge1["coolify_databases"]]
+    expect(databases == [("shop-pg", "standalone-postgresql", "running"), ("shop-redis", "standalone-redis", "running"),
+                         ("shop-old-db", "standalone-mysql", "exited")], "edge-1 databases: %r" % databases)
     edge2 = hostvars["edge-2"]
     expect(HOSTILE in [a["name"] for a in edge2["coolify_applications"]], "the hostile name is kept literally")
     groups = data
@@ -75,29 +80,59 @@ def check_list(path):
 def server_of(state):
     servers = dict((row["id"], row["uuid"]) for row in state["servers"])
     result = {}
-    for kind in ("applications", "services"):
+    for kind in KINDS:
         for row in state[kind]:
             result[row["uuid"]] = servers[row["server_id"]]
     return result
 
 
-def check_maintenance(before_path, log_path, after_path, halt_at=None):
-    before, log, after = load(before_path), load(log_path), load(after_path)
-    where = server_of(before)
-    status_before = dict((row["uuid"], row["status"]) for kind in ("applications", "services") for row in before[kind])
-    status_after = dict((row["uuid"], row["status"]) for kind in ("applications", "services") for row in after[kind])
-    up = set(uuid for uuid, status in status_before.items() if UP.match(status))
-    expect(up == {"app-tools", "app-shop-web", "app-shop-api", "app-blog", "app-blog-worker", "svc-shop-db",
-                  "svc-blog-analytics"}, "unexpected seed: up = %s" % sorted(up))
+def statuses(state):
+    return dict((row["uuid"], row["status"]) for kind in KINDS for row in state[kind])
 
+
+def actions(log):
+    """(action, uuid) of every write, in order: start/stop/restart, and backup for a backup_now PATCH."""
     posts = []
     for entry in log:
-        match = ACTION.match(entry["path"])
+        if entry["method"] == "GET":
+            continue
+        match, backup = ACTION.match(entry["path"]), BACKUP.match(entry["path"])
         if entry["method"] == "POST" and match:
             posts.append((match.group(3), match.group(2)))
-        expect(not (entry["method"] == "POST" and not match), "unexpected write %s %s" % (entry["method"], entry["path"]))
-    expect(all(post[0] in ("start", "stop") for post in posts), "only start and stop are sent: %r" % posts)
+        elif entry["method"] == "PATCH" and backup and entry.get("body") == {"backup_now": True}:
+            posts.append(("backup", backup.group(1)))
+        else:
+            fail("unexpected write %s %s" % (entry["method"], entry["path"]))
+    return posts
 
+
+def check_order(server, mine):
+    """Backups before any stop; databases stopped last and started first."""
+    def positions(action, databases=None):
+        return [i for i, (act, uuid) in enumerate(mine)
+                if act == action and (databases is None or uuid.startswith("db-") == databases)]
+    backups, stops, starts = positions("backup"), positions("stop"), positions("start")
+    expect(not stops or not backups or max(backups) < min(stops), "%s: a stop came before a backup: %r" % (server, mine))
+    db_stops, other_stops = positions("stop", True), positions("stop", False)
+    expect(not db_stops or not other_stops or min(db_stops) > max(other_stops),
+           "%s: a database was stopped before an application or service: %r" % (server, mine))
+    db_starts, other_starts = positions("start", True), positions("start", False)
+    expect(not db_starts or not other_starts or max(db_starts) < min(other_starts),
+           "%s: an application or service was started before a database: %r" % (server, mine))
+    expect(not stops or not starts or max(stops) < min(starts), "%s: a start was sent before every stop: %r" % (server, mine))
+
+
+def check_maintenance(before_path, log_path, after_path, halt_at=None, halt_phase="start"):
+    before, log, after = load(before_path), load(log_path), load(after_path)
+    where = server_of(before)
+    status_before, status_after = statuses(before), statuses(after)
+    up = set(uuid for uuid, status in status_before.items() if UP.match(status))
+    expect(up == {"app-tools", "app-shop-web", "app-shop-api", "app-blog", "app-blog-worker", "svc-shop-db",
+                  "svc-blog-analytics", "db-shop-pg", "db-shop-redis", "db-blog-mysql"}, "unexpected seed: up = %s" % sorted(up))
+    with_backup = {"db-shop-pg", "db-blog-mysql"}
+
+    posts = actions(log)
+    expect(all(post[0] in ("start", "stop", "backup") for post in posts), "only backup, start and stop are sent: %r" % posts)
     servers_in_order = []
     for dummy, uuid in posts:
         if not servers_in_order or servers_in_order[-1] != where[uuid]:
@@ -108,15 +143,19 @@ def check_maintenance(before_path, log_path, after_path, halt_at=None):
 
     for server in done:
         mine = [(action, uuid) for action, uuid in posts if where[uuid] == server]
-        stopped = [uuid for action, uuid in mine if action == "stop"]
-        started = [uuid for action, uuid in mine if action == "start"]
+        check_order(server, mine)
         expected = sorted(uuid for uuid in up if where[uuid] == server)
-        expect(sorted(stopped) == expected, "%s: stopped %s, expected %s" % (server, sorted(stopped), expected))
-        last_stop = max(i for i, post in enumerate(mine) if post[0] == "stop")
-        first_start = min([i for i, post in enumerate(mine) if post[0] == "start"] or [len(mine)])
-        expect(last_stop < first_start, "%s: a start was sent before every stop: %r" % (server, mine))
+        backed_up = sorted(uuid for action, uuid in mine if action == "backup")
+        expect(backed_up == sorted(uuid for uuid in expected if uuid in with_backup),
+               "%s: backed up %s" % (server, backed_up))
+        stopped = sorted(uuid for action, uuid in mine if action == "stop")
+        started = sorted(uuid for action, uuid in mine if action == "start")
+        if server == halt_at and halt_phase == "backup":
+            expect(stopped == [] and started == [], "%s: touched after a failed backup: %r" % (server, mine))
+            continue
+        expect(stopped == expected, "%s: stopped %s, expected %s" % (server, stopped, expected))
         if server != halt_at:
-            expect(sorted(started) == expected, "%s: started %s, expected %s" % (server, sorted(started), expected))
+            expect(started == expected, "%s: started %s, expected %s" % (server, started, expected))
         else:
             expect(set(started) <= set(expected), "%s: started something that was not up: %s" % (server, started))
 
@@ -125,8 +164,8 @@ def check_maintenance(before_path, log_path, after_path, halt_at=None):
             expect(status_after[uuid].startswith("running"), "%s did not come back: %s" % (uuid, status_after[uuid]))
         if uuid not in up:
             expect(status_after[uuid] == status, "%s was stopped on purpose and changed: %s" % (uuid, status_after[uuid]))
-        if where[uuid] not in done:
-            expect(status_after[uuid] == status, "%s is on a server after the halt and changed: %s" % (uuid, status_after[uuid]))
+        if where[uuid] not in done or (where[uuid] == halt_at and halt_phase == "backup"):
+            expect(status_after[uuid] == status, "%s is on a server not maintained and changed: %s" % (uuid, status_after[uuid]))
     # What was running:healthy came back healthy.
     for uuid in up:
         if status_before[uuid] == "running:healthy" and where[uuid] in done and where[uuid] != halt_at:
@@ -139,9 +178,10 @@ def main(argv):
     if argv[:1] == ["list"]:
         check_list(argv[1])
     elif argv[:1] == ["maintenance"]:
-        check_maintenance(argv[1], argv[2], argv[3], argv[4] if len(argv) > 4 else None)
+        check_maintenance(argv[1], argv[2], argv[3], argv[4] if len(argv) > 4 else None,
+                          argv[5] if len(argv) > 5 else "start")
     else:
-        fail("usage: check.py list FILE | maintenance BEFORE LOG AFTER [HALT_SERVER]")
+        fail("usage: check.py list FILE | maintenance BEFORE LOG AFTER [HALT_SERVER [backup|start]]")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ step() { echo; echo "=== $*"; }
 
 MARK=itmk3c8a6f
 # shellcheck disable=SC2034 # read by run_playbook in emulator.sh
-SECRET_MARKERS=$MARK
+SECRET_MARKERS="$MARK coolops-dbsecret"  # the second one is in every database password and connection URL
 export EMULATOR_TOKEN="1|${MARK}-root-token"
 # shellcheck source-path=SCRIPTDIR
 source ../setup_emulator/emulator.sh
@@ -20,7 +20,7 @@ PWNED=/tmp/coolops-inventory-pwned
 rm -f "$PWNED"
 PY=$EMULATOR_PYTHON
 
-emulator_start --fixture "$HERE/files/fleet.yml" --deploy-seconds 0.2 --status-lag-seconds 0.1
+emulator_start --fixture "$HERE/files/fleet.yml" --deploy-seconds 0.2 --status-lag-seconds 0.1 --backup-seconds 0.3
 
 cat > "$WORK/servers.coolify.yml" <<'YAML'
 plugin: coolops.coolify.coolify
@@ -68,7 +68,8 @@ assert_no_marker "$WORK/graph-resources.txt"
 run_playbook -i "$WORK/resources.coolify.yml" "$HERE/unsafe.yml"
 test ! -e "$PWNED"
 
-# maintenance.yml, server by server: only what was up is stopped and started again.
+# maintenance.yml, server by server: only what was up is backed up (databases), stopped and started again, in order:
+# backups before any stop, databases stopped last and started first (check.py checks the order per server).
 step "maintenance.yml, noop OS step"
 emulator_post /_emulator/reset > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
@@ -89,10 +90,48 @@ run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
   -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
 grep -q 'Maintenance of edge-1 failed' "$WORK/run.log"
 # At -vvvv shop-web is everywhere in the output: look for it in the halt message itself.
-grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'shop-web'
+grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'Still down after being stopped for maintenance: shop-web\.'
 emulator_get /_emulator/requests > "$WORK/log.json"
 emulator_get /_emulator/state > "$WORK/after.json"
 "$PY" "$HERE/check.py" maintenance "$WORK/before.json" "$WORK/log.json" "$WORK/after.json" srv-edge-1
+
+# A failed backup on the second server (edge-1) halts there before anything is stopped: localhost-srv-local is done,
+# edge-1 and edge-2 are untouched.
+step "maintenance.yml halts at a server whose database backup fails"
+emulator_post /_emulator/reset > /dev/null
+emulator_post /_emulator/config '{"backup_outcomes": {"bk-shop-pg": "failed"}}' > /dev/null
+emulator_get /_emulator/state > "$WORK/before.json"
+run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
+  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'The backup of database shop-pg failed'
+grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'Still down after being stopped for maintenance: nothing\.'
+emulator_get /_emulator/requests > "$WORK/log.json"
+emulator_get /_emulator/state > "$WORK/after.json"
+"$PY" "$HERE/check.py" maintenance "$WORK/before.json" "$WORK/log.json" "$WORK/after.json" srv-edge-1 backup
+
+# A wrong token leaves the inventory empty: the run fails loudly instead of "no hosts matched" and rc 0.
+step "maintenance.yml fails when the inventory found no server"
+emulator_post /_emulator/reset > /dev/null
+COOLIFY_API_TOKEN="${EMULATOR_TOKEN}-wrong" run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
+  -e maintenance_os_step=noop
+grep -q 'The inventory has no host matching coolify_servers' "$WORK/run.log"
+
+# A server that cannot be reached over SSH (the real OS step needs it) halts the rollout before anything is stopped.
+step "maintenance.yml halts at a server it cannot reach, before anything is stopped"
+emulator_post /_emulator/reset > /dev/null
+run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance -e maintenance_os_step=real \
+  -e ansible_host=127.0.0.1 -e ansible_port=1 -e ansible_user=nobody -e maintenance_ssh_timeout=3
+grep -q 'TASK \[Check that SSH works' "$WORK/run.log"
+grep -q 'fatal: \[localhost-srv-local\]: FAILED!' "$WORK/run.log"
+if grep -q 'edge-1' <(sed -n '/TASK \[Check that SSH works/,$p' "$WORK/run.log" | grep -E '^(ok|fatal|changed): '); then
+  echo "the rollout went on to the next server" >&2; exit 1
+fi
+emulator_get /_emulator/requests > "$WORK/log.json"
+"$PY" - "$WORK/log.json" <<'PY'
+import json, sys
+log = json.load(open(sys.argv[1]))
+assert [r for r in log if r["method"] != "GET"] == [], "a write was sent although the server could not be reached"
+PY
 
 # A bad maintenance_os_step value stops before anything is stopped.
 step "maintenance.yml refuses a bad maintenance_os_step"

@@ -171,7 +171,8 @@ def test_options_defaults_for_callers_without_batch_params():
     ("application", "started", {"max_fail_percentage": 101}, "max_fail_percentage must be between 0 and 100"),
     ("application", "started", {"pause_seconds": -1}, "pause_seconds must not be negative"),
     ("service", "deployed", {}, "state=deployed is not available for services"),
-    ("database", "started", {}, "Unknown resource kind"),
+    ("server", "started", {}, "Unknown resource kind"),
+    ("database", "deployed", {}, "state=deployed is not available for databases"),
 ])
 def test_validate_options_rejects(kind, state, params, fragment):
     with pytest.raises(ConfigurationError) as info:
@@ -187,15 +188,16 @@ def test_validate_options_accepts_rolling_with_wait():
 @pytest.mark.parametrize("kind, states", [
     ("application", ["started", "stopped", "restarted", "deployed"]),
     ("service", ["started", "stopped", "restarted"]),
+    ("database", ["started", "stopped", "restarted"]),
 ])
 def test_argument_spec(kind, states):
     spec = lc.lifecycle_argument_spec(kind)
     assert spec["state"]["choices"] == states
     assert spec["docker_cleanup"]["default"] is True
-    assert ("force" in spec, "instant_deploy" in spec, "latest" in spec) == (
-        (True, True, False) if kind == "application" else (False, False, True))
+    assert ("force" in spec, "instant_deploy" in spec, "latest" in spec) == {
+        "application": (True, True, False), "service": (False, False, True), "database": (False, False, False)}[kind]
     with pytest.raises(ValueError):
-        lc.lifecycle_argument_spec("database")
+        lc.lifecycle_argument_spec("server")
 
 
 # --------------------------------------------------------------------------------------------------- failure policy

@@ -172,8 +172,9 @@ def test_connection_reset_before_every_write_attempt_is_unknown_and_rolled_back(
 
 
 def test_read_timeout_once_on_a_write_is_retried(emu, proxy, run_module, target):
-    proxy.add_rule("delay_after", bulk_path(target), method="PATCH", times=1, seconds=2.5)
-    result = run_module(coolify_env, env_args(proxy.api_url, rollback=False, timeout=1, restart="changed"))
+    # A 3 s read timeout: the retry must get its answer in time even on a loaded machine (1 s was seen to run out).
+    proxy.add_rule("delay_after", bulk_path(target), method="PATCH", times=1, seconds=6)
+    result = run_module(coolify_env, env_args(proxy.api_url, rollback=False, timeout=3, restart="changed"))
     assert not result["failed"], result["msg"]
     app2 = entry(result, "app-2")
     assert app2["outcome"] == "written" and app2["settled"] is None and app2["restarted"]

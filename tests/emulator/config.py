@@ -28,6 +28,7 @@ TUNABLE = {
     "deploy_outcomes": dict,
     "queue_limit": int,
     "concurrent_builds": int,
+    "log_bytes_per_second": float,
 }
 
 DEPLOY_OUTCOMES = ("finished", "failed", "cancelled-by-user")
@@ -66,6 +67,7 @@ class Settings:
         self.deploy_outcomes = {}
         self.queue_limit = 25
         self.concurrent_builds = 2
+        self.log_bytes_per_second = 4000.0
         self._patterns = {"fail_paths": [], "lose_paths": []}
         self.update(values)
 

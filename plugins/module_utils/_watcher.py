@@ -314,8 +314,10 @@ class Watcher(object):
             entry = by_uuid.get(wait.deployment_uuid)
             if entry is not None:
                 self._conclude(wait, entry)
-            else:
+            elif wait.pending:
                 self._read_one(wait, poll)
+            else:
+                self._leave(wait)  # settled already (seen queued): only its slot was still tracked
 
     def _read_one(self, wait, poll):
         """``GET /deployments/{uuid}``: the final status of one that left the list (or a per-uuid poll)."""
@@ -383,7 +385,7 @@ class Watcher(object):
         """Poll on the calling thread until every wait has settled and no worker waits for a slot."""
         while not self._stop.is_set():
             self.poll_once()
-            if not self.pending() and not (self.slots is not None and self.slots.waiting):
+            if not self._busy():
                 return
             self.sleep(self.next_delay())
 
@@ -412,9 +414,7 @@ class Watcher(object):
 
     def fail_all(self, message):
         """Settle every pending wait as failed (the watcher cannot go on)."""
-        with self._lock:
-            waits = [wait for wait in self._waits if wait.pending]
-        for wait in waits:
+        for wait in [wait for wait in list(self._waits) if wait.pending]:
             self._leave(wait)
             self._settle(wait, "failed", "error", message)
 

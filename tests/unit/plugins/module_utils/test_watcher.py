@@ -236,6 +236,7 @@ def test_wait_false_settles_on_queued_but_keeps_the_slot_until_the_deployment_le
     client.deployments["d1"]["status"] = "finished"
     watcher.poll_once()
     assert slots.snapshot()[1]["ours"] == 0 and wait.result["reason"] == "queued"
+    assert client.count("get_deployment") == 0  # its final status is not needed: no read when it leaves the list
 
 
 def test_the_task_deadline_fails_pending_waits_and_names_the_deployments_to_cancel(client, clock):

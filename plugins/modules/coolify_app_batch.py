@@ -77,7 +77,7 @@ options:
         every state, so the result reports statuses that were really read back from Coolify.
       - For a start, restart or deploy, the deployment is followed to C(finished), C(failed) or C(cancelled-by-user),
         then the application status is read until it is C(running). When Coolify answers
-        C(Deployment already queued for this commit.) (no deployment uuid), nothing new was queued: the application is
+        C(Deployment already queued for this commit.) (no deployment uuid), nothing new was queued; the application is
         reported unchanged and the deployment already queued is followed. A deployment uuid that Coolify never stored
         (its full-queue quirk) fails the application as C(not queued).
       - For a stop, which Coolify only queues, the application is done once its status moved to C(exited) after the

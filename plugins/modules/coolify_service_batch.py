@@ -74,9 +74,9 @@ options:
       - Whether to wait until each service is where O(state) asked for. The default V(true) is recommended for every
         state, so the result reports statuses that were really read back from Coolify.
       - Coolify gives no deployment or job id for service actions and only queues them; the status keeps its old value
-        until the job runs. A service is done only once a status change caused by this request was observed: for a
-        start or stop, reaching C(running) or C(exited); for a restart of a running service, first a status other than
-        C(running) (Coolify's stop phase), then C(running) again. C(starting:unhealthy) is a transition, not a result.
+        until the job runs. A service is done only once a status change caused by this request was observed. For a
+        start or stop, the proof is reaching C(running) or C(exited); for a restart of a running service, it is first a
+        status other than C(running) (Coolify's stop phase), then C(running) again. C(starting:unhealthy) is a transition, not a result.
       - When no such change is seen before O(wait_timeout), the service fails as C(not observed), never as done.
       - One watcher per task reads the statuses of every waited service with one C(GET /services) per
         O(poll_interval) when two or more are waited for; all requests share the client's rate-limit pacer.

@@ -93,7 +93,7 @@ def test_already_running_answer_means_unchanged(emulator, run_module):
     emulator.configure(status_lag_seconds=1.0)
 
     def start_second_behind_our_back():
-        emulator.configure(status_lag_seconds=0)
+        emulator.configure(status_lag_seconds=0, job_delay_seconds=0)  # ours is queued already: this one runs first
         assert emulator.request("POST", "/services/%s/start" % second)[0] == 200
 
     # Fire on the module's own first action, not on the stop this test sent above.
@@ -120,7 +120,7 @@ def test_already_stopped_answer_means_unchanged(emulator, run_module):
     emulator.configure(status_lag_seconds=1.0)
 
     def stop_second_behind_our_back():
-        emulator.configure(status_lag_seconds=0)
+        emulator.configure(status_lag_seconds=0, job_delay_seconds=0)  # ours is queued already: this one runs first
         assert emulator.request("POST", "/services/%s/stop" % second)[0] == 200
 
     stop, thread = run_beside(emulator, stop_second_behind_our_back,

@@ -105,6 +105,11 @@ class _Gate(object):
         return self.get("database", uuid)
 
 
+def _about(item):
+    """What every registration of an item carries: its name (for messages) and its deadline."""
+    return dict(label=item["name"], deadline=item["_deadline"])
+
+
 class _Run(object):
     """One task: submits every item's action, registers its waits with the watcher, and settles items from them."""
 
@@ -121,8 +126,8 @@ class _Run(object):
         if kind == "application" and any(item["action"] in ("start", "restart", "deploy") for item in items):
             self.slots = ServerSlots(self._servers(), clock=clock)
         mask = getattr(client, "scrub_text", None)
-        self.watcher = Watcher(self.gate, poll_interval=opts.poll_interval, clock=clock,
-                               sleep=sleep, slots=self.slots, failure_log_lines=opts.failure_log_lines if mask else 0, mask=mask,
+        self.watcher = Watcher(self.gate, poll_interval=opts.poll_interval, clock=clock, sleep=sleep, slots=self.slots,
+                               failure_log_lines=opts.failure_log_lines if mask else 0, mask=mask,
                                progress=self._progress if on_progress else None)
 
     def _servers(self):
@@ -158,8 +163,8 @@ class _Run(object):
         deadline = item["_deadline"] = self.clock() + opts.wait_timeout
         if action is None:
             if opts.wait and needs_wait_without_action(kind, opts.state, item["status_before"], opts.healthy):
-                item["_wait"] = watcher.wait_status(kind, uuid, target_of(None, opts.state), before=item["status_before"],
-                                                    acted=False, healthy=opts.healthy, label=item["name"], deadline=item["_deadline"])
+                item["_wait"] = watcher.wait_status(kind, uuid, target_of(None, opts.state), acted=False,
+                                                    before=item["status_before"], healthy=opts.healthy, **_about(item))
             return
         deploys = kind == "application" and action != "stop"
         slot = None
@@ -168,7 +173,7 @@ class _Run(object):
             slot = item["_server"] if item.get("_server") is not None else "unknown"
             if not self.slots.acquire(slot, deadline):
                 fail_item(item, CoolifyError("no build slot"), "Timed out after %gs waiting for a free build slot on "
-                          "the server (its deployment queue was full the whole time); nothing was sent." % opts.wait_timeout,
+                          "the server (its deployment queue was full all along); nothing was sent." % opts.wait_timeout,
                           short="no build slot")
                 return
         sent_at = time.time()
@@ -201,11 +206,11 @@ class _Run(object):
         item["changed"] = True
         if deploys:
             item["deployment_uuid"] = dep_uuid
-            item["_wait"] = watcher.follow_deployment(dep_uuid, uuid, slot=slot, label=item["name"], deadline=item["_deadline"],
+            item["_wait"] = watcher.follow_deployment(dep_uuid, uuid, slot=slot, **_about(item),
                                                       until="finished" if opts.wait else "queued")
         elif opts.wait:
             item["_wait"] = watcher.wait_status(kind, uuid, target_of(action, opts.state), before=item["status_before"],
-                                                healthy=opts.healthy, label=item["name"], deadline=item["_deadline"])
+                                                healthy=opts.healthy, **_about(item))
         else:
             item["reason"] = "%s requested (was %s; not waited for)" % (action, item["status_before"] or "unknown")
 
@@ -213,12 +218,12 @@ class _Run(object):
         item["changed"] = True
         item["_unknown"] = str(exc)
         if deploys:
-            item["_wait"] = self.watcher.verify_app_action(item["uuid"], sent_at, slot=slot, label=item["name"], deadline=item["_deadline"],
+            item["_wait"] = self.watcher.verify_app_action(item["uuid"], sent_at, slot=slot, **_about(item),
                                                            until="finished" if self.opts.wait else "queued")
         elif self.opts.wait:
-            item["_wait"] = self.watcher.wait_status(self.kind, item["uuid"], target_of(item["action"], self.opts.state),
-                                                     before=item["status_before"], healthy=self.opts.healthy,
-                                                     label=item["name"], deadline=item["_deadline"])
+            target = target_of(item["action"], self.opts.state)
+            item["_wait"] = self.watcher.wait_status(self.kind, item["uuid"], target, before=item["status_before"],
+                                                     healthy=self.opts.healthy, **_about(item))
         else:
             fail_item(item, exc, "%s It was not resent, and wait=false does not look for what it did." % exc,
                       short="outcome unknown")
@@ -231,10 +236,10 @@ class _Run(object):
         for dep in data.get("deployments") or ():
             if isinstance(dep, dict) and _status.deployment_is_active(dep.get("status")):
                 item["deployment_uuid"] = dep.get("deployment_uuid")
-                item["_wait"] = self.watcher.follow_deployment(item["deployment_uuid"], item["uuid"], label=item["name"], deadline=item["_deadline"])
+                item["_wait"] = self.watcher.follow_deployment(item["deployment_uuid"], item["uuid"], **_about(item))
                 return
         item["_wait"] = self.watcher.wait_status(self.kind, item["uuid"], _status.RUNNING, acted=False,
-                                                 healthy=self.opts.healthy, label=item["name"], deadline=item["_deadline"])
+                                                 healthy=self.opts.healthy, **_about(item))
 
     def _release(self, slot):
         if slot is not None:
@@ -261,7 +266,7 @@ class _Run(object):
         if follow_up:
             # The deployment finished: Coolify writes the status shortly after; wait until it reads as asked.
             item["_wait"] = self.watcher.wait_status(self.kind, item["uuid"], _status.RUNNING, acted=False,
-                                                     healthy=self.opts.healthy, label=item["name"], deadline=item["_deadline"])
+                                                     healthy=self.opts.healthy, **_about(item))
             return True
         if item["failed"] and item.get("status_after") is None and item.get("_gone") is None:
             item["status_after"] = self.status_for_report(item["uuid"])

@@ -340,8 +340,10 @@ def settle_from_wait(item, wait, kind, opts):
         if reason in ("queued", "finished"):
             item["reason"] = "%s queued (deployment %s %s; not waited for)" % (
                 action, item["deployment_uuid"], item.get("deployment_status") or reason)
-        elif action is not None:
+        elif action is not None and item["changed"]:
             item["reason"] = "%s (was %s)" % (PAST[action], item["status_before"] or "unknown")
+        elif action is not None:
+            item["reason"] += ", and it was followed to the end"  # Coolify's own: nothing new was queued
         if unknown:
             item["reason"] += found
         return False

@@ -189,8 +189,8 @@ class Watcher(object):
                 if wait.pending and (last is None or _status.deployment_is_active(last)):
                     self._timed_out.append(wait.deployment_uuid)
                 self._leave(wait)
-                self._settle(wait, "failed", "timed out", "Timed out waiting for deployment %s to finish (last deployment status: %s)." % (
-                    wait.deployment_uuid, last or "not read"))
+                self._settle(wait, "failed", "timed out", "Timed out waiting for deployment %s to finish (last "
+                             "deployment status: %s)." % (wait.deployment_uuid, last or "not read"))
             elif wait.what == "status" and wait.pending:
                 text = wait.evidence.timeout_message()
                 self._settle(wait, "failed", "not observed" if not wait.evidence.evidence else "timed out",

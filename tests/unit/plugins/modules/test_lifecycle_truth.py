@@ -191,3 +191,18 @@ def test_progress_callback_reports_counts_and_ends_complete(emulator):
     assert all(counts["done"] + counts["failed"] + counts["pending"] == total for counts in seen)
     assert seen[-1] == {"total": total, "done": total, "failed": 0, "pending": 0}
     assert any(counts["pending"] for counts in seen[:-1])
+
+
+def test_a_deployment_already_queued_for_the_commit_is_followed_but_not_claimed(emulator, run_module):
+    emulator.configure(deploy_seconds=0.8)
+    uuid = APPS.uuid_of(emulator, "shop-web")
+    status, _headers, body = emulator.request("POST", "/applications/%s/restart" % uuid)
+    assert status == 200
+    result = run_module(coolify_app_batch, args_for(emulator, names=["shop-web"], state="restarted"))
+    item = result["applications"][0]
+    assert not result.get("failed"), result["msg"]
+    assert item["changed"] is False and item["deployment_uuid"] == body["deployment_uuid"]
+    assert item["reason"] == ("a deployment of this commit was already queued; nothing new was queued, and it was "
+                              "followed to the end")
+    assert item["deployment_status"] == "finished" and item["status_after"] == "running:healthy"
+    assert len([d for d in emulator.state()["deployments"] if d["application_uuid"] == uuid]) == 1

@@ -68,10 +68,6 @@ def test_started_by_server_waits_for_the_queued_job(dbemu, run_module):
 
 
 def test_restarted_always_acts(dbemu, run_module):
-    # TODO(issue 11): job delay 0 until the lifecycle engine observes queued jobs (the lifecycle branch's evidence
-    # rules); until then a restart of a running database looks finished before its queued job has begun, so the
-    # emulator runs it at once here.
-    dbemu.configure(job_delay_seconds=0, status_lag_seconds=0)
     result = run_module(coolify_database_batch, db_args(dbemu, uuids=["db-shop-pg", "db-shop-mongo"], state="restarted"))
     assert not result.get("failed"), result["msg"]
     assert [i["action"] for i in result["databases"]] == ["restart", "restart"]

@@ -12,7 +12,8 @@ import pytest
 
 from ansible_collections.coolops.coolify.plugins.module_utils import _lifecycle as lc
 from ansible_collections.coolops.coolify.plugins.module_utils import _lifecycle_plan as lp
-from ansible_collections.coolops.coolify.plugins.module_utils._errors import BadRequestError, OutcomeUnknownError
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
+    BadRequestError, NotQueuedError, OutcomeUnknownError, QueueFullError)
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import Wait
 
 FAST = {"poll_interval": 0.01, "wait_timeout": 2}
@@ -29,6 +30,7 @@ class FakeClient(object):
         self.reads = 0
         self.lose = set()
         self.refuse = {}
+        self.full = set()
         self._lock = threading.Lock()
 
     def script(self, uuid, *steps):
@@ -43,6 +45,9 @@ class FakeClient(object):
     def resource_action(self, kind, uuid, action, params=None):
         with self._lock:
             self.actions.append((kind, uuid, action, params))
+        if uuid in self.full:
+            raise QueueFullError("POST /%ss/%s/%s: Coolify answered HTTP 429 Deployment queue is full." % (kind, uuid, action),
+                                 status=429, api_message="Deployment queue is full.")
         if uuid in self.refuse:
             raise BadRequestError("POST refused", status=400, api_message=self.refuse[uuid])
         if uuid in self.lose:
@@ -107,6 +112,30 @@ def test_database_kind_in_argument_spec_and_options():
     assert spec["state"]["choices"] == ["started", "stopped", "restarted"]
     assert "force" not in spec and "latest" not in spec and spec["uuids"]["aliases"] == ["database_uuids"]
     assert lp.action_params("database", "restart", lp.Options("database", "restarted", {})) is None
+
+
+# --------------------------------------------------------------------------------------------------- refusals
+
+
+def test_queue_full_fails_the_item_as_queue_full_and_is_never_resent():
+    client = FakeClient("database", {"a": "exited:unhealthy", "b": "exited:unhealthy"})
+    client.full.add("a")
+    client.script("b", "running:healthy")
+    result = lc.run_lifecycle(client, "database", resources(client), "started", dict(FAST))
+    a, b = result["items"]
+    assert result["failed"] and a["failed"] and not a["changed"] and a["error"].endswith("It was not resent.")
+    assert result["msg"] == "started 1 of 2 databases; 1 failed: db-a (queue full)"
+    assert [action[1] for action in client.actions].count("a") == 1
+    assert not b["failed"] and b["status_after"] == "running:healthy"
+
+
+def test_not_queued_means_unchanged():
+    item = {"action": "start", "changed": True, "failed": False, "reason": "", "error": None}
+    lp.fail_item(item, NotQueuedError("Coolify queued nothing."))
+    assert item["failed"] and item["changed"] is False and item["reason"] == "start failed"
+    other = {"action": "start", "changed": True, "failed": False, "reason": "", "error": None}
+    lp.fail_item(other, BadRequestError("refused", status=400))
+    assert other["failed"] and other["changed"] is True
 
 
 # --------------------------------------------------------------------------------------------------- lost answers

@@ -198,7 +198,6 @@ class _Run(object):
                 # Coolify refused to queue (not the rate limiter): nothing was queued, and it is never resent.
                 fail_item(item, exc, "%s It was not resent." % exc, short="queue full")
                 return
-                return
             fail_item(item, exc)
             return
         dep_uuid = answer.get("deployment_uuid") if isinstance(answer, dict) else None

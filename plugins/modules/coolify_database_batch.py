@@ -72,9 +72,9 @@ options:
       - Whether to wait until each database is where O(state) asked for. The default V(true) is recommended for every
         state, so the result reports statuses that were really read back from Coolify.
       - Coolify only queues database jobs and returns no job id; the status keeps its old value until the job runs. A
-        database is done only once a status change caused by this request was observed: reaching C(running) (after a
-        start) or C(exited) (after a stop); for a restart of a running database, first a status other than C(running)
-        (its stop phase), then C(running) again.
+        database is done only once a status change caused by this request was observed. For a start or stop, the proof
+        is reaching C(running) or C(exited); for a restart of a running database, it is first a status other than
+        C(running) (its stop phase), then C(running) again.
       - When no such change is seen before O(wait_timeout), the database fails as C(not observed), never as done.
       - One watcher per task reads the statuses of every waited database with one C(GET /databases) per
         O(poll_interval) when two or more are waited for; all requests share the client's rate-limit pacer.

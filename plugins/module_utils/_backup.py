@@ -33,7 +33,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
 from ansible_collections.coolops.coolify.plugins.module_utils._evidence import parse_time
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import fail_limit_exceeded, short_text
-from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_wait import poll_delays
+from ansible_collections.coolops.coolify.plugins.module_utils._waits import poll_delays
 from ansible_collections.coolops.coolify.plugins.module_utils._module import merge_argument_specs, selector_argument_spec
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import public_fields, strip_sensitive
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve

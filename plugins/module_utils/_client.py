@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError, InvalidResponseError
 from ansible_collections.coolops.coolify.plugins.module_utils._http import ApiTransport
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import strip_sensitive
 
 # The kinds of resource the modules act on, and the plural Coolify (and the results) use for every kind.
 KINDS = ("application", "service", "database")
@@ -42,7 +43,7 @@ def _quote(value):
 
 
 def _kind_path(kind, uuid):
-    """``/applications/{uuid}`` or ``/services/{uuid}``."""
+    """``/applications/{uuid}``, ``/services/{uuid}`` or ``/databases/{uuid}``."""
     if kind not in KINDS:
         raise ConfigurationError("Unknown resource kind %r; use application, service or database." % (kind,))
     return "/%s/%s" % (PLURAL[kind], _quote(uuid))
@@ -129,6 +130,14 @@ class CoolifyClient(ApiTransport):
 
     def get_deployment(self, deployment_uuid):
         return self._get_dict("/deployments/%s" % _quote(deployment_uuid))
+
+    def cancel_deployment(self, deployment_uuid):
+        """POST /deployments/{uuid}/cancel (only a queued or in-progress deployment; 400 otherwise)."""
+        return self.request("POST", "/deployments/%s/cancel" % _quote(deployment_uuid), action=True)
+
+    def scrub_text(self, text):
+        """``text`` with the token and credentials inside URLs masked: for API text a module returns (log lines)."""
+        return strip_sensitive(self._scrub(text))
 
     def list_deployments(self):
         """Queued and in-progress deployments; accepts the object-keyed quirk and always returns a list."""

@@ -12,6 +12,19 @@ from __future__ import annotations
 import json
 import threading
 
+# After a poll that met errors the interval grows by BACKOFF_FACTOR, up to MAX_BACKOFF_FACTOR x poll_interval.
+BACKOFF_FACTOR = 1.5
+MAX_BACKOFF_FACTOR = 8.0
+
+
+def poll_delays(poll_interval, factor=BACKOFF_FACTOR, cap_factor=MAX_BACKOFF_FACTOR):
+    """Endless back-off schedule: poll_interval, x1.5, x2.25, ... capped at ``cap_factor`` x poll_interval."""
+    delay = float(poll_interval)
+    cap = float(poll_interval) * cap_factor
+    while True:
+        yield delay
+        delay = min(delay * factor, cap)
+
 
 def payload_bytes(data):
     """Size of a decoded JSON answer as compact JSON text: what a poll costs on the wire (give or take whitespace)."""

@@ -28,12 +28,10 @@ from ansible_collections.coolops.coolify.plugins.module_utils import _status
 from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
-    Wait, choose_deployment_reads, default_classify, payload_bytes)
+    BACKOFF_FACTOR, MAX_BACKOFF_FACTOR, Wait, choose_deployment_reads, default_classify, payload_bytes)
 
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
-BACKOFF_FACTOR = 1.5
-MAX_BACKOFF_FACTOR = 8.0
 VERIFY_TAKE = 5
 LOGS_NEED_SENSITIVE = "failure_log_lines needs a token with read:sensitive; Coolify sent no deployment logs."
 
@@ -43,11 +41,11 @@ class Watcher(object):
 
     ``deadline`` is the task's end on the injected ``clock`` (``wait_timeout`` after the task started);
     ``slots`` (a ServerSlots) gets each followed deployment's slot back when it leaves the list; ``mask`` is required
-    when ``failure_log_lines`` > 0; ``progress(snapshot)`` is called at most every ``progress_every`` seconds.
+    when ``failure_log_lines`` > 0; ``progress(snapshot)`` is called after every poll.
     """
 
     def __init__(self, client, poll_interval=2.0, deadline=None, clock=time.monotonic, sleep=None, slots=None,
-                 failure_log_lines=0, mask=None, classify=default_classify, progress=None, progress_every=5.0,
+                 failure_log_lines=0, mask=None, classify=default_classify, progress=None,
                  list_bytes_limit=1 << 20, per_uuid_max=2, status_list_min=2, verify_reads=3, clock_skew=2.0):
         if poll_interval <= 0:
             raise ValueError("poll_interval must be greater than 0")
@@ -58,13 +56,14 @@ class Watcher(object):
         self.deadline = deadline
         self.clock = clock
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self.settled = threading.Event()
         self.sleep = sleep or self._stop.wait
         self.slots = slots
         self.failure_log_lines = int(failure_log_lines or 0)
         self.mask = mask
         self.classify = classify
         self.progress = progress
-        self.progress_every = progress_every
         self.list_bytes_limit = list_bytes_limit
         self.per_uuid_max = per_uuid_max
         self.status_list_min = status_list_min
@@ -79,7 +78,6 @@ class Watcher(object):
         self._last_list_bytes = None
         self._last_ours_bytes = 0
         self._delay = self.poll_interval
-        self._last_progress = None
         self._thread = None
         self.notes = []
         self.stats = {"polls": 0, "requests": 0, "bytes": 0, "errors": 0, "calls": {}, "last_poll": None}
@@ -92,6 +90,7 @@ class Watcher(object):
                 wait.deadline = self.deadline
             self._waits.append(wait)
             self._counts["registered"] += 1
+            self._wake.set()
             if wait.what == "deployment":
                 self._follows[wait.deployment_uuid] = wait
                 self._claimed.add(wait.deployment_uuid)
@@ -144,6 +143,7 @@ class Watcher(object):
             wait.result["message"] = message
             self._counts[state] += 1
         wait._event.set()
+        self.settled.set()
 
     def _leave(self, wait):
         """The deployment is no longer active (or no longer followed): forget it and give its slot back."""
@@ -187,8 +187,8 @@ class Watcher(object):
                 if wait.pending and (last is None or _status.deployment_is_active(last)):
                     self._timed_out.append(wait.deployment_uuid)
                 self._leave(wait)
-                self._settle(wait, "failed", "timed out", "Timed out waiting for deployment %s (last status: %s)." % (
-                    wait.deployment_uuid, last or "not read"))
+                self._settle(wait, "failed", "timed out", "Timed out waiting for deployment %s to finish (last "
+                             "deployment status: %s)." % (wait.deployment_uuid, last or "not read"))
             elif wait.what == "status" and wait.pending:
                 text = wait.evidence.timeout_message()
                 self._settle(wait, "failed", "not observed" if not wait.evidence.evidence else "timed out",
@@ -312,8 +312,10 @@ class Watcher(object):
             entry = by_uuid.get(wait.deployment_uuid)
             if entry is not None:
                 self._conclude(wait, entry)
-            else:
+            elif wait.pending:
                 self._read_one(wait, poll)
+            else:
+                self._leave(wait)  # settled already (seen queued): only its slot was still tracked
 
     def _read_one(self, wait, poll):
         """``GET /deployments/{uuid}``: the final status of one that left the list (or a per-uuid poll)."""
@@ -364,6 +366,15 @@ class Watcher(object):
         with self._lock:
             return sum(1 for wait in self._waits if wait.pending)
 
+    def _capped_delay(self):
+        """The next delay, never sleeping past the earliest deadline of a pending wait."""
+        delay = self.next_delay()
+        with self._lock:
+            deadlines = [wait.deadline for wait in self._waits if wait.pending and wait.deadline is not None]
+        if deadlines:
+            delay = max(min(delay, min(deadlines) - self.clock()), 0.0)
+        return delay
+
     def next_delay(self):
         """The steady poll interval, stretched only after a poll that met errors."""
         return self._delay
@@ -372,7 +383,7 @@ class Watcher(object):
         """Poll on the calling thread until every wait has settled and no worker waits for a slot."""
         while not self._stop.is_set():
             self.poll_once()
-            if not self.pending() and not (self.slots is not None and self.slots.waiting):
+            if not self._busy():
                 return
             self.sleep(self.next_delay())
 
@@ -382,13 +393,36 @@ class Watcher(object):
         self._thread.start()
         return self
 
+    def _busy(self):
+        return bool(self.pending() or (self.slots is not None and self.slots.waiting))
+
     def _loop(self):
-        while not self._stop.is_set():
-            self.poll_once()
-            self.sleep(self.next_delay())
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                if not self._busy():
+                    # Idle: no request, no sleep on the (maybe virtual) clock; a registration or stop() wakes it.
+                    self._wake.wait(0.5)
+                    continue
+                self.poll_once()
+                if self._busy():
+                    self.sleep(self._capped_delay())
+        except Exception as exc:  # noqa: BLE001 - a bug must fail the waits, never leave a worker blocked forever
+            self.fail_all("The watcher stopped: %s: %s" % (type(exc).__name__, exc))
+
+    def fail_all(self, message):
+        """Settle every pending wait as failed (the watcher cannot go on)."""
+        for wait in [wait for wait in list(self._waits) if wait.pending]:
+            self._leave(wait)
+            self._settle(wait, "failed", "error", message)
+
+    def alive(self):
+        """True while the background poll loop runs."""
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self):
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -407,21 +441,7 @@ class Watcher(object):
         counts["pending"] = counts["registered"] - counts["done"] - counts["failed"]
         return counts
 
-    def progress_line(self, verb, total=None):
-        """``restarted 120/200, 3 failed, 77 pending``; ``total`` counts items not registered yet as pending."""
-        counts = self.snapshot()
-        total = counts["registered"] if total is None else total
-        return "%s %d/%d, %d failed, %d pending" % (verb, counts["done"], total, counts["failed"],
-                                                    max(total - counts["done"] - counts["failed"], 0))
-
     def _report_progress(self):
-        """At most every progress_every seconds while waits are pending, and once more when the counts change."""
-        if self.progress is None:
-            return
-        now, counts = self.clock(), self.snapshot()
-        if self._last_progress is not None:
-            at, last = self._last_progress
-            if counts == last or (counts["pending"] and now - at < self.progress_every):
-                return
-        self._last_progress = (now, counts)
-        self.progress(counts)
+        """After every poll; the callback decides how often to show anything (run_lifecycle: every few seconds)."""
+        if self.progress is not None:
+            self.progress(self.snapshot())

@@ -71,9 +71,13 @@ options:
     description:
       - Whether to wait until each database is where O(state) asked for. The default V(true) is recommended for every
         state, so the result reports statuses that were really read back from Coolify.
-      - Coolify only queues database jobs and returns no job id, so waiting polls the database status until it is
-        C(running) (after a start or restart) or C(exited) (after a stop).
-      - Polling starts at O(poll_interval) and backs off to 8 times that; all polls share the client's rate-limit pacer.
+      - Coolify only queues database jobs and returns no job id; the status keeps its old value until the job runs. A
+        database is done only once a status change caused by this request was observed. For a start or stop, the proof
+        is reaching C(running) or C(exited); for a restart of a running database, it is first a status other than
+        C(running) (its stop phase), then C(running) again.
+      - When no such change is seen before O(wait_timeout), the database fails as C(not observed), never as done.
+      - One watcher per task reads the statuses of every waited database with one C(GET /databases) per
+        O(poll_interval) when two or more are waited for; all requests share the client's rate-limit pacer.
       - With V(false) the task returns as soon as Coolify accepted each request; RV(databases[].status_after) is then
         null for the databases acted on.
       - O(strategy=rolling) needs V(true).
@@ -95,8 +99,8 @@ options:
     type: float
 notes:
   - The token needs the C(read) and C(deploy) abilities (or C(root)), and its team member must be an admin or owner.
-  - A request whose answer never arrives (read timeout) is not sent again; that database is reported failed with an
-    unknown outcome, and its RV(databases[].status_after) is read back from Coolify.
+  - A request whose answer never arrives (read timeout, lost or mangled answer) is never sent again. The database is
+    done only when a status change caused by that request is observed; otherwise it fails with C(outcome unknown).
   - Coolify's start of a database removes and recreates its container; a stop runs C(docker stop) with a 30 second
     grace period.
 seealso:

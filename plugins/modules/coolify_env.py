@@ -171,8 +171,8 @@ options:
     default: false
   poll_interval:
     description:
-      - Seconds between two status reads while waiting for a restart; the interval grows by half on every read, up to
-        eight times this value.
+      - Seconds between two polls of the task's watcher while waiting for the restarts; steady while they are
+        pending, stretched only after errors.
     type: float
     default: 2
   max_workers:

@@ -16,8 +16,8 @@ TOKEN_MARK = "dbmk5e1"
 READ_WRITE = "2|%s-read-write" % TOKEN_MARK
 READ_DEPLOY = "3|%s-read-deploy" % TOKEN_MARK
 ROOT = "1|%s-root" % TOKEN_MARK
-# Queued jobs run after 0.2 s; status checks lag 0.1 s; each dump takes 0.3 s.
-TIMING = ("--job-delay-seconds", "0.2", "--status-lag-seconds", "0.1", "--backup-seconds", "0.3", "--random-seed", "3")
+# Queued jobs run after 0.3 s (as the other suites); status checks lag 0.1 s; each dump takes 0.3 s.
+TIMING = ("--job-delay-seconds", "0.3", "--status-lag-seconds", "0.1", "--backup-seconds", "0.3", "--random-seed", "3")
 FAST = {"poll_interval": 0.05, "wait_timeout": 20}
 
 

@@ -68,10 +68,6 @@ def test_started_by_server_waits_for_the_queued_job(dbemu, run_module):
 
 
 def test_restarted_always_acts(dbemu, run_module):
-    # TODO(issue 11): job delay 0 until the lifecycle engine observes queued jobs (the lifecycle branch's evidence
-    # rules); until then a restart of a running database looks finished before its queued job has begun, so the
-    # emulator runs it at once here.
-    dbemu.configure(job_delay_seconds=0, status_lag_seconds=0)
     result = run_module(coolify_database_batch, db_args(dbemu, uuids=["db-shop-pg", "db-shop-mongo"], state="restarted"))
     assert not result.get("failed"), result["msg"]
     assert [i["action"] for i in result["databases"]] == ["restart", "restart"]
@@ -111,15 +107,18 @@ def test_token_without_deploy(dbemu, run_module):
     assert_no_secret(result)
 
 
-def test_unreachable_server_never_starts_and_times_out_naming_the_database(dbemu, run_module):
+def test_unreachable_server_never_starts_and_fails_not_observed_naming_the_database(dbemu, run_module):
+    """The start job runs but the status never moves: the watcher saw no change caused by the start, so it is not
+    called done (nor a plain timeout: Coolify may not have run the job)."""
     result = run_module(coolify_database_batch, db_args(dbemu, names=["lost-pg", "shop-mongo"], state="started",
                                                         wait_timeout=2))
     items = by_name(result)
     assert result["failed"] is True
-    assert items["lost-pg"]["failed"] and "waiting for running" in items["lost-pg"]["error"]
+    assert items["lost-pg"]["failed"] and items["lost-pg"]["error"].startswith("Not observed: no status change")
+    assert items["lost-pg"]["changed"] is True  # the start was accepted
     assert items["lost-pg"]["status_after"] == "exited:unhealthy"
     assert not items["shop-mongo"]["failed"] and items["shop-mongo"]["status_after"].startswith("running")
-    assert "1 failed: lost-pg (timed out waiting for running)" in result["msg"]
+    assert "1 failed: lost-pg (not observed)" in result["msg"]
 
 
 def test_rolling_halts_after_a_failed_wave(dbemu, run_module):
@@ -136,8 +135,10 @@ def test_already_running_answer_means_unchanged(dbemu, run_module):
     assert dbemu.request("POST", "/databases/db-shop-pg/stop")[0] == 200
     time.sleep(0.2)
     assert statuses(dbemu)["shop-pg"] == "exited:unhealthy"
+    dbemu.configure(status_lag_seconds=1.0)  # shop-mongo's start takes a while: shop-pg waits its turn
 
     def start_pg_behind_our_back():
+        dbemu.configure(status_lag_seconds=0, job_delay_seconds=0)  # ours is queued already: this one runs first
         assert dbemu.request("POST", "/databases/db-shop-pg/start")[0] == 200
 
     stop, thread = run_beside(dbemu, start_pg_behind_our_back,

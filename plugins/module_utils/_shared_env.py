@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This module_utils file is PRIVATE to the collection: it may change without notice; do not use it from elsewhere.
+
+"""Shared variables (coolify_shared_env): plan with coolify_env's planner, write one variable per request, roll back,
+and restart exactly the resources that reference what changed, through the lifecycle engine.
+
+The level's variables are planned as one resource without preview rows (the planner's service semantics). Shared
+rows have a numeric ``id`` instead of a uuid, so the planner sees the id in ``uuid``. Values stay in memory only.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.coolops.coolify.plugins.module_utils._client import shared_env_path
+from ansible_collections.coolops.coolify.plugins.module_utils._env_input import EnvInputError, normalize_value, parse_env
+from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import (
+    blind_rows,
+    hidden_value_messages,
+    plan_cleanup,
+    plan_resource,
+    plan_restore,
+    secrets_of,
+)
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError, CoolifyError, OutcomeUnknownError
+from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import validate_options
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask
+from ansible_collections.coolops.coolify.plugins.module_utils._selectors import _match_one
+from ansible_collections.coolops.coolify.plugins.module_utils import _shared_refs as refs
+from ansible_collections.coolops.coolify.plugins.module_utils._shared_report import NOT_SHARED_FLAGS, SharedReport
+
+# What each level needs (and what it must not be given): a stray option is a mistake, never ignored.
+NEEDS = {"team": (), "project": ("project",), "environment": ("project", "environment"), "server": ("server",)}
+SCOPE_OPTIONS = ("project", "environment", "server")
+SHARED_FIELDS = ("is_literal", "is_multiline", "is_shown_once")
+
+
+def validate(params):
+    """Every check that needs no API call; returns (desired, warnings). Raises EnvInputError (one sentence)."""
+    level = params.get("level")
+    if level not in refs.LEVELS:
+        raise EnvInputError("Unknown level %r; use one of %s." % (level, ", ".join(refs.LEVELS)))
+    missing = [name for name in NEEDS[level] if not params.get(name)]
+    if missing:
+        raise EnvInputError("level=%s needs %s." % (level, " and ".join(missing)))
+    stray = [name for name in SCOPE_OPTIONS if params.get(name) and name not in NEEDS[level]]
+    if stray:
+        raise EnvInputError("level=%s takes no %s; shared variables of that level apply to the whole %s." % (
+            level, " or ".join(stray), {"team": "team", "project": "project", "environment": "environment",
+                                        "server": "server"}[level]))
+    state = params.get("state") or "present"
+    if params.get("prune") and state != "present":
+        raise EnvInputError("prune only applies to state=present.")
+    env = params.get("env")
+    for key, spec in (env or {}).items() if isinstance(env, dict) else ():
+        given = sorted(name for name in NOT_SHARED_FLAGS if isinstance(spec, dict) and name in spec)
+        if given:
+            raise EnvInputError("The env key %s sets %s, which shared variables do not have; remove it." % (
+                key, ", ".join(given)))
+    desired, warnings = parse_env(env, state)
+    if params.get("restart") == "changed" and not params.get("find_references", True):
+        raise EnvInputError("restart=changed needs find_references=true, because it restarts the referencing resources.")
+    return desired, warnings
+
+
+def resolve_target(client, level, params):
+    """The level's scope objects and API path; a scope that matches no or several objects fails (no write yet)."""
+    target = {"level": level, "label": "team"}
+    if level in ("project", "environment"):
+        project = _one(client.list_projects(), params["project"], "project")
+        detail = client.get_project(project["uuid"])
+        environments = detail.get("environments")
+        if environments is None:
+            environments = client.project_environments(project["uuid"])
+        target.update(project=detail, environments=[env for env in environments or [] if isinstance(env, dict)])
+        target["label"] = "project %s" % project.get("name")
+        if level == "environment":
+            environment = _one(target["environments"], params["environment"], "environment")
+            target["environment"] = environment
+            target["label"] += " environment %s" % environment.get("name")
+    if level == "server":
+        target["server"] = _one(client.list_servers(), params["server"], "server")
+        target["label"] = "server %s" % target["server"].get("name")
+    target["path"] = shared_env_path(
+        level, project_uuid=(target.get("project") or {}).get("uuid"),
+        environment=(target.get("environment") or {}).get("name") or (target.get("environment") or {}).get("uuid"),
+        server_uuid=(target.get("server") or {}).get("uuid"))
+    return target
+
+
+def _one(items, value, what):
+    found = _match_one([item for item in items or [] if isinstance(item, dict)], str(value))
+    if len(found) != 1:
+        raise ConfigurationError("The %s %r %s." % (what, value, "is ambiguous; give its uuid" if found else "does not exist"))
+    return found[0]
+
+
+def _as_planned(rows):
+    """Shared rows with their numeric id where the planner expects a uuid (deletes and cleanup address it)."""
+    planned = []
+    for row in rows or []:
+        if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+            continue
+        if row.get("id") is None:
+            raise ConfigurationError("Coolify listed the shared variable %s without its id, so it cannot be updated or "
+                                     "deleted safely." % row["key"])
+        planned.append(dict(row, uuid=str(row["id"])))
+    return planned
+
+
+def _body(item, create):
+    body = {"key": item["key"]} if create else {}
+    body["value"] = item["value"]
+    for flag in SHARED_FIELDS:
+        body[flag] = bool(item[flag])
+    body["comment"] = item.get("comment")
+    return body
+
+
+class SharedRun(object):
+    """One coolify_shared_env run; workers of the restarts never touch it, only the main thread does."""
+
+    def __init__(self, client, params, check_mode=False, diff=False, clock=None, sleep=None):
+        self.client = client
+        self.params = params
+        self.check_mode = check_mode
+        self.report = SharedReport(params, check_mode, diff)
+        self.clock = clock
+        self.sleep = sleep
+        self.secrets = set()
+
+    def error_text(self, exc):
+        text = str(exc) if isinstance(exc, CoolifyError) else "%s: %s" % (type(exc).__name__, exc)
+        return mask(text, self.secrets)
+
+    # ---------------------------------------------------------------------------------------------- reading
+
+    def read(self, path):
+        return _as_planned(self.client.list_shared_envs(path))
+
+    # ---------------------------------------------------------------------------------------------- writing
+
+    def write_item(self, path, item, current):
+        """Create or update one variable; a lost answer is settled by reading, never by sending again."""
+        row = current.get(item["key"])
+        try:
+            if row is None:
+                self.client.create_shared_env(path, _body(item, create=True))
+            else:
+                self.client.update_shared_env(path, row["id"], _body(item, create=False))
+        except OutcomeUnknownError:
+            now = dict((found["key"], found) for found in self.read(path))
+            landed = now.get(item["key"])
+            if landed is None or "value" not in landed or normalize_value(landed.get("value")) != normalize_value(item["value"]):
+                raise
+
+    def delete_row(self, path, env_id):
+        try:
+            self.client.delete_shared_env(path, env_id)
+        except OutcomeUnknownError:
+            if any(row["uuid"] == str(env_id) for row in self.read(path)):
+                raise
+
+    def apply(self, path, plan):
+        """Write the plan; returns the keys written, and the error (or None). Stops at the first failure."""
+        current = dict((row["key"], row) for row in plan.rows.values())
+        done = []
+        try:
+            for item in plan.items:
+                self.write_item(path, item, current)
+                done.append(item["key"])
+            for (key, _preview), env_id in plan.deletes:
+                self.delete_row(path, env_id)
+                done.append(key)
+        except Exception as exc:  # noqa: BLE001 - reported, then rolled back or summarised
+            return done, exc
+        return done, None
+
+    def restore(self, path, plan):
+        """Put the snapshot back (values, flags, comments), delete the keys the run created; returns an error or None."""
+        try:
+            rows = self.read(path)
+            items, unrestorable = plan_restore(plan, rows)
+            current = dict((row["key"], row) for row in rows)
+            for item in items:
+                self.write_item(path, item, current)
+            for _row_id, env_id in plan_cleanup(plan, self.read(path)):
+                self.delete_row(path, env_id)
+        except Exception as exc:  # noqa: BLE001 - reported as a failed rollback
+            return "rollback failed: %s" % self.error_text(exc)
+        if unrestorable:
+            return "rollback could not restore %s (the previous values were unreadable)" % ", ".join(
+                key for key, _preview in unrestorable)
+        return None
+
+
+def run_shared_env(cm):
+    """coolify_shared_env's run(cm)."""
+    return apply_shared_env(cm.client, cm.params, check_mode=cm.check_mode, diff=cm.diff_mode)
+
+
+def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, sleep=None):
+    """Validate, plan, discover, then (unless check_mode) write, restart and on failure roll back."""
+    run = SharedRun(client, params, check_mode, diff, clock, sleep)
+    report = run.report
+    try:
+        desired, warnings = validate(params)
+        if params.get("restart") == "changed":
+            validate_options("application", "restarted", params)
+    except (EnvInputError, ConfigurationError) as exc:
+        return report.failure(str(exc))
+    report.warnings.extend(warnings)
+    run.secrets = secrets_of(desired, [])
+    level = params["level"]
+    target = resolve_target(client, level, params)
+    path = target["path"]
+
+    # 1. read and plan the level's variables (nothing is written before everything is read and planned).
+    rows = run.read(path)
+    try:
+        plan = plan_resource("service", {"uuid": path, "name": target["label"]}, rows, desired,
+                             state=params.get("state") or "present", prune=bool(params.get("prune")),
+                             manage_service_keys=True, hidden_values=params.get("hidden_values") or "update")
+    except EnvInputError as exc:
+        return report.failure(str(exc))
+    run.secrets = report.secrets = secrets_of(desired, [plan])
+    hidden_warnings, hidden_error = hidden_value_messages([plan], params.get("hidden_values") or "update")
+    if hidden_error:
+        return report.failure(hidden_error.replace("coolify_env", "coolify_shared_env"), warnings=report.warnings)
+    report.warnings.extend(text.replace("coolify_env", "coolify_shared_env") for text in hidden_warnings)
+    if params.get("rollback") and not check_mode and blind_rows([plan]):
+        report.warnings.append("rollback cannot restore shared variables whose previous value it could not read; if this "
+                               "run fails, those keep their new value (or stay deleted): %s." % blind_rows([plan]))
+    report.plan(plan)
+
+    # 2. who references what (reads only); the keys the run changes, followed through nested references.
+    changed_keys = set(key for key, _preview in plan.added + plan.updated + plan.removed)
+    final_keys = set(row["key"] for row in rows) - set(key for key, _preview in plan.removed)
+    if (params.get("state") or "present") == "present":
+        final_keys |= set(item.key for item in desired)
+    if params.get("find_references", True):
+        references, errors, scanned = refs.discover(client, level, target, max_workers=int(params.get("max_workers") or 10),
+                                                    sleep=sleep)
+        if errors:
+            return report.read_failure(errors, scanned, run.error_text)
+        affected_keys, cycles = refs.dependents(rows, level, changed_keys)
+        report.references(references, affected_keys, final_keys, cycles, level, scanned)
+    to_restart = report.restart_candidates() if params.get("restart") == "changed" else []
+    try:
+        for kind in sorted(set(kind for kind, _resource in to_restart)):
+            validate_options(kind, "restarted", params)
+    except ConfigurationError as exc:
+        return report.failure("Cannot restart the referencing resources, so nothing was written: %s" % exc,
+                              warnings=report.warnings)
+
+    if check_mode or not plan.changed:
+        return report.finish(plan, restarts=to_restart, planned=True)
+
+    # 3. write, one variable per request, stopping at the first failure.
+    written, error = run.apply(path, plan)
+    if error is not None:
+        report.write_failed(written, run.error_text(error))
+        if params.get("rollback"):
+            report.rolled_back(run.restore(path, plan))
+        return report.finish(plan, failed_phase="writing")
+
+    # 4. restart the referencing resources kind by kind; a failure halts and (with rollback) undoes.
+    if to_restart:
+        failed = report.restart(client, to_restart, params, clock, sleep)
+        if failed and params.get("rollback"):
+            report.rolled_back(run.restore(path, plan))
+            if report.rollback_ok:
+                report.restart(client, report.restarted_resources(), params, clock, sleep, again=True)
+        if failed:
+            return report.finish(plan, failed_phase="restarting")
+    return report.finish(plan)

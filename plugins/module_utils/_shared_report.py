@@ -66,7 +66,7 @@ class SharedReport(object):
             self.refs.append(ref)
             used = ref.keys
             self.ref_entries.append({
-                "uuid": ref.uuid, "name": ref.name, "type": ref.kind, "keys": used,
+                "uuid": ref.uuid, "name": ref.name, "type": ref.kind, "used_keys": used,
                 "changed_keys": sorted(set(used) & set(affected_keys)), "rows": sorted(ref.rows),
                 "hidden_rows": list(ref.hidden_rows), "restart": ref.uuid in restart,
             })
@@ -174,7 +174,7 @@ class SharedReport(object):
         return self.failure(msg, warnings=self.warnings)
 
     def summary(self):
-        summary = {"keys": len(self.variables), "references": len(self.ref_entries), "resources_scanned": self.scanned}
+        summary = {"total": len(self.variables), "references": len(self.ref_entries), "resources_scanned": self.scanned}
         for outcome in ("added", "updated", "removed", "unchanged", "skipped", "failed", "rolled_back"):
             summary["keys_" + outcome] = sum(1 for entry in self.variables if entry["outcome"] == outcome)
         summary["to_restart"] = sum(1 for entry in self.ref_entries if entry["restart"])

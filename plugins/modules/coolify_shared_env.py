@@ -218,7 +218,7 @@ references:
     type:
       description: V(application), V(service) or V(database).
       type: str
-    keys:
+    used_keys:
       description: The level's keys it references.
       type: list
       elements: str
@@ -238,7 +238,7 @@ references:
       description: Whether O(restart=changed) restarts it.
       type: bool
   sample:
-    - {uuid: h8k2m0c4s6w1q3e5r7t9y2u4, name: shop-web, type: application, keys: [DB_PASSWORD],
+    - {uuid: h8k2m0c4s6w1q3e5r7t9y2u4, name: shop-web, type: application, used_keys: [DB_PASSWORD],
        changed_keys: [DB_PASSWORD], rows: [DATABASE_URL], hidden_rows: [], restart: true}
 restarted:
   description: The resources O(restart=changed) restarted (or would).
@@ -271,10 +271,11 @@ restarted:
       description: What went wrong, or null.
       type: str
 summary:
-  description: Counts.
+  description: Counts; C(total) is the number of entries in RV(variables), C(resources_scanned) the resources whose env
+    rows were read, C(to_restart) the references that need a restart.
   returned: always
   type: dict
-  sample: {keys: 1, keys_added: 0, keys_updated: 1, keys_removed: 0, keys_unchanged: 0, keys_skipped: 0, keys_failed: 0,
+  sample: {total: 1, keys_added: 0, keys_updated: 1, keys_removed: 0, keys_unchanged: 0, keys_skipped: 0, keys_failed: 0,
            keys_rolled_back: 0, references: 9, resources_scanned: 20, to_restart: 9, restarted: 9, restart_failed: 0,
            restarted_again: 0}
 msg:

@@ -246,6 +246,7 @@ def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, s
         if errors:
             return report.read_failure(errors, scanned, run.error_text)
         affected_keys, cycles = refs.dependents(rows, level, changed_keys)
+        report.nested(refs.nested(rows), level)
         report.references(references, affected_keys, final_keys, cycles, level, scanned)
     to_restart = report.restart_candidates() if params.get("restart") == "changed" else []
     try:

@@ -107,12 +107,25 @@ def scan_resource(kind, resource, rows, level):
     return ref
 
 
+def nested(shared_rows):
+    """``{key: ["team.B", ...]}`` for the shared variables whose own value contains references (readable ones only)."""
+    found = {}
+    for row in shared_rows or []:
+        if isinstance(row, dict) and isinstance(row.get("key"), str):
+            inner = ["%s.%s" % ref for ref in parse_refs(row.get("value"))]
+            if inner:
+                found[row["key"]] = inner
+    return found
+
+
 def dependents(shared_rows, level, changed):
     """Keys of ``level`` whose value references a changed key, followed transitively, cycle-safe.
 
-    A shared value may itself contain ``{{level.KEY}}``; a resource that uses such a key is treated as affected too.
-    Returns (affected keys, cycles) where cycles are lists like ``[A, B, A]``; a cycle is reported, never followed
-    more than once, and chains longer than MAX_CHAIN stop.
+    Coolify resolves a resource's value in one pass (EnvironmentVariable::get_real_environment_variables_internal):
+    a reference inside a shared value usually reaches the resource verbatim, but is resolved when the resource's own
+    value contains the same reference text. So a resource that uses such a key is treated as affected too (a spare
+    restart costs less than a stale value). Returns (affected keys, cycles) where cycles are lists like ``[A, B, A]``;
+    a cycle is reported, never followed more than once, and chains longer than MAX_CHAIN stop.
     """
     graph = _graph(shared_rows, level)
     affected = set(changed)

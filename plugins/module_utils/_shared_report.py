@@ -58,6 +58,13 @@ class SharedReport(object):
                 self.variables.append({"key": key, "outcome": outcome, "changed": outcome in ("added", "updated", "removed")})
         self.variables.sort(key=lambda entry: entry["key"])
 
+    def nested(self, found, level):
+        """Warn about shared values that contain references (Coolify resolves one pass, see _shared_refs.dependents)."""
+        if found:
+            self.warnings.append("These %s-level shared variables contain references themselves; Coolify resolves "
+                                 "references in one pass, so those usually reach resources as verbatim {{...}} text: %s." % (
+                                     level, _listed(["%s contains %s" % (key, ", ".join(inner)) for key, inner in sorted(found.items())])))
+
     def references(self, references, affected_keys, final_keys, cycles, level, scanned):
         """Record the references, which resources need a restart, and warn about missing keys, cycles and blind rows."""
         self.scanned = scanned

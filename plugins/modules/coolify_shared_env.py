@@ -110,7 +110,9 @@ options:
     description:
       - V(none) only writes the variables.
       - V(changed) restarts the resources whose production env rows reference a changed, added or removed key of
-        the level (also through another shared variable of the level that references it). Applications go first,
+        the level, also through another shared variable of the level whose value references it (Coolify resolves
+        references in one pass, so such nested references usually stay verbatim; the module warns about them and
+        restarts those users anyway, because a spare restart costs less than a stale value). Applications go first,
         then services, then databases; each kind in waves of O(strategy), and a failed kind stops the later ones.
       - Rows whose value cannot be read are not parsed; the module warns, naming them. Preview rows are reported but
         a restart does not reach preview deployments.

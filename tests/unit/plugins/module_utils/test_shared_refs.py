@@ -172,3 +172,8 @@ def test_unplaceable_resource_fails_closed():
     client.apps.append({"uuid": "a3", "name": "nowhere"})
     with pytest.raises(refs.ScopeError, match="without environment_id"):
         refs.discover(client, "project", {"project": PROJECT_1, "environments": PROJECT_1["environments"]})
+
+
+def test_nested_lists_references_inside_shared_values():
+    shared = [row("A", "x{{team.B}}{{project.C}}"), row("B", "plain"), {"key": "H"}]
+    assert refs.nested(shared) == {"A": ["team.B", "project.C"]}

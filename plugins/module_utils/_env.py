@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.coolops.coolify.plugins.module_utils._env_input import EnvInputError, row_label, validate_input
+from ansible_collections.coolops.coolify.plugins.module_utils._env_apply import client_store, restore_plans, write_plan
+from ansible_collections.coolops.coolify.plugins.module_utils._env_input import EnvInputError, validate_input
 from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import (
     blind_rows,
     hidden_value_messages,
-    plan_cleanup,
     plan_resource,
-    plan_restore,
     secrets_of,
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
@@ -32,7 +31,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan im
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
 
-OUTCOMES = ("written", "rolled_back", "failed", "untouched")
+OUTCOMES = ("written", "rolled_back", "failed", "unknown", "untouched")
 
 
 class _EnvRun(object):
@@ -109,44 +108,38 @@ def apply_env(client, kind, resources, params, check_mode=False, diff=False, clo
     # 3. write: one bulk PATCH per resource (creates and updates, full flag set), then deletes by env uuid.
     by_uuid = dict((plan.uuid, entry) for plan, entry in zip(plans, entries))
     rollback = bool(params.get("rollback"))
+    store = client_store(client, kind)
     if rollback:
-        # Waves of max_workers that halt at the first failing wave, so little needs undoing.
-        writes = run_batch(changed_plans, lambda plan: _write(run, plan), strategy="rolling", max_workers=run.max_workers,
-                           batch_size=run.max_workers, sleep=sleep or time.sleep)
+        # Waves of max_workers that halt at the first failing wave, so little needs undoing; the deletes (which only a
+        # rollback's recreate can undo) run only once every upsert wave has succeeded.
+        failed, interrupted = _write_phase(run, store, [plan for plan in changed_plans if plan.items], by_uuid,
+                                           delete=False)
+        if not failed and not interrupted:
+            failed, interrupted = _write_phase(run, store, [plan for plan in changed_plans if plan.deletes], by_uuid,
+                                               upsert=False)
+        else:
+            for plan in changed_plans:
+                if plan.deletes and not by_uuid[plan.uuid]["failed"]:
+                    _append_error(by_uuid[plan.uuid], "deletes not attempted: an upsert failed")
     else:
-        writes = run_batch(changed_plans, lambda plan: _write(run, plan), max_workers=run.max_workers, sleep=sleep or time.sleep)
-    written = []
-    write_failed = []
-    interrupted = bool(getattr(writes, "interrupted", False))
-    for outcome in writes:
-        entry = by_uuid[outcome.item.uuid]
-        if not outcome.attempted:
-            entry["error"] = "not attempted: %s" % ("the run was interrupted" if interrupted else "an earlier write failed")
-            continue
-        value = outcome.value or {}
-        if outcome.ok:
-            entry["outcome"] = "written"
-            entry["changed"] = True
-            written.append(outcome.item)
-            continue
-        error = outcome.error if outcome.error is not None else value.get("error")
-        entry.update(outcome="failed", failed=True, changed=bool(value.get("wrote")), error=run.error_text(error))
-        write_failed.append(outcome.item)
+        failed, interrupted = _write_phase(run, store, changed_plans, by_uuid, rolling=False)
+    touched = [plan for plan in changed_plans if by_uuid[plan.uuid]["outcome"] != "untouched"]
+    maybe_written = [plan for plan in changed_plans if by_uuid[plan.uuid]["changed"]]
 
-    if (write_failed or interrupted) and rollback:
-        _rollback(run, written + write_failed, by_uuid)
+    if (failed or interrupted) and rollback:
+        _rollback(run, store, touched, by_uuid)
         return _finish(run, plans, entries, diff, failed_msg=_failure_msg(run, entries, "writing"))
     if interrupted:
         return _finish(run, plans, entries, diff, failed_msg=_failure_msg(run, entries, "writing (interrupted)"))
 
-    # 4. restart the resources whose variables changed, with the batch modules' engine and options.
+    # 4. restart the resources whose variables changed or may have changed, with the batch modules' engine and options.
     restart_failed = False
-    if restart and written:
-        restart_failed = _restart(run, written, by_uuid)
+    if restart and maybe_written:
+        restart_failed = _restart(run, maybe_written, by_uuid)
         if restart_failed and rollback:
-            _rollback(run, written, by_uuid, restart_again=True)
-    if write_failed or restart_failed:
-        phase = "writing" if write_failed else "restarting"
+            _rollback(run, store, maybe_written, by_uuid, restart_again=True)
+    if failed or restart_failed:
+        phase = "writing" if failed else "restarting"
         return _finish(run, plans, entries, diff, failed_msg=_failure_msg(run, entries, phase))
     return _finish(run, plans, entries, diff, failed_msg=None)
 
@@ -156,67 +149,90 @@ def _entry(plan):
         "uuid": plan.uuid, "name": plan.name, "type": plan.kind, "outcome": "untouched", "changed": False, "failed": False,
         "added": plan.labels("added"), "updated": plan.labels("updated"), "removed": plan.labels("removed"),
         "unchanged": plan.labels("unchanged"), "skipped": plan.labels("skipped"), "restarted": False,
-        "rolled_back": False, "error": None,
+        "rolled_back": False, "settled": None, "not_restored": [], "error": None,
     }
 
 
-def _write(run, plan):
-    """Worker: never raises, so the caller knows whether anything was committed before a failure."""
-    wrote = False
-    try:
-        if plan.items:
-            run.client.bulk_update_envs(run.kind, plan.uuid, plan.items)
-            wrote = True
-        for _row_id, env_uuid in plan.deletes:
-            run.client.delete_env(run.kind, plan.uuid, env_uuid)
-            wrote = True
-    except Exception as exc:  # noqa: BLE001 - reported per resource, then rolled back or summarised
-        return {"failed": True, "error": exc, "wrote": wrote}
-    return {"failed": False, "wrote": wrote}
+def _append_error(entry, problem):
+    entry["error"] = "; ".join(part for part in (entry["error"], problem) if part)
 
 
-def _restore(run, plan):
-    """Worker: put the snapshot back for the rows this run touched, then delete rows it (or Coolify) added."""
-    client = run.client
-    current = client.list_envs(run.kind, plan.uuid)
-    items, unrestorable = plan_restore(plan, current)
-    if items:
-        client.bulk_update_envs(run.kind, plan.uuid, items)
-        current = client.list_envs(run.kind, plan.uuid)
-    deletes = plan_cleanup(plan, current)
-    for _row_id, env_uuid in deletes:
-        client.delete_env(run.kind, plan.uuid, env_uuid)
-    return {"unrestorable": [row_label(*row_id) for row_id in unrestorable]}
+# What a re-read after a failed write showed, as the end of the resource's error.
+SETTLED = {
+    "not_written": "re-reading the variables showed that nothing was written",
+    "partly": "re-reading the variables showed that it was partly written",
+    "unknown": "the outcome is unknown: re-reading the variables could not show whether it was written, so it counts "
+               "as changed",
+}
 
 
-def _rollback(run, plans, by_uuid, restart_again=False):
-    outcomes = run_batch(plans, lambda plan: _restore(run, plan), max_workers=run.max_workers, sleep=run.sleep or time.sleep)
-    restored = []
-    for outcome in outcomes:
+def _write_phase(run, store, plans, by_uuid, upsert=True, delete=True, rolling=True):
+    """Write ``plans`` (in rolling waves when ``rolling``) and record each outcome; returns (failed, interrupted)."""
+    def worker(plan):
+        return write_plan(store, plan, upsert=upsert, delete=delete)
+
+    if rolling:
+        writes = run_batch(plans, worker, strategy="rolling", max_workers=run.max_workers, batch_size=run.max_workers,
+                           sleep=run.sleep or time.sleep)
+    else:
+        writes = run_batch(plans, worker, max_workers=run.max_workers, sleep=run.sleep or time.sleep)
+    interrupted = bool(getattr(writes, "interrupted", False))
+    for outcome in writes:
         entry = by_uuid[outcome.item.uuid]
-        value = outcome.value or {}
-        if outcome.error is not None:
-            problem = "rollback failed: %s" % run.error_text(outcome.error)
-        elif value.get("unrestorable"):
-            problem = "rollback could not restore %s (the previous values were unreadable)" % ", ".join(value["unrestorable"])
-        else:
-            problem = None
-        if problem is None:
+        if not outcome.attempted:
+            _append_error(entry, "not attempted: %s" % ("the run was interrupted" if interrupted else "an earlier write failed"))
+            continue
+        value = outcome.value or {"failed": True, "error": outcome.error, "settled": "unknown"}
+        if not value.get("failed"):
+            entry.update(outcome="written", changed=True)
+            if value.get("settled"):
+                entry["settled"] = value["settled"]
+                run.warnings.append("An answer to writing the variables of %s (%s) was an error, but re-reading them "
+                                    "showed the write had been applied." % (entry["name"], entry["uuid"]))
+            continue
+        state = value.get("settled") or "unknown"
+        if state == "not_written" and entry["outcome"] == "written":
+            state = "partly"  # the upsert wave had written it
+        entry.update(settled=state, failed=True, changed=state != "not_written",
+                     outcome="unknown" if state == "unknown" else "failed")
+        _append_error(entry, "%s; %s." % (run.error_text(value.get("error")).rstrip(". "), SETTLED[state]))
+    return any(by_uuid[outcome.item.uuid]["failed"] for outcome in writes), interrupted
+
+
+def _rollback(run, store, plans, by_uuid, restart_again=False):
+    """Restore the snapshot of ``plans`` (retried in bounded rounds); list what stays changed on each entry."""
+    reports = restore_plans(store, plans, max_workers=run.max_workers, sleep=run.sleep)
+    restored = []
+    for plan in plans:
+        entry = by_uuid[plan.uuid]
+        report = reports[plan.uuid]
+        remaining = report["not_restored"]
+        entry["not_restored"] = [label for label, _how in remaining]
+        if not remaining:
             entry["rolled_back"] = True
             entry["changed"] = False
-            if entry["outcome"] != "failed":
+            if entry["outcome"] == "written":
                 entry["outcome"] = "rolled_back"
-            restored.append(outcome.item)
+            elif entry["outcome"] == "unknown":
+                entry["outcome"] = "failed"  # the restore read the rows and put the snapshot back
+            restored.append(plan)
             continue
-        entry["failed"] = True
-        entry["changed"] = True
-        entry["outcome"] = "failed"
-        entry["error"] = "; ".join(part for part in (entry["error"], problem) if part)
+        entry.update(failed=True, changed=True)
+        if entry["outcome"] != "unknown":
+            entry["outcome"] = "unknown" if any(how == "unknown" for _label, how in remaining) else "failed"
+        if report["error"] is not None:
+            _append_error(entry, "rollback failed: %s" % run.error_text(report["error"]))
+        _append_error(entry, "not restored: %s" % _describe(remaining))
     if restart_again:
         again = [plan for plan in restored if by_uuid[plan.uuid]["restarted"]]
         if again:
             # The restarted resources run the new values: restart them again so the restored values are live.
             _restart(run, again, by_uuid, label="restart after rollback")
+
+
+def _describe(remaining):
+    """``API_KEY (changed), OLD_KEY (deleted)``: keys only, never values."""
+    return ", ".join("%s (%s)" % (label, how) for label, how in remaining)
 
 
 def _restart(run, plans, by_uuid, label="restart"):
@@ -255,7 +271,8 @@ def _read_failure(run, resources, errors):
     for resource in resources:
         entry = {"uuid": resource.get("uuid"), "name": resource.get("name"), "type": run.kind, "outcome": "untouched",
                  "changed": False, "failed": False, "added": [], "updated": [], "removed": [], "unchanged": [],
-                 "skipped": [], "restarted": False, "rolled_back": False, "error": None}
+                 "skipped": [], "restarted": False, "rolled_back": False, "settled": None, "not_restored": [],
+                 "error": None}
         if resource.get("uuid") in by_uuid:
             error = by_uuid[resource["uuid"]]
             entry["failed"] = True
@@ -277,7 +294,7 @@ def _summary(entries):
         summary[name] = sum(1 for entry in entries if entry.get(name))
     for name in OUTCOMES:
         summary[name] = sum(1 for entry in entries if entry.get("outcome") == name)
-    for name in ("added", "updated", "removed", "unchanged", "skipped"):
+    for name in ("added", "updated", "removed", "unchanged", "skipped", "not_restored"):
         summary["keys_" + name] = sum(len(entry.get(name) or []) for entry in entries)
     return summary
 
@@ -293,8 +310,15 @@ def _failure_msg(run, entries, phase):
     text = "%s failed on %d of %d %ss" % (phase.capitalize(), len(failed), len(entries), run.kind)
     if first is not None:
         text += " (first: %s (%s): %s)" % (first["name"], first["uuid"], first["error"])
-    text += "; %d written, %d rolled back, %d untouched." % (summary["written"], summary["rolled_back"], summary["untouched"])
-    return text
+    text += "; %d written, %d rolled back, %d untouched" % (summary["written"], summary["rolled_back"], summary["untouched"])
+    if summary["unknown"]:
+        text += ", %d with an unknown outcome (counted as changed)" % summary["unknown"]
+    remaining = ["%s (%s): %s" % (entry["name"], entry["uuid"], ", ".join(entry["not_restored"]))
+                 for entry in entries if entry["not_restored"]]
+    if remaining:
+        # Every key, never shortened: this is what someone has to put right by hand.
+        text += "; not restored: %s" % "; ".join(remaining)
+    return text + "."
 
 
 def _finish(run, plans, entries, diff, failed_msg):

@@ -157,6 +157,9 @@ def validate_input(kind, params):
     managed_previews(kind, params.get("scope") or "production")
     if params.get("prune") and state != "present":
         raise EnvInputError("prune only applies to state=present.")
+    if params.get("prune") and not desired:
+        # An env that rendered empty would otherwise delete every variable in scope.
+        raise EnvInputError("prune=true needs at least one key in env; an empty env would delete every variable in scope.")
     if not params.get("manage_service_keys"):
         check_service_keys(item.key for item in desired)
     return desired, warnings

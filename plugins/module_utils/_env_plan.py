@@ -290,6 +290,75 @@ def plan_cleanup(plan, current_rows):
     return deletes
 
 
+def _row_id(kind, body):
+    return (body["key"], bool(body.get("is_preview")) if kind == "application" else False)
+
+
+def _holds(row, body):
+    """Whether a row holds what a bulk item wrote: True, False, or None when its value cannot be read."""
+    if row is None or row_flags(row) != dict((flag, bool(body[flag])) for flag in FLAGS):
+        return False
+    if normalize_value(row.get("comment")) != normalize_value(body.get("comment")):
+        return False
+    if not value_known(row):
+        return None
+    return normalize_value(row.get("value")) == normalize_value(body.get("value"))
+
+
+def observe_write(plan, current_rows, items=(), deletes=()):
+    """Settle a write whose answer was an error, from the rows read afterwards (pure).
+
+    Returns ``written`` (every item and delete is visible), ``not_written`` (every touched row is as it was before),
+    ``partly`` (some of both), or ``unknown`` (a row is neither, or its value cannot be read).
+    """
+    current = index_rows(plan.kind, current_rows)
+    done = pending = unclear = 0
+    for body in items:
+        row_id = _row_id(plan.kind, body)
+        now, before = current.get(row_id), plan.rows.get(row_id)
+        holds = _holds(now, body)
+        if holds:
+            done += 1
+        elif holds is False and now is None and before is None:
+            pending += 1
+        elif (holds is False and now is not None and before is not None and value_known(now) and value_known(before)
+              and not _row_differs(now, before)):
+            pending += 1
+        else:
+            unclear += 1
+    present = set(row.get("uuid") for row in current_rows or [] if isinstance(row, dict))
+    for _row_id_, env_uuid in deletes:
+        if env_uuid in present:
+            pending += 1
+        else:
+            done += 1
+    if unclear:
+        return "unknown"
+    if done and pending:
+        return "partly"
+    return "written" if done else "not_written"
+
+
+def remaining_changes(plan, current_rows=None):
+    """``[(label, how)]`` for every row this run touched that is not as it was before (pure), how being ``changed``,
+    ``deleted`` or ``added``. Without ``current_rows`` (they could not be read) every touched row is listed as
+    ``unknown``. A row whose previous value was unreadable is ``changed``: it can never be shown to be restored.
+    """
+    if current_rows is None:
+        return [(row_label(*row_id), "unknown") for row_id in plan.added + plan.updated + plan.removed]
+    current = index_rows(plan.kind, current_rows)
+    remaining = []
+    for row_id in plan.updated + plan.removed:
+        before, now = plan.rows.get(row_id), current.get(row_id)
+        if now is None:
+            remaining.append((row_label(*row_id), "deleted"))
+        elif not value_known(before) or not value_known(now) or _row_differs(now, before):
+            remaining.append((row_label(*row_id), "changed"))
+    for row_id, _env_uuid in plan_cleanup(plan, current_rows):
+        remaining.append((row_label(*row_id), "added"))
+    return remaining
+
+
 def secrets_of(desired, plans):
     """Every value this run knows: desired values and the snapshot values, raw and trimmed."""
     values = set()

@@ -202,3 +202,30 @@ def test_inventory_plugin_at_vvvv_leaks_nothing(emu, tmp_path, token_kind):
         assert "401" in proc.stdout + proc.stderr
     hits = grep_everything(out, proc.stdout, proc.stderr)
     assert not hits, "secret marker found in: %s" % "; ".join(hits)
+
+
+def test_rotate_keys_playbook_lists_the_keys_a_failed_rollback_left_changed(emu, proxy, tmp_path):
+    """playbooks/rotate-keys.yml at -vvvv: app-2's write fails, then app-1's restore cannot read its rows (for ever).
+    The report names app-1's API_KEY as not restored; no value appears anywhere."""
+    app1, app2 = uuids_of(emu.state(), "applications", ["app-1", "app-2"])
+
+    def break_app1_reads(method, path):  # pylint: disable=unused-argument
+        proxy.add_rule("bad_json", r"^/api/v1/applications/%s/envs$" % app1, method="GET")
+
+    proxy.add_rule("hook", r"^/api/v1/applications/%s/envs/bulk$" % app2, method="PATCH", times=1, hook=break_app1_reads)
+    emu.configure(fail_paths=["PATCH /api/v1/applications/%s/envs/bulk$" % app2])
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    extra = inputs / "rotation.json"
+    extra.write_text(json.dumps({"rotate_names": ["app-1", "app-2"], "rotate_env": {"API_KEY": NEW_SECRET},
+                                 "coolify_api_url": proxy.api_url, "coolify_api_token": ROOT_TOKEN}))
+    env, out = ansible_env(tmp_path)
+    playbook = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            "playbooks", "rotate-keys.yml")
+    proc = subprocess.run([ansible_bin("ansible-playbook"), "-vvvv", "-i", "localhost,", "-e", "@%s" % extra, playbook],
+                          capture_output=True, text=True, env=env, cwd=str(out), timeout=300, check=False)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert "app-1 (%s): unknown, NOT RESTORED (fix by hand): API_KEY" % app1 in proc.stdout, proc.stdout[-4000:]
+    assert "not restored: app-1 (%s): API_KEY." % app1 in proc.stdout
+    hits = grep_everything(out, proc.stdout, proc.stderr)
+    assert not hits, "secret marker found in: %s" % "; ".join(hits)

@@ -265,6 +265,17 @@ def test_prune_removes_unlisted_keys_in_scope_but_not_service_keys(run_module, e
     assert run(run_module, emu, uuids=["app-a"], env=env, prune=True)["changed"] is False
 
 
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_prune_with_an_empty_env_fails_before_any_request(run_module, emu, check_mode):
+    before = emu.state()["envs"]
+    result = run(run_module, emu, check_mode=check_mode, tags=["rotate"], env={}, prune=True)
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"] == ("prune=true needs at least one key in env; an empty env would delete every variable in "
+                             "scope.")
+    assert emu.requests_log() == []
+    assert emu.state()["envs"] == before
+
+
 def test_service_keys_are_protected_unless_asked(run_module, emu):
     result = run(run_module, emu, resource_type="service", uuids=["svc-db"], env={"TZ": "Europe/Paris"}, prune=True)
     assert result["resources"][0]["removed"] == ["LOG_LEVEL"] and result["resources"][0]["updated"] == ["TZ"]
@@ -545,3 +556,73 @@ def test_snapshot_values_quoted_back_by_a_refused_rollback_stay_out_of_the_resul
                  max_workers=1)
     assert result["failed"] is True and echo_proxy.matched == 2
     assert "rollback failed" in by_name(result)["env-a"]["error"] and "HTTP 422" in by_name(result)["env-a"]["error"]
+
+
+# ------------------------------------------------------------------------------------------------ maybe written (issue 11)
+
+
+def test_an_unsettled_lost_answer_is_unknown_changed_and_restarted(run_module, emu):
+    """The token cannot read values, so after a lost answer the re-read cannot tell: unknown, never "not changed"."""
+    emu.configure(lose_paths=["^PATCH /api/v1/applications/app-b/envs/bulk$"])
+    result = run(run_module, emu, token=NOSENS_TOKEN, uuids=["app-a", "app-b"], env={"API_KEY": NEW}, restart="changed",
+                 max_retries=1, **FAST)
+    assert result["failed"] is True and result["changed"] is True
+    entry = by_name(result)["env-b"]
+    assert (entry["outcome"], entry["settled"], entry["changed"], entry["failed"]) == ("unknown", "unknown", True, True)
+    assert entry["restarted"] is True and "unknown" in entry["error"]
+    assert by_name(result)["env-a"]["outcome"] == "written"
+    assert result["summary"]["unknown"] == 1 and result["summary"]["changed"] == 2 and result["summary"]["restarted"] == 2
+    assert "1 with an unknown outcome" in result["msg"]
+    assert sorted(restarts(emu.requests_log())) == ["app-a", "app-b"]
+    assert envs(emu, "app-b")[("API_KEY", False)]["value"] == NEW  # it had landed
+
+
+def test_a_partly_written_resource_is_changed_and_restarted(run_module, emu):
+    emu.configure(fail_paths=["^DELETE /api/v1/applications/app-a/envs/"])
+    result = run(run_module, emu, uuids=["app-a"], env={"API_KEY": NEW, "LOG_LEVEL": "info"}, prune=True,
+                 restart="changed", **FAST)
+    assert result["failed"] is True
+    entry = result["resources"][0]
+    assert (entry["outcome"], entry["settled"], entry["changed"]) == ("failed", "partly", True)
+    assert entry["restarted"] is True and "partly written" in entry["error"]
+    assert restarts(emu.requests_log()) == ["app-a"]
+
+
+def test_rollback_runs_deletes_only_after_every_upsert_succeeded(run_module, emu):
+    before = emu.state()
+    emu.configure(fail_paths=["^PATCH /api/v1/applications/app-b/envs/bulk$"])
+    result = run(run_module, emu, uuids=["app-a", "app-b"], env={"API_KEY": NEW, "LOG_LEVEL": "info"}, prune=True,
+                 rollback=True, max_workers=1)
+    assert result["failed"] is True
+    assert by_name(result)["env-a"]["outcome"] == "rolled_back"
+    # app-a's STALE_KEY was never deleted (so it keeps its uuid): the upsert of app-b failed first.
+    assert [entry for entry in emu.requests_log() if entry["method"] == "DELETE"] == []
+    assert _comparable(emu.state()) == _comparable(before)
+
+
+def test_rollback_deletes_follow_all_upserts_on_success(run_module, emu):
+    result = run(run_module, emu, uuids=["app-a", "app-b"], env={"API_KEY": NEW}, prune=True, rollback=True,
+                 max_workers=1)
+    assert not result.get("failed"), result["msg"]
+    methods = [entry["method"] for entry in writes(emu.requests_log())]
+    assert methods == ["PATCH", "PATCH", "DELETE", "DELETE", "DELETE"], methods
+    assert by_name(result)["env-a"]["removed"] == ["LOG_LEVEL", "STALE_KEY"]
+    assert by_name(result)["env-b"]["removed"] == ["LOG_LEVEL"]
+
+
+def test_a_failed_restore_lists_every_key_left_changed_or_deleted(run_module, emu, echo_proxy):
+    # Deletes run on app-a (wave 1), then app-b's delete fails; app-a's restoring PATCH is then refused (422).
+    emu.configure(fail_paths=["^DELETE /api/v1/applications/app-b/envs/"])
+    echo_proxy.echo, echo_proxy.echo_after = "^PATCH /api/v1/applications/app-a/envs/bulk$", 1
+    result = run(run_module, emu, api_url=echo_proxy.url, uuids=["app-a", "app-b"], env={"API_KEY": NEW}, prune=True,
+                 rollback=True, max_workers=1)
+    assert result["failed"] is True
+    app_a, app_b = by_name(result)["env-a"], by_name(result)["env-b"]
+    assert app_a["not_restored"] == ["API_KEY", "LOG_LEVEL", "STALE_KEY"]
+    assert app_a["outcome"] == "failed" and app_a["changed"] is True and app_a["rolled_back"] is False
+    assert "API_KEY (changed), LOG_LEVEL (deleted), STALE_KEY (deleted)" in app_a["error"]
+    assert app_b["not_restored"] == [] and app_b["rolled_back"] is True
+    assert result["summary"]["keys_not_restored"] == 3
+    assert "not restored: env-a (app-a): API_KEY, LOG_LEVEL, STALE_KEY." in result["msg"]
+    rows = envs(emu, "app-a")
+    assert rows[("API_KEY", False)]["value"] == NEW and ("STALE_KEY", False) not in rows

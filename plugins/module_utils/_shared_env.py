@@ -15,18 +15,16 @@ rows have a numeric ``id`` instead of a uuid, so the planner sees the id in ``uu
 from __future__ import annotations
 
 from ansible_collections.coolops.coolify.plugins.module_utils._client import shared_env_path
-from ansible_collections.coolops.coolify.plugins.module_utils._env_input import EnvInputError, normalize_value, parse_env
+from ansible_collections.coolops.coolify.plugins.module_utils._env_apply import RowStore, restore_plans, write_plan
+from ansible_collections.coolops.coolify.plugins.module_utils._env_input import EnvInputError, parse_env
 from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import (
     blind_rows,
     hidden_value_messages,
-    plan_cleanup,
     plan_resource,
-    plan_restore,
     secrets_of,
 )
-from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError, CoolifyError, OutcomeUnknownError
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import validate_options
-from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import _match_one
 from ansible_collections.coolops.coolify.plugins.module_utils import _shared_refs as refs
 from ansible_collections.coolops.coolify.plugins.module_utils._shared_report import NOT_SHARED_FLAGS, SharedReport
@@ -119,81 +117,25 @@ def _body(item, create):
     return body
 
 
-class SharedRun(object):
-    """One coolify_shared_env run; workers of the restarts never touch it, only the main thread does."""
+def shared_store(client, path):
+    """The RowStore (see _env_apply) of one level's shared variables: no bulk endpoint, so the upsert re-reads the rows
+    and sends one POST (new key) or PATCH (by id) per item; a re-sent upsert therefore never creates a duplicate."""
+    def read(_plan):
+        return _as_planned(client.list_shared_envs(path))
 
-    def __init__(self, client, params, check_mode=False, diff=False, clock=None, sleep=None):
-        self.client = client
-        self.params = params
-        self.check_mode = check_mode
-        self.report = SharedReport(params, check_mode, diff)
-        self.clock = clock
-        self.sleep = sleep
-        self.secrets = set()
-
-    def error_text(self, exc):
-        text = str(exc) if isinstance(exc, CoolifyError) else "%s: %s" % (type(exc).__name__, exc)
-        return mask(text, self.secrets)
-
-    # ---------------------------------------------------------------------------------------------- reading
-
-    def read(self, path):
-        return _as_planned(self.client.list_shared_envs(path))
-
-    # ---------------------------------------------------------------------------------------------- writing
-
-    def write_item(self, path, item, current):
-        """Create or update one variable; a lost answer is settled by reading, never by sending again."""
-        row = current.get(item["key"])
-        try:
+    def upsert(plan, items):
+        current = dict((row["key"], row) for row in read(plan))
+        for item in items:
+            row = current.get(item["key"])
             if row is None:
-                self.client.create_shared_env(path, _body(item, create=True))
+                client.create_shared_env(path, _body(item, create=True))
             else:
-                self.client.update_shared_env(path, row["id"], _body(item, create=False))
-        except OutcomeUnknownError:
-            now = dict((found["key"], found) for found in self.read(path))
-            landed = now.get(item["key"])
-            if landed is None or "value" not in landed or normalize_value(landed.get("value")) != normalize_value(item["value"]):
-                raise
+                client.update_shared_env(path, row["id"], _body(item, create=False))
 
-    def delete_row(self, path, env_id):
-        try:
-            self.client.delete_shared_env(path, env_id)
-        except OutcomeUnknownError:
-            if any(row["uuid"] == str(env_id) for row in self.read(path)):
-                raise
+    def delete(_plan, env_id):
+        client.delete_shared_env(path, env_id)
 
-    def apply(self, path, plan):
-        """Write the plan; returns the keys written, and the error (or None). Stops at the first failure."""
-        current = dict((row["key"], row) for row in plan.rows.values())
-        done = []
-        try:
-            for item in plan.items:
-                self.write_item(path, item, current)
-                done.append(item["key"])
-            for (key, _preview), env_id in plan.deletes:
-                self.delete_row(path, env_id)
-                done.append(key)
-        except Exception as exc:  # noqa: BLE001 - reported, then rolled back or summarised
-            return done, exc
-        return done, None
-
-    def restore(self, path, plan):
-        """Put the snapshot back (values, flags, comments), delete the keys the run created; returns an error or None."""
-        try:
-            rows = self.read(path)
-            items, unrestorable = plan_restore(plan, rows)
-            current = dict((row["key"], row) for row in rows)
-            for item in items:
-                self.write_item(path, item, current)
-            for _row_id, env_id in plan_cleanup(plan, self.read(path)):
-                self.delete_row(path, env_id)
-        except Exception as exc:  # noqa: BLE001 - reported as a failed rollback
-            return "rollback failed: %s" % self.error_text(exc)
-        if unrestorable:
-            return "rollback could not restore %s (the previous values were unreadable)" % ", ".join(
-                key for key, _preview in unrestorable)
-        return None
+    return RowStore(read, upsert, delete)
 
 
 def run_shared_env(cm):
@@ -203,8 +145,7 @@ def run_shared_env(cm):
 
 def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, sleep=None):
     """Validate, plan, discover, then (unless check_mode) write, restart and on failure roll back."""
-    run = SharedRun(client, params, check_mode, diff, clock, sleep)
-    report = run.report
+    report = SharedReport(params, check_mode, diff)
     try:
         desired, warnings = validate(params)
         if params.get("restart") == "changed":
@@ -212,20 +153,20 @@ def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, s
     except (EnvInputError, ConfigurationError) as exc:
         return report.failure(str(exc))
     report.warnings.extend(warnings)
-    run.secrets = secrets_of(desired, [])
+    report.secrets = secrets_of(desired, [])
     level = params["level"]
     target = resolve_target(client, level, params)
-    path = target["path"]
+    store = shared_store(client, target["path"])
 
     # 1. read and plan the level's variables (nothing is written before everything is read and planned).
-    rows = run.read(path)
+    rows = store.read(None)
     try:
-        plan = plan_resource("service", {"uuid": path, "name": target["label"]}, rows, desired,
+        plan = plan_resource("service", {"uuid": target["path"], "name": target["label"]}, rows, desired,
                              state=params.get("state") or "present", prune=bool(params.get("prune")),
                              manage_service_keys=True, hidden_values=params.get("hidden_values") or "update")
     except EnvInputError as exc:
         return report.failure(str(exc))
-    run.secrets = report.secrets = secrets_of(desired, [plan])
+    report.secrets = secrets_of(desired, [plan])
     hidden_warnings, hidden_error = hidden_value_messages([plan], params.get("hidden_values") or "update")
     if hidden_error:
         return report.failure(hidden_error.replace("coolify_env", "coolify_shared_env"), warnings=report.warnings)
@@ -259,19 +200,19 @@ def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, s
     if check_mode or not plan.changed:
         return report.finish(plan, restarts=to_restart, planned=True)
 
-    # 3. write, one variable per request, stopping at the first failure.
-    written, error = run.apply(path, plan)
-    if error is not None:
-        report.write_failed(written, run.error_text(error))
+    # 3. write (creates and updates, then deletes), settled by reading back when an answer is an error.
+    written = write_plan(store, plan)
+    if written["failed"]:
+        report.write_failed(written.get("settled") or "unknown", written.get("error"))
         if params.get("rollback"):
-            report.rolled_back(run.restore(path, plan))
+            report.rolled_back(restore_plans(store, [plan], max_workers=1, sleep=sleep)[plan.uuid])
         return report.finish(plan, failed_phase="writing")
 
     # 4. restart the referencing resources kind by kind; a failure halts and (with rollback) undoes.
     if to_restart:
         failed = report.restart(client, to_restart, params, clock, sleep)
         if failed and params.get("rollback"):
-            report.rolled_back(run.restore(path, plan))
+            report.rolled_back(restore_plans(store, [plan], max_workers=1, sleep=sleep)[plan.uuid])
             if report.rollback_ok:
                 report.restart(client, report.restarted_resources(), params, clock, sleep, again=True)
         if failed:

@@ -11,6 +11,8 @@ restarts through the lifecycle engine. Keys, names and uuids only; never a value
 
 from __future__ import annotations
 
+from ansible_collections.coolops.coolify.plugins.module_utils._env import SETTLED
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask
 from ansible_collections.coolops.coolify.plugins.module_utils import _shared_refs as refs
@@ -105,24 +107,43 @@ class SharedReport(object):
 
     # ---------------------------------------------------------------------------------------------- outcomes
 
-    def write_failed(self, written, error):
-        self.error = error
-        written = set(written)
-        for entry in self.variables:
-            if entry["changed"] and entry["key"] not in written:
-                entry["outcome"] = "failed"
-                entry["changed"] = False
-
-    def rolled_back(self, problem):
-        self.rollback_tried = True
-        self.rollback_ok = problem is None
-        if problem is not None:
-            self.error = "; ".join(part for part in (self.error, problem) if part)
-            return
+    def write_failed(self, settled, error):
+        """A write failed; ``settled`` is what reading back showed (written, not_written, partly or unknown)."""
+        self.error = "%s; %s" % (self.error_text(error).rstrip(". "), SETTLED.get(settled, SETTLED["unknown"]))
         for entry in self.variables:
             if entry["changed"]:
-                entry["outcome"] = "rolled_back"
-                entry["changed"] = False
+                entry["outcome"] = "failed" if settled == "not_written" else "unknown"
+                entry["changed"] = settled != "not_written"
+
+    def rolled_back(self, report):
+        """Record restore_plans' report for the level: ``{"error": exc or None, "not_restored": [(label, how)]}``."""
+        self.rollback_tried = True
+        remaining = report.get("not_restored") or []
+        self.rollback_ok = report.get("error") is None and not remaining
+        if self.rollback_ok:
+            for entry in self.variables:
+                if entry["changed"] or entry["outcome"] == "unknown":
+                    entry["outcome"] = "rolled_back"
+                    entry["changed"] = False
+            return
+        problems = []
+        if report.get("error") is not None:
+            problems.append("rollback failed: %s" % self.error_text(report["error"]))
+        if remaining:
+            # Every key, never shortened: this is what someone has to put right by hand.
+            problems.append("not restored: %s" % ", ".join("%s (%s)" % (label, how) for label, how in remaining))
+            left = set(label for label, _how in remaining)
+            for entry in self.variables:
+                if entry["key"] in left:
+                    entry["outcome"] = "unknown" if entry["outcome"] == "unknown" else "failed"
+                    entry["changed"] = True
+        self.error = "; ".join(part for part in [self.error] + problems if part)
+
+    def error_text(self, exc):
+        if exc is None:
+            return "unknown error"
+        text = str(exc) if isinstance(exc, CoolifyError) else "%s: %s" % (type(exc).__name__, exc)
+        return mask(text, self.secrets)
 
     def restart(self, client, candidates, params, clock=None, sleep=None, again=False):
         """Restart kind by kind (applications, services, databases) with the lifecycle engine; a failed kind halts the
@@ -182,7 +203,7 @@ class SharedReport(object):
 
     def summary(self):
         summary = {"total": len(self.variables), "references": len(self.ref_entries), "resources_scanned": self.scanned}
-        for outcome in ("added", "updated", "removed", "unchanged", "skipped", "failed", "rolled_back"):
+        for outcome in ("added", "updated", "removed", "unchanged", "skipped", "failed", "unknown", "rolled_back"):
             summary["keys_" + outcome] = sum(1 for entry in self.variables if entry["outcome"] == outcome)
         summary["to_restart"] = sum(1 for entry in self.ref_entries if entry["restart"])
         summary["restarted"] = sum(1 for entry in self.restart_entries if entry["restarted"])

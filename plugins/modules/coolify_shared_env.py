@@ -100,7 +100,8 @@ options:
   rollback:
     description:
       - When a write fails, restore the previous values, flags and comments of the variables already written, delete
-        the ones the run created and recreate the ones it deleted.
+        the ones the run created and recreate the ones it deleted, with the restore of M(coolops.coolify.coolify_env)
+        (bounded retry rounds; keys it could not restore are named in RV(msg)).
       - With O(restart=changed), a failed restart (a failed wave, after O(max_fail_percentage)) also restores the
         variables and then restarts every resource already restarted again, so they run the previous values.
       - Variables whose previous value was unreadable cannot be restored; the module warns before writing.
@@ -198,7 +199,8 @@ variables:
     outcome:
       description: >-
         V(added), V(updated), V(removed), V(unchanged), V(skipped) (unreadable and O(hidden_values=skip)),
-        V(failed) (not written after an error) or V(rolled_back).
+        V(failed) (not written after an error, or not restored by a rollback), V(unknown) (a write failed and
+        reading back could not show whether it landed; counted as changed) or V(rolled_back).
       type: str
       sample: updated
     changed:
@@ -278,7 +280,7 @@ summary:
   returned: always
   type: dict
   sample: {total: 1, keys_added: 0, keys_updated: 1, keys_removed: 0, keys_unchanged: 0, keys_skipped: 0, keys_failed: 0,
-           keys_rolled_back: 0, references: 9, resources_scanned: 20, to_restart: 9, restarted: 9, restart_failed: 0,
+           keys_unknown: 0, keys_rolled_back: 0, references: 9, resources_scanned: 20, to_restart: 9, restarted: 9, restart_failed: 0,
            restarted_again: 0}
 msg:
   description: One line describing what happened (or would).

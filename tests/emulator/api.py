@@ -8,12 +8,11 @@ from __future__ import annotations
 import math
 import re
 
-from . import envs
+from . import databases, envs, places, shared_envs, tags
 from .http_types import (AUTH_DOCS_URL, DOCS_URL, Response, framework_error, json_response, message, php_truthy,
                          request_boolean, text_response)
 from .state import ACTIVE, CANCELLED
-from .views import (app_view, deployment_view, environment_view, fqdn_hosts, member_view, order_keys, project_view,
-                    server_view, service_view, sub_view, team_view, ts)
+from .views import app_view, deployment_view, order_keys, service_view, sub_view
 
 ELEVATED = ("root", "write", "write:sensitive", "deploy", "read:sensitive")
 QUEUE_FULL = "Deployment queue is full. Please wait for existing deployments to complete."
@@ -47,13 +46,6 @@ class Route:
 # (method, pattern, ability, handler name, group). Actions also get a GET variant (405 stub, or acting on <= 4.1.2).
 ROUTE_TABLE = (
     ("GET", "version", "read", "version", "main"),
-    ("GET", "team", "read", "team", "main"),
-    ("GET", "teams/current", "read", "team", "main"),
-    ("GET", "teams/current/members", "read", "team_members", "main"),
-    ("GET", "team/members", "read", "team_members", "main"),
-    ("GET", "teams", "read", "team_list", "main"),
-    ("GET", "teams/{id}/members", "read", "team_members_by_id", "main"),
-    ("GET", "teams/{id}", "read", "team_get", "main"),
     ("POST", "enable", "write", "enable", "toggle"),
     ("POST", "disable", "write", "disable", "toggle"),
     ("GET", "applications", "read", "app_list", "main"),
@@ -83,22 +75,18 @@ ROUTE_TABLE = (
     ("POST", "deployments/{uuid}/cancel", "deploy", "deployment_cancel", "main"),
     ("GET", "deployments/{uuid}", "read", "deployment_get", "main"),
     ("POST", "deploy", "deploy", "deploy", "main"),
-    ("GET", "servers", "read", "server_list", "main"),
-    ("GET", "servers/{uuid}/resources", "read", "server_resources", "main"),
-    ("GET", "servers/{uuid}/domains", "read", "server_domains", "main"),
-    ("GET", "servers/{uuid}", "read", "server_get", "main"),
-    ("GET", "projects", "read", "project_list", "main"),
-    ("GET", "projects/{uuid}/environments", "read", "project_environments", "main"),
-    ("GET", "projects/{uuid}/{environment}", "read", "project_environment", "main"),
-    ("GET", "projects/{uuid}", "read", "project_get", "main"),
-    ("GET", "resources", "read", "resource_list", "main"),
 )
 ACTIONS = {"app_start", "app_restart", "app_stop", "service_start", "service_restart", "service_stop", "deploy",
            "enable", "disable"}
 
 
 def build_routes():
+    """Routes of the extra modules (handlers are functions taking the Api first) come first, then the table's."""
     routes = []
+    for method, pattern, ability, handler, action in databases.ROUTES + shared_envs.ROUTES + tags.ROUTES + places.ROUTES:
+        routes.append(Route(method, pattern, ability, handler, "main", action))
+        if action:
+            routes.append(Route("GET", pattern, ability, handler, "main", action))
     for method, pattern, ability, handler, group in ROUTE_TABLE:
         action = handler in ACTIONS
         routes.append(Route(method, pattern, ability, handler, group, action))
@@ -214,6 +202,8 @@ class Api:
         if route.action and version >= (4, 2, 0) and req.method in ("GET", "HEAD"):
             return message(405, POST_REQUIRED, headers=[("Allow", "POST")])
         ctx = Context(token, now, version)
+        if callable(route.handler):
+            return route.handler(self, req, ctx, *params)
         return getattr(self, "c_" + route.handler)(req, ctx, *params)
 
     def policy_manage(self, ctx):
@@ -226,7 +216,8 @@ class Api:
 
         Returns (row, None) or (row-or-None, the error response); `missing` is the 404 text, which varies by endpoint.
         """
-        find = self.store.app_by_uuid if kind == "application" else self.store.service_by_uuid
+        find = {"application": self.store.app_by_uuid, "service": self.store.service_by_uuid,
+                "database": self.store.database_by_uuid}[kind]
         row = find(uuid, ctx.team_id)
         if row is None:
             return None, message(404, missing)
@@ -239,38 +230,6 @@ class Api:
 
     def c_version(self, req, ctx):
         return text_response(200, self.settings.api_version)
-
-    def c_team(self, req, ctx):
-        team = self.store.teams.get(ctx.team_id)
-        if team is None:
-            return message(404, "Team not found.")
-        return json_response(200, team_view(team))
-
-    def c_team_list(self, req, ctx):
-        """Only the token's team, as a one-element list (the spec's "all teams" is wrong)."""
-        team = self.store.teams.get(ctx.team_id)
-        return json_response(200, [team_view(team)] if team else [])
-
-    def _own_team(self, ctx, team_id):
-        if str(team_id) != str(ctx.team_id):
-            return None
-        return self.store.teams.get(ctx.team_id)
-
-    def c_team_get(self, req, ctx, team_id):
-        team = self._own_team(ctx, team_id)
-        if team is None:
-            return message(404, "Team not found.")
-        return json_response(200, team_view(team))
-
-    def c_team_members(self, req, ctx):
-        return self.c_team_members_by_id(req, ctx, ctx.team_id)
-
-    def c_team_members_by_id(self, req, ctx, team_id):
-        team = self._own_team(ctx, team_id)
-        if team is None:
-            return message(404, "Team not found.")
-        users = sorted({token["user_id"] for token in self.store.tokens if token["team_id"] == team["id"]})
-        return json_response(200, [member_view(user_id, team["created"]) for user_id in users])
 
     def _toggle(self, ctx, enabled):
         verb = "enable" if enabled else "disable"
@@ -543,6 +502,12 @@ class Api:
             app = self.store.app_by_uuid(uuid, ctx.team_id)
             service = None if app else self.store.service_by_uuid(uuid, ctx.team_id)
             if app is None and service is None:
+                try:
+                    item = databases.deploy_item(self, ctx, uuid, pr)
+                except databases.NoPreviews:
+                    return message(500, "Server Error")  # earlier items stay queued
+                if item:
+                    deployments.append(item)
                 continue
             kind, row = ("application", app) if app else ("service", service)
             text, dep_uuid, full = self._deploy_resource(kind, row, ctx, force, pr, docker_tag)
@@ -588,114 +553,3 @@ class Api:
             payload["details"] = details
         payload["message"] = messages
         return json_response(200, payload)
-
-    # -------------------------------------------------------------------------------------------- servers
-
-    def c_server_list(self, req, ctx):
-        rows = sorted((row for row in self.store.servers.values() if row["team_id"] == ctx.team_id), key=lambda row: row["id"])
-        return json_response(200, [server_view(self.store, row, ctx.sensitive) for row in rows])
-
-    def _server_resources(self, server, now):
-        items = []
-        for kind, rows in (("application", self.store.apps.values()), ("service", self.store.services.values())):
-            for row in sorted(rows, key=lambda item: item["id"]):
-                if row["server_id"] != server["id"]:
-                    continue
-                items.append({"id": row["id"], "uuid": row["uuid"], "name": row["name"], "type": kind,
-                              "created_at": ts(row["created"]), "updated_at": ts(row["updated"]),
-                              "status": self.store.status_of(kind, row, now)})
-        return items
-
-    def c_server_get(self, req, ctx, uuid):
-        server = self.store.server_by_uuid(uuid, ctx.team_id)
-        if server is None:
-            return message(404, "Server not found.")
-        data = server_view(self.store, server, ctx.sensitive, full=True)
-        if php_truthy(req.query.get("resources")):
-            data["resources"] = self._server_resources(server, ctx.now)
-        return json_response(200, data)
-
-    def c_server_resources(self, req, ctx, uuid):
-        server = self.store.server_by_uuid(uuid, ctx.team_id)
-        if server is None:
-            return message(404, "Server not found.")
-        return json_response(200, self._server_resources(server, ctx.now))
-
-    def c_server_domains(self, req, ctx, uuid):
-        server = self.store.server_by_uuid(uuid, ctx.team_id)
-        if server is None:
-            return message(404, "Server not found.")
-        app_uuid = req.query.get("uuid")
-        if app_uuid:
-            app = self.store.app_by_uuid(app_uuid, ctx.team_id)
-            if app is None:
-                return message(404, "Application not found.")
-            return json_response(200, [item.strip() for item in (app["fqdn"] or "").split(",") if item.strip()])
-        hosts = []
-        for row in sorted(self.store.apps.values(), key=lambda item: item["id"]):
-            if row["server_id"] == server["id"]:
-                hosts.extend(fqdn_hosts(row["fqdn"]))
-        for row in sorted(self.store.services.values(), key=lambda item: item["id"]):
-            if row["server_id"] == server["id"]:
-                for sub in row["applications"]:
-                    hosts.extend(fqdn_hosts(sub.get("fqdn")))
-        if not hosts:
-            return json_response(200, [])
-        return json_response(200, [{"ip": server["ip"], "domains": hosts}])
-
-    # -------------------------------------------------------------------------------------------- projects
-
-    def _environments_of(self, project):
-        return sorted((row for row in self.store.environments.values() if row["project_id"] == project["id"]),
-                      key=lambda row: row["id"])
-
-    def c_project_list(self, req, ctx):
-        rows = sorted((row for row in self.store.projects.values() if row["team_id"] == ctx.team_id), key=lambda row: row["id"])
-        return json_response(200, [order_keys({"id": row["id"], "uuid": row["uuid"], "name": row["name"],
-                                               "description": row["description"]}) for row in rows])
-
-    def c_project_get(self, req, ctx, uuid):
-        project = self.store.project_by_uuid(uuid, ctx.team_id)
-        if project is None:
-            return message(404, "Project not found.")
-        return json_response(200, project_view(project, self._environments_of(project)))
-
-    def c_project_environments(self, req, ctx, uuid):
-        project = self.store.project_by_uuid(uuid, ctx.team_id)
-        if project is None:
-            return message(404, "Project not found.")
-        return json_response(200, [{"id": row["id"], "uuid": row["uuid"], "name": row["name"]}
-                                   for row in self._environments_of(project)])
-
-    def c_project_environment(self, req, ctx, uuid, name):
-        project = self.store.project_by_uuid(uuid, ctx.team_id)
-        if project is None:
-            return message(404, "Project not found.")
-        environments = self._environments_of(project)
-        environment = next((row for row in environments if row["name"] == name), None)
-        if environment is None:
-            environment = next((row for row in environments if row["uuid"] == name), None)
-        if environment is None:
-            return message(404, "Environment not found.")
-        data = environment_view(environment)
-        apps = sorted((row for row in self.store.apps.values() if row["environment_id"] == environment["id"]),
-                      key=lambda row: row["id"])
-        services = sorted((row for row in self.store.services.values() if row["environment_id"] == environment["id"]),
-                          key=lambda row: row["id"])
-        data["applications"] = [app_view(self.store, row, ctx.sensitive, nested=False) for row in apps]
-        for name_ in ("postgresqls", "redis", "mongodbs", "mysqls", "mariadbs"):
-            data[name_] = []
-        data["services"] = [service_view(self.store, row, ctx.sensitive, ctx.now, ordered=False) for row in services]
-        return json_response(200, data)
-
-    def c_resource_list(self, req, ctx):
-        items = []
-        for row in sorted(self.store.team_apps(ctx.team_id), key=lambda item: item["id"]):
-            item = app_view(self.store, row, ctx.sensitive, nested=False)
-            item["type"] = "application"
-            items.append(item)
-        for row in sorted(self.store.team_services(ctx.team_id), key=lambda item: item["id"]):
-            item = service_view(self.store, row, ctx.sensitive, ctx.now, ordered=False)
-            item["type"] = "service"
-            items.append(item)
-        return json_response(200, items)

@@ -36,6 +36,8 @@ def parse_args(argv=None):
     data.add_argument("--seed-services", type=int, default=4, metavar="N", help="generated services (default 4)")
     data.add_argument("--seed-servers", type=int, default=2, metavar="N", help="generated servers (default 2)")
     data.add_argument("--seed-projects", type=int, default=2, metavar="N", help="generated projects (default 2)")
+    data.add_argument("--seed-databases", type=int, default=4, metavar="N",
+                      help="generated standalone databases, all 8 types in turn (default 4); about half get a backup")
     data.add_argument("--random-seed", type=int, default=None,
                       help="seed for the fleet, faults, jitter and deploy failures (makes them reproducible)")
     timing = parser.add_argument_group("timing and faults")
@@ -60,11 +62,15 @@ def parse_args(argv=None):
     timing.add_argument("--queue-limit", type=int, default=25, metavar="N", help="queued deployments per server (default 25)")
     timing.add_argument("--concurrent-builds", type=int, default=2, metavar="N",
                         help="in-progress deployments per server (default 2)")
+    timing.add_argument("--backup-seconds", type=float, default=2.0, metavar="S",
+                        help="time each database dump of a backup run takes (default 2)")
+    timing.add_argument("--backup-fail-rate", type=float, default=0.0, metavar="P",
+                        help="share of backup executions that fail (default 0; reproducible with --random-seed)")
     args = parser.parse_args(argv)
-    for name in ("job_delay_seconds", "status_lag_seconds", "deploy_seconds"):
+    for name in ("job_delay_seconds", "status_lag_seconds", "deploy_seconds", "backup_seconds", "seed_databases"):
         if getattr(args, name) < 0:
             parser.error("--%s must not be negative" % name.replace("_", "-"))
-    for name in ("fault_rate", "deploy_fail_rate"):
+    for name in ("fault_rate", "deploy_fail_rate", "backup_fail_rate"):
         if not 0 <= getattr(args, name) <= 1:
             parser.error("--%s must be between 0 and 1" % name.replace("_", "-"))
     return args
@@ -77,14 +83,16 @@ def settings_from_args(args):
                     rate_window=args.rate_window, deploy_seconds=args.deploy_seconds,
                     deploy_fail_rate=args.deploy_fail_rate, status_lag_seconds=args.status_lag_seconds,
                     api_version=args.api_version, queue_limit=args.queue_limit,
-                    concurrent_builds=args.concurrent_builds)
+                    concurrent_builds=args.concurrent_builds, backup_seconds=args.backup_seconds,
+                    backup_fail_rate=args.backup_fail_rate)
 
 
 def create(args):
     """Build the emulator (not yet serving) from parsed arguments."""
     world = build_world(fixture=args.fixture, seed_apps=args.seed_apps, seed_services=args.seed_services,
                         seed_servers=args.seed_servers, seed_projects=args.seed_projects,
-                        random_seed=args.random_seed, root_token=args.token, extra_tokens=args.add_token)
+                        random_seed=args.random_seed, root_token=args.token, extra_tokens=args.add_token,
+                        seed_databases=args.seed_databases)
     store = Store(world, settings_from_args(args), random_seed=args.random_seed)
     return Emulator(store, args.host, args.port)
 

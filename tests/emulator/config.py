@@ -28,9 +28,13 @@ TUNABLE = {
     "deploy_outcomes": dict,
     "queue_limit": int,
     "concurrent_builds": int,
+    "backup_seconds": float,
+    "backup_fail_rate": float,
+    "backup_outcomes": dict,
 }
 
 DEPLOY_OUTCOMES = ("finished", "failed", "cancelled-by-user")
+OUTCOMES = {"deploy_outcomes": DEPLOY_OUTCOMES, "backup_outcomes": ("success", "failed")}
 
 
 def version_tuple(text):
@@ -66,6 +70,9 @@ class Settings:
         self.deploy_outcomes = {}
         self.queue_limit = 25
         self.concurrent_builds = 2
+        self.backup_seconds = 2.0
+        self.backup_fail_rate = 0.0
+        self.backup_outcomes = {}
         self._patterns = {"fail_paths": [], "lose_paths": []}
         self.update(values)
 
@@ -83,13 +90,13 @@ class Settings:
                     self._patterns[name] = [re.compile(item) for item in value]
                 except re.error as exc:
                     raise ValueError("%s: bad regular expression (%s)" % (name, exc)) from exc
-            elif name == "deploy_outcomes":
-                merged = dict(self.deploy_outcomes)
+            elif name in OUTCOMES:
+                merged = dict(getattr(self, name))
                 for uuid, outcome in (value or {}).items():
                     if outcome in (None, "", "random"):
                         merged.pop(uuid, None)
-                    elif outcome not in DEPLOY_OUTCOMES:
-                        raise ValueError("deploy outcome must be one of %s" % ", ".join(DEPLOY_OUTCOMES))
+                    elif outcome not in OUTCOMES[name]:
+                        raise ValueError("%s: an outcome must be one of %s" % (name, ", ".join(OUTCOMES[name])))
                     else:
                         merged[uuid] = outcome
                 value = merged

@@ -9,6 +9,7 @@ import json
 import re
 
 from .http_types import json_response, message, php_truthy
+from .dbviews import database_env_view
 from .views import env_view
 
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -152,7 +153,12 @@ def _bulk_items(req):
     return data
 
 
-def _bulk(api, req, ctx, upsert):
+def _view(api, ctx, row, view=env_view):
+    """An env row as the API shows it, `real_value` resolved against the owner's shared variables."""
+    return view(row, ctx.sensitive, ctx.version, resolved=api.store.resolve_env(row))
+
+
+def _bulk(api, req, ctx, upsert, view=env_view):
     """The bulk loop both resources share: items validated with the application rules, then `upsert` per item."""
     items = _bulk_items(req)
     if not items or not isinstance(items, list):
@@ -167,7 +173,7 @@ def _bulk(api, req, ctx, upsert):
             results.append(upsert(item))
         except ServerError:
             return api.server_error(req)
-    return json_response(201, [env_view(row, ctx.sensitive, ctx.version) for row in results])
+    return json_response(201, [_view(api, ctx, row, view) for row in results])
 
 
 def _delete(api, ctx, kind, uuid, env_uuid, missing):
@@ -189,7 +195,7 @@ def app_list(api, req, ctx, uuid):
         return message(404, "Application not found")
     rows = api.store.envs_of("application", app)
     ordered = [row for row in rows if not row["is_preview"]] + [row for row in rows if row["is_preview"]]
-    return json_response(200, [env_view(row, ctx.sensitive, ctx.version) for row in ordered])
+    return json_response(200, [_view(api, ctx, row) for row in ordered])
 
 
 def _app_target(api, req, ctx, uuid):
@@ -230,7 +236,7 @@ def app_update(api, req, ctx, uuid):
         _update_app_env(row, req.data, ctx.now)
     except ServerError:
         return api.server_error(req)
-    return json_response(201, env_view(row, ctx.sensitive, ctx.version))
+    return json_response(201, _view(api, ctx, row))
 
 
 def app_bulk(api, req, ctx, uuid):
@@ -264,7 +270,7 @@ def service_list(api, req, ctx, uuid):
     if error:
         return error
     rows = api.store.envs_of("service", service)
-    return json_response(200, [env_view(row, ctx.sensitive, ctx.version) for row in rows])
+    return json_response(200, [_view(api, ctx, row) for row in rows])
 
 
 def _service_fields(data):
@@ -296,7 +302,7 @@ def service_create(api, req, ctx, uuid):
     if api.store.find_env("service", service, fields["key"]) is not None:
         return message(409, EXISTS)
     row = api.store.add_env("service", service, fields, ctx.now)
-    return json_response(201, env_view(row, ctx.sensitive, ctx.version))
+    return json_response(201, _view(api, ctx, row))
 
 
 def service_update(api, req, ctx, uuid):
@@ -312,7 +318,7 @@ def service_update(api, req, ctx, uuid):
         if name in fields:
             row[name] = fields[name]
     row["updated"] = ctx.now
-    return json_response(201, env_view(row, ctx.sensitive, ctx.version))
+    return json_response(201, _view(api, ctx, row))
 
 
 def service_bulk(api, req, ctx, uuid):
@@ -338,3 +344,82 @@ def service_bulk(api, req, ctx, uuid):
 
 def service_delete(api, req, ctx, uuid, env_uuid):
     return _delete(api, ctx, "service", uuid, env_uuid, "Service not found.")
+
+
+# ------------------------------------------------------------------------------------------------ databases
+# Like services, except: members may list, values of is_shown_once rows are shown to sensitive tokens, `id` and
+# `resourceable*` are hidden, and bulk is a true partial update of every fillable field present.
+
+BULK_DB_FIELDS = APP_FIELDS + ("is_required",)
+
+
+def database_list(api, req, ctx, uuid):
+    database = api.store.database_by_uuid(uuid, ctx.team_id)
+    if database is None:
+        return message(404, "Database not found.")
+    rows = api.store.envs_of("database", database)
+    return json_response(200, [_view(api, ctx, row, database_env_view) for row in rows])
+
+
+def _database_target(api, req, ctx, uuid):
+    database, error = api.managed(ctx, "database", uuid, "Database not found.")
+    if error:
+        return None, error
+    errors = validate(req.data, SERVICE_FIELDS, ctx.version)
+    if errors:
+        return None, validation_failed(errors)
+    fields = _service_fields(req.data)
+    fields["key"] = _normalize_key(fields["key"], ctx.version)
+    return (database, fields), None
+
+
+def database_create(api, req, ctx, uuid):
+    target, error = _database_target(api, req, ctx, uuid)
+    if error:
+        return error
+    database, fields = target
+    if api.store.find_env("database", database, fields["key"]) is not None:
+        return message(409, EXISTS)
+    row = api.store.add_env("database", database, fields, ctx.now)
+    return json_response(201, _view(api, ctx, row, database_env_view))
+
+
+def database_update(api, req, ctx, uuid):
+    target, error = _database_target(api, req, ctx, uuid)
+    if error:
+        return error
+    database, fields = target
+    row = api.store.find_env("database", database, fields["key"])
+    if row is None:
+        return message(404, NOT_FOUND)
+    row["value"] = fields.get("value")
+    for name in ("is_literal", "is_multiline", "is_shown_once", "comment"):
+        if name in fields:
+            row[name] = fields[name]
+    row["updated"] = ctx.now
+    return json_response(201, _view(api, ctx, row, database_env_view))
+
+
+def database_bulk(api, req, ctx, uuid):
+    database, error = api.managed(ctx, "database", uuid, "Database not found.")
+    if error:
+        return error
+
+    def upsert(item):
+        fields = _fields(item, BULK_DB_FIELDS)
+        for name in BOOL_FIELDS + ("is_required",):
+            if name in fields:
+                fields[name] = to_bool(fields[name])
+        fields["key"] = _normalize_key(fields["key"], ctx.version)
+        row = api.store.find_env("database", database, fields["key"])
+        if row is None:
+            return api.store.add_env("database", database, fields, ctx.now)
+        row.update(fields)
+        row["updated"] = ctx.now
+        return row
+
+    return _bulk(api, req, ctx, upsert, database_env_view)
+
+
+def database_delete(api, req, ctx, uuid, env_uuid):
+    return _delete(api, ctx, "database", uuid, env_uuid, "Database not found.")

@@ -9,6 +9,8 @@ import json
 import random
 import string
 
+from . import seed_dbs
+
 ROOT_ABILITIES = ["root"]
 ALL_ABILITIES = ("root", "write", "write:sensitive", "deploy", "read", "read:sensitive", "*")
 ROLES = ("owner", "admin", "member")
@@ -48,7 +50,8 @@ class World:
     def __init__(self, rng):
         self.rng = rng
         self.data = {name: [] for name in ("teams", "tokens", "servers", "projects", "environments", "tags",
-                                           "applications", "services", "envs", "deployments")}
+                                           "applications", "services", "envs", "deployments", "databases", "backups",
+                                           "shared_envs")}
         self.ids = {}
         self.clock = SEED_EPOCH
 
@@ -231,7 +234,7 @@ def world_from_fixture(data, rng):
     if not isinstance(data, dict):
         raise FixtureError("a fixture must be a mapping")
     world = World(rng)
-    known = {"teams", "tokens", "servers", "projects", "applications", "services", "tags"}
+    known = {"teams", "tokens", "servers", "projects", "applications", "services", "tags", "databases", "shared_envs"}
     _reject_extra("fixture", {key: None for key in data if key not in known})
     teams = data.get("teams") or [{"id": 0, "name": "Root Team"}]
     for team in teams:
@@ -268,14 +271,16 @@ def world_from_fixture(data, rng):
     for kind in ("applications", "services"):
         for item in data.get(kind) or []:
             _fixture_resource(world, kind, dict(item))
+    seed_dbs.fixture_databases(world, data.get("databases"), lambda what, item: _placement(world, what, item))
+    seed_dbs.fixture_shared_envs(world, data.get("shared_envs"))
     return world.data
 
 
-def _fixture_resource(world, kind, item):
-    name = str(item.pop("name"))
+def _placement(world, what, item):
+    """Pop project/environment/server references from a fixture item: (environment, server, team_id)."""
     project_ref = item.pop("project", None)
     if not world.data["projects"]:
-        raise FixtureError("%s %s: the fixture has no projects" % (kind[:-1], name))
+        raise FixtureError("%s: the fixture has no projects" % what)
     if project_ref is None:
         project = world.data["projects"][0]
     else:
@@ -291,7 +296,13 @@ def _fixture_resource(world, kind, item):
     elif servers:
         server = servers[0]
     else:
-        raise FixtureError("%s %s: team %s has no server" % (kind[:-1], name, team_id))
+        raise FixtureError("%s: team %s has no server" % (what, team_id))
+    return environment, server, team_id
+
+
+def _fixture_resource(world, kind, item):
+    name = str(item.pop("name"))
+    environment, server, team_id = _placement(world, "%s %s" % (kind[:-1], name), item)
     envs_spec = item.pop("envs", []) or []
     if kind == "applications":
         row = world.add_application(name, environment, server, team_id, item.pop("uuid", None), **item)
@@ -345,7 +356,7 @@ def _secret(rng, length=32):
     return "".join(rng.choice(string.ascii_letters + string.digits) for _char in range(length))
 
 
-def world_from_fleet(rng, apps=8, services=4, servers=2, projects=2):
+def world_from_fleet(rng, apps=8, services=4, servers=2, projects=2, db_count=4):
     world = World(rng)
     world.add_team(0, "Root Team", "The instance root team")
     world.add_team(1, "Acme Corp", "Another team on the same instance (its resources are invisible to team 0 tokens)")
@@ -443,18 +454,21 @@ def world_from_fleet(rng, apps=8, services=4, servers=2, projects=2):
     service = world.add_service("acme-redis", environment, server, 1, service_type="redis", status="running:healthy",
                                 databases=[{"name": "redis", "image": "redis:7.2"}])
     world.add_env("service", service, "SERVICE_PASSWORD_REDIS", _secret(rng, 32))
+    # Databases come last, so the rest of the fleet is the same whatever --seed-databases is.
+    seed_dbs.fleet_databases(world, rng, db_count, server_rows, envs_by_project)
+    seed_dbs.acme_database(world, environment, server)
     return world.data
 
 
 def build_world(fixture=None, seed_apps=8, seed_services=4, seed_servers=2, seed_projects=2, random_seed=None,
-                root_token=None, extra_tokens=()):
+                root_token=None, extra_tokens=(), seed_databases=4):
     """Return the seed world dict. `fixture` is a path or an already loaded mapping."""
     rng = random.Random(0 if random_seed is None else random_seed)
     if fixture is not None:
         data = load_fixture_file(fixture) if isinstance(fixture, str) else fixture
         world = world_from_fixture(data, rng)
     else:
-        world = world_from_fleet(rng, seed_apps, seed_services, seed_servers, seed_projects)
+        world = world_from_fleet(rng, seed_apps, seed_services, seed_servers, seed_projects, seed_databases)
     helper = World(rng)
     helper.data = world
     if root_token and not any(row["token"] == root_token for row in world["tokens"]):

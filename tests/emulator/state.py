@@ -20,6 +20,9 @@ import threading
 import time
 
 from . import seed as seed_mod
+from . import tags as tags_mod
+from .dbstate import DatabaseStore
+from .envstate import SharedEnvStore
 
 QUEUED, IN_PROGRESS, FINISHED, FAILED, CANCELLED = "queued", "in_progress", "finished", "failed", "cancelled-by-user"
 ACTIVE = (QUEUED, IN_PROGRESS)
@@ -41,7 +44,7 @@ def _uuids_in(value, found):
     return found
 
 
-class Store:
+class Store(SharedEnvStore, DatabaseStore):
     """All emulator state. Callers hold `store.lock` for every read and write."""
 
     def __init__(self, world, settings, clock=time.time, random_seed=None):
@@ -80,7 +83,6 @@ class Store:
         self.tags = {row["id"]: row for row in world["tags"]}
         self.apps = {row["id"]: row for row in world["applications"]}
         self.services = {row["id"]: row for row in world["services"]}
-        self.databases = {}
         self.deployments = {}
         self.deployments_by_uuid = {}
         self.active = []
@@ -92,6 +94,9 @@ class Store:
         }
         for row in world["envs"]:
             self._index_env(row)
+        self.load_databases(world)
+        self.load_shared_envs(world)
+        tags_mod.prepare(self)
         for row in world["deployments"]:
             self._add_deployment(row)
         self.pending = {}
@@ -215,6 +220,7 @@ class Store:
             self._apply_pending(job["runs_at"])
             self._run_job(job)
         self._apply_pending(now)
+        self.tick_databases(now)
         for job in self.jobs:
             if job["status"] == JOB_RUNNING and job["finishes_at"] <= now:
                 job["status"] = JOB_DONE
@@ -249,7 +255,7 @@ class Store:
         return job
 
     def _table(self, kind):
-        return {"application": self.apps, "service": self.services}.get(kind) or self.databases
+        return {"application": self.apps, "service": self.services, "backup": self.backups}.get(kind, self.databases)
 
     def _run_job(self, job):
         when = job["runs_at"]
@@ -269,8 +275,10 @@ class Store:
             else:
                 # A restart is a stop then a start in one job: the start phase reads `starting:unhealthy` at once.
                 self.start_service(row, when)
+        elif job["kind"] == "backup":
+            self.run_backup_job(job, row, when)
         else:
-            self.run_database_job(row, job["action"], when)
+            self.run_database_job(job, row, when)
 
     def start_service(self, service, when):
         """StartService: `starting:unhealthy` for the status lag, then every container runs."""
@@ -278,6 +286,7 @@ class Store:
         self.clear_pending("service", service)
         service["starting_until"] = when + lag
         service["updated"] = when
+        self.record_started_env("service", service, when)
         self.schedule_status("service", service, when + lag, "running:healthy")
 
     def stop_service(self, service, when):
@@ -302,6 +311,13 @@ class Store:
             row = self.apps.get(row_id)
             if row is not None:
                 row["status"] = status
+                if status.startswith("running"):
+                    row["last_online_at"] = when
+        elif kind == "database":
+            row = self.databases.get(row_id)
+            if row is not None:
+                row["status"] = status
+                row["updated"] = when
                 if status.startswith("running"):
                     row["last_online_at"] = when
         else:
@@ -330,7 +346,7 @@ class Store:
         return status
 
     def status_of(self, kind, row, now):
-        return self.app_status(row) if kind == "application" else self.service_status(row, now)
+        return self.service_status(row, now) if kind == "service" else row["status"]
 
     # ------------------------------------------------------------------------------------------------ deployments
 
@@ -382,6 +398,8 @@ class Store:
         dep["ends"] = when + dep["duration"]
         dep["horizon_job_worker"] = "coolify-worker"
         dep["current_process_id"] = str(10000 + dep["id"])
+        app = self.apps.get(dep["application_id"])
+        dep["env_snapshot"] = self.env_values("application", app) if app else {}
         dep["log"].append(("Starting deployment of %s." % dep["application_name"], when))
 
     def _pickup(self, server_id, when):
@@ -419,6 +437,8 @@ class Store:
         if dep in self.active:
             self.active.remove(dep)
         if app is not None and outcome == FINISHED:
+            # The new containers run with the envs the build read when it started; a failed one keeps the old ones.
+            app["started_env"], app["started_env_at"] = dep.get("env_snapshot", {}), when
             lag = self.settings.status_lag_seconds
             self.schedule_status("application", app, max(when, dep["action_time"] + lag), "running:healthy")
         self._pickup(dep["server_id"], when)
@@ -456,7 +476,8 @@ class Store:
 
     def delete_resource(self, uuid):
         """Remove an application or service (and its envs); returns its kind, or None."""
-        for kind, table, by_uuid in (("application", self.apps, self.apps_by_uuid), ("service", self.services, self.services_by_uuid)):
+        for kind, table, by_uuid in (("application", self.apps, self.apps_by_uuid), ("service", self.services, self.services_by_uuid),
+                                     ("database", self.databases, self.databases_by_uuid)):
             row = by_uuid.pop(uuid, None)
             if row is not None:
                 table.pop(row["id"], None)
@@ -489,8 +510,7 @@ class Store:
         envs = []
         for row in sorted(self.envs.values(), key=lambda item: item["id"]):
             item = dict(row)
-            table = self.apps if row["resource_type"] == "application" else self.services
-            owner = table.get(row["resource_id"])
+            owner = self._table(row["resource_type"]).get(row["resource_id"])
             item["resource_uuid"] = owner["uuid"] if owner else None
             envs.append(item)
         deployments = []
@@ -499,7 +519,7 @@ class Store:
             app = self.apps.get(row["application_id"])
             item["application_uuid"] = app["uuid"] if app else None
             deployments.append(item)
-        return json.loads(json.dumps({
+        data = {
             "now": now, "settings": self.settings.as_dict(), "teams": list(self.teams.values()), "tokens": self.tokens,
             "servers": list(self.servers.values()), "projects": list(self.projects.values()),
             "environments": list(self.environments.values()), "tags": list(self.tags.values()),
@@ -507,7 +527,10 @@ class Store:
             "jobs": [dict(job) for job in self.jobs],
             "pending_status_changes": [{"kind": key[0], "id": key[1], "at": [entry[0] for entry in entries],
                                         "status": [entry[2] for entry in entries]} for key, entries in self.pending.items()],
-        }, default=str))
+        }
+        data.update(self.database_snapshot())
+        data.update(self.shared_snapshot())
+        return json.loads(json.dumps(data, default=str))
 
 
 def split_status(status):

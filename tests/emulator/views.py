@@ -189,8 +189,9 @@ def _escape_env(value):
     return value
 
 
-def real_value(env):
-    value = env["value"]
+def real_value(env, value=None):
+    """The model's real_value: the resolved value (shared references replaced), quoted or escaped."""
+    value = env["value"] if value is None else value
     if value is None:
         return None
     if env["is_literal"] or env["is_multiline"]:
@@ -205,11 +206,10 @@ def real_value(env):
     return _escape_env(value)
 
 
-SHARED_PREFIXES = ("{{team.", "{{project.", "{{environment.", "{{server.")
-
-
-def env_view(env, sensitive, version):
+def env_view(env, sensitive, version, shown_once_rule=True, resolved=None):
+    """An env row; `shown_once_rule=False` for databases, whose env endpoints never hide `is_shown_once` values."""
     value = env["value"] or ""
+    # isShared: `{{<anything>` ... `}}`; neither the type nor the variable is checked
     data = {
         "uuid": env["uuid"], "key": env["key"], "is_preview": env["is_preview"], "is_literal": env["is_literal"],
         "is_multiline": env["is_multiline"], "is_shown_once": env["is_shown_once"], "is_runtime": env["is_runtime"],
@@ -217,16 +217,16 @@ def env_view(env, sensitive, version):
         "order": None, "version": env["version"],
         "resourceable_type": "App\\Models\\Application" if env["resource_type"] == "application" else "App\\Models\\Service",
         "resourceable_id": env["resource_id"],
-        "is_shared": value.strip().startswith(SHARED_PREFIXES) and value.strip().endswith("}}"),
+        "is_shared": value.startswith("{{") and value.endswith("}}"),
         "is_really_required": bool(env["is_required"] and not env["value"]),
         "is_buildpack_control": env["key"].startswith(("NIXPACKS_", "RAILPACK_")),
         "is_coolify": env["key"].startswith("SERVICE_"),
         "created_at": ts(env["created"]), "updated_at": ts(env["updated"]),
     }
-    hide_once = env["is_shown_once"] and version >= (4, 2, 0)
+    hide_once = shown_once_rule and env["is_shown_once"] and version >= (4, 2, 0)
     if sensitive and not hide_once:
         data["value"] = env["value"]
-        data["real_value"] = real_value(env)
+        data["real_value"] = real_value(env, resolved)
     return order_keys(data)
 
 

@@ -137,10 +137,14 @@ def test_servers_list_get_resources_and_domains(api):
     full = api.get("/servers/srv-main").json()
     assert "proxy" in full and "resources" not in full
     with_resources = api.get("/servers/srv-main", params={"resources": "1"}).json()
-    assert {item["uuid"] for item in with_resources["resources"]} == {"app-web", "app-api", "app-worker", "svc-analytics", "svc-degraded"}
+    assert {item["uuid"] for item in with_resources["resources"]} == {
+        "app-web", "app-api", "app-worker", "db-shop", "db-reports", "db-sessions", "svc-analytics", "svc-degraded"}
     resources = api.get("/servers/srv-main/resources").json()
     assert set(resources[0]) == {"id", "uuid", "name", "type", "created_at", "updated_at", "status"}
-    assert {item["type"] for item in resources} == {"application", "service"}
+    # definedResources(): applications, then databases in model order (postgresql, ..., mysql, ..., keydb), then services
+    assert [item["type"] for item in resources] == ["application"] * 3 + [
+        "standalone-postgresql", "standalone-mysql", "standalone-keydb", "service", "service"]
+    assert [item["status"] for item in resources if item["type"] == "standalone-mysql"] == ["exited:unhealthy"]
     domains = api.get("/servers/srv-main/domains").json()
     hosts = ["shop.example.com", "www.shop.example.com", "api.shop.example.com", "stats.shop.example.com"]
     assert domains == [{"ip": "10.0.0.10", "domains": hosts}]
@@ -163,8 +167,13 @@ def test_projects_environments_and_environment_detail(api):
     assert by_name["uuid"] == by_uuid["uuid"] == "env-shop-staging"
     assert {app["uuid"] for app in by_name["applications"]} == {"app-staging-web", "app-edge-1", "app-edge-2"}
     assert [svc["uuid"] for svc in by_name["services"]] == ["svc-cache"]
-    for key in ("postgresqls", "redis", "mongodbs", "mysqls", "mariadbs"):
+    assert [db["uuid"] for db in by_name["redis"]] == ["db-cache"]
+    for key in ("postgresqls", "mongodbs", "mysqls", "mariadbs"):
         assert by_name[key] == []
+    production = api.get("/projects/prj-shop/production").json()
+    assert [db["uuid"] for db in production["postgresqls"]] == ["db-shop"]
+    assert [db["uuid"] for db in production["mysqls"]] == ["db-reports"]
+    assert "keydbs" not in production  # the environment endpoint loads only five database relations
     assert api.get("/projects/prj-shop/nope").json() == {"message": "Environment not found."}
     for path in ("/projects/prj-acme", "/projects/prj-acme/environments", "/projects/prj-acme/production"):
         resp = api.get(path)
@@ -174,8 +183,9 @@ def test_projects_environments_and_environment_detail(api):
 def test_resources_is_a_flat_array_with_type_and_status(api):
     items = api.get("/resources").json()
     assert isinstance(items, list)
-    assert {item["type"] for item in items} == {"application", "service"}
-    assert len(items) == 9
+    assert {item["type"] for item in items} == {"application", "service", "standalone-postgresql", "standalone-redis",
+                                                "standalone-mysql", "standalone-keydb"}
+    assert len(items) == 13  # 6 applications, 3 services, 4 databases (db-acme belongs to another team)
     assert all("status" in item for item in items)
 
 

@@ -166,7 +166,10 @@ def test_servers_are_hosts_with_connection_vars_and_their_resources(emulator, tm
         svc = [row for row in services if row["server_id"] == server["id"]]
         assert [(s["uuid"], s["name"], s["status"], s["type"]) for s in hv["coolify_services"]] == \
             [(s["uuid"], s["name"], s["status"], "service") for s in svc]
-        assert hv["coolify_databases"] == []  # the emulator has no standalone databases
+        dbs = [row for row in state["databases"] if row["server_id"] == server["id"] and row["team_id"] == 0]
+        assert dbs, "the generated fleet spreads its databases over every server"
+        assert sorted((d["uuid"], d["name"], d["status"], d["type"]) for d in hv["coolify_databases"]) == \
+            sorted((d["uuid"], d["name"], d["status"], d["database_type"]) for d in dbs)
         assert hv["coolify_projects"] == sorted(set(e["project"] for e in hv["coolify_applications"] + hv["coolify_services"]))
 
 

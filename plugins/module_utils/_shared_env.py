@@ -185,7 +185,7 @@ def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, s
         references, errors, scanned = refs.discover(client, level, target, max_workers=int(params.get("max_workers") or 10),
                                                     sleep=sleep)
         if errors:
-            return report.read_failure(errors, scanned, run.error_text)
+            return report.read_failure(errors, scanned, report.error_text)
         affected_keys, cycles = refs.dependents(rows, level, changed_keys)
         report.nested(refs.nested(rows), level)
         report.references(references, affected_keys, final_keys, cycles, level, scanned)

@@ -28,7 +28,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._errors import Coo
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import validate_options
-from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask_quoted
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
 
 OUTCOMES = ("written", "rolled_back", "failed", "unknown", "untouched")
@@ -49,8 +49,11 @@ class _EnvRun(object):
         self.warnings = []
 
     def error_text(self, exc):
-        text = str(exc) if isinstance(exc, CoolifyError) else "%s: %s" % (type(exc).__name__, exc)
-        return mask(text, self.secrets)
+        """A CoolifyError's text as is (the transport already masked what the API quoted back); anything else may quote
+        a value, so its text is masked or withheld (mask_quoted), never the uuids and names around it."""
+        if isinstance(exc, CoolifyError):
+            return str(exc)
+        return "%s: %s" % (type(exc).__name__, mask_quoted(exc, self.secrets))
 
 
 def apply_env(client, kind, resources, params, check_mode=False, diff=False, clock=None, sleep=None):
@@ -119,7 +122,7 @@ def apply_env(client, kind, resources, params, check_mode=False, diff=False, clo
                                                upsert=False)
         else:
             for plan in changed_plans:
-                if plan.deletes and not by_uuid[plan.uuid]["failed"]:
+                if plan.deletes and by_uuid[plan.uuid]["error"] is None:
                     _append_error(by_uuid[plan.uuid], "deletes not attempted: an upsert failed")
     else:
         failed, interrupted = _write_phase(run, store, changed_plans, by_uuid, rolling=False)
@@ -249,7 +252,8 @@ def _restart(run, plans, by_uuid, label="restart"):
         if item.get("failed"):
             entry["failed"] = True
             entry["outcome"] = "failed"
-            problem = "%s failed: %s" % (label, mask(item.get("error") or item.get("reason") or "unknown error", run.secrets))
+            # Restart requests carry no values, so their errors cannot quote one: never masked.
+            problem = "%s failed: %s" % (label, item.get("error") or item.get("reason") or "unknown error")
         elif item.get("skipped"):
             problem = "%s %s" % (label, item.get("reason") or "not attempted")
         else:

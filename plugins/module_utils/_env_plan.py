@@ -327,7 +327,7 @@ def observe_write(plan, current_rows, items=(), deletes=()):
         else:
             unclear += 1
     present = set(row.get("uuid") for row in current_rows or [] if isinstance(row, dict))
-    for _row_id_, env_uuid in deletes:
+    for _deleted_row, env_uuid in deletes:
         if env_uuid in present:
             pending += 1
         else:

@@ -40,7 +40,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._pacer import (
     header_int,
     parse_retry_after,
 )
-from ansible_collections.coolops.coolify.plugins.module_utils._redact import MASK, mask, scrub_data, sent_secrets
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import MASK, mask, mask_quoted, scrub_data, sent_secrets
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -268,9 +268,9 @@ class ApiTransport(object):
 
     def _scrub(self, text, secrets=()):
         """Belt and braces: messages are built without the token, but an answer could echo it back, or the
-        ``secrets`` (the values the request sent, see sent_secrets)."""
+        ``secrets`` (values the request sent, see sent_secrets; quoted text only: see mask_quoted)."""
         tokens = [token for token in (self._token, self._token.split("|", 1)[-1]) if len(token) >= 8]
-        return mask(text, tokens + list(secrets))
+        return mask_quoted(mask(text, tokens), secrets)
 
     def _error(self, cls, method, path, status=None, api_message=None, errors=None, retry_after=None, content_type=None,
                reason=None, secrets=()):
@@ -282,7 +282,8 @@ class ApiTransport(object):
             message = "Coolify API %s %s returned HTTP %s: %s." % (method, path, status, detail)
         else:
             message = "Coolify API %s %s got no HTTP answer: %s." % (method, path, sentence(reason))
-        return cls(self._scrub(message, secrets), method=method, path=path, status=status,
+        # Callers mask the quoted parts (answer texts) with ``secrets``; the message around them is never masked.
+        return cls(self._scrub(message), method=method, path=path, status=status,
                    api_message=self._scrub(api_message, secrets) if api_message is not None else None,
                    errors=scrub_data(errors, lambda text: self._scrub(text, secrets)) if errors else errors,
                    retry_after=retry_after, content_type=content_type)

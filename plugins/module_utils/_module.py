@@ -20,6 +20,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._selectors import 
 API_URL_ENV = ("COOLIFY_API_URL", "COOLIFY_URL", "COOLIFY_BASE_URL")
 API_TOKEN_ENV = ("COOLIFY_API_TOKEN", "COOLIFY_TOKEN", "COOLIFY_ACCESS_TOKEN")
 DEFAULT_MAX_WORKERS = 10
+NO_LOG_MARK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # what Ansible echoes for a no_log option
 
 
 def connection_argument_spec():
@@ -89,13 +90,25 @@ def error_details(exc):
     }
 
 
+def _leaf_strings(data):
+    """Every non-empty string (numbers as text) inside an option's value, as Ansible collects no_log values."""
+    if isinstance(data, dict):
+        data = list(data.values())
+    if isinstance(data, (list, tuple, set)):
+        return set(text for item in data for text in _leaf_strings(item))
+    if data is None or isinstance(data, bool):
+        return set()
+    text = str(data)
+    return set([text]) if text else set()
+
+
 class CoolifyModule(object):
     """Builds the AnsibleModule (connection options merged in), creates the client, and reports errors.
 
     Modules do not build it themselves: their main() calls module_main().
     """
 
-    def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
+    def __init__(self, argument_spec=None, supports_check_mode=True, keys_only=(), **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec or {})
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
@@ -103,6 +116,44 @@ class CoolifyModule(object):
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self.params = self.module.params
         self._client = None
+        self._keys_only = tuple(keys_only)
+        self._release_keys_only()
+
+    def _release_keys_only(self):
+        """Keep the values of the ``keys_only`` options (no_log dicts such as coolify_env's ``env``) out of Ansible's
+        no_log_values.
+
+        Ansible replaces every substring equal to any no_log value everywhere in a result, so a value such as "2" or
+        "a" mangled counts, uuids, names and messages. The module guarantees instead that it never returns these values
+        (results name keys only, error texts quoting a sent value are masked by the transport), and the invocation
+        echo shows their keys only (``_invocation``). A value that another no_log option also holds (the token) stays.
+        """
+        if not self._keys_only:
+            return
+        kept = set()
+        released = set()
+        for name, options in self.module.argument_spec.items():
+            if name in self._keys_only:
+                released.update(_leaf_strings(self.params.get(name)))
+            elif options.get("no_log"):
+                kept.update(_leaf_strings(self.params.get(name)))
+        self.module.no_log_values.difference_update(released - kept)
+
+    def _invocation(self):
+        """``{"invocation": ...}`` echoing every option, with no_log options masked and ``keys_only`` ones reduced to
+        their keys; empty without ``keys_only`` (Ansible's own echo, which masks by no_log_values, is right then)."""
+        if not self._keys_only:
+            return {}
+        echo = {}
+        for name, value in self.params.items():
+            canonical = self.module.aliases.get(name, name)
+            if canonical in self._keys_only:
+                echo[name] = dict((key, NO_LOG_MARK) for key in value) if isinstance(value, dict) else NO_LOG_MARK
+            elif self.module.argument_spec.get(canonical, {}).get("no_log"):
+                echo[name] = NO_LOG_MARK
+            else:
+                echo[name] = value
+        return {"invocation": {"module_args": echo}}
 
     @property
     def check_mode(self):
@@ -137,6 +188,7 @@ class CoolifyModule(object):
         msg = details.pop("msg")
         result.update(details)
         result.setdefault("changed", False)
+        result.update(self._invocation())
         self.module.fail_json(msg=msg, **result)
 
     def close(self):
@@ -154,6 +206,7 @@ class CoolifyModule(object):
         self.close()
         result = dict(result or {})
         result.setdefault("changed", False)
+        result.update(self._invocation())
         if result.get("failed"):
             result.pop("failed")
             msg = result.pop("msg", "The task failed.")
@@ -161,12 +214,13 @@ class CoolifyModule(object):
         self.module.exit_json(**result)
 
 
-def module_main(argument_spec, run, require_selection=True):
+def module_main(argument_spec, run, require_selection=True, keys_only=()):
     """The body of every module's main(): build the CoolifyModule, call ``run(cm)`` and exit with the dict it returns.
 
     ``run`` lives in the module_utils file of the module's concern (``_lifecycle.run_app_batch``, ``_env.run_env``,
-    ``_info.run_info``, ...), never in the module file.
+    ``_info.run_info``, ...), never in the module file. ``keys_only`` names no_log dict options whose values the
+    module never returns (see CoolifyModule._release_keys_only).
     """
-    cm = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True,
+    cm = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True, keys_only=keys_only,
                        **selector_module_kwargs(require_selection=require_selection))
     cm.run(run)

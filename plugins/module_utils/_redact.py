@@ -11,7 +11,9 @@
   wherever it appears, and credentials embedded in URLs (``https://user:token@host``) are masked.
 * Allow: where output is stored or exposed as host variables (the inventory plugin and its cache), only the fields
   listed in ``PUBLIC_FIELDS`` are copied in the first place, and the deny rule still applies to them.
-* Mask: texts that could quote a value the collection sent (an error answer) have every known value replaced.
+* Mask: texts that could quote a value the collection sent (an error answer) have every known value replaced, or are
+  withheld when a value is too short to replace safely (mask_quoted). Only the quoted text is masked, never the
+  message around it, so uuids, names and counts are never altered.
 """
 
 from __future__ import annotations
@@ -79,6 +81,27 @@ def mask(text, secrets):
     text = str(text)
     for secret in sorted(set(secret for secret in secrets if secret), key=len, reverse=True):
         text = text.replace(secret, MASK)
+    return text
+
+
+# Values shorter than this are not replaced inside a text (a "2" or an "a" occurs everywhere, uuids included); a text
+# that quotes one is withheld as a whole instead.
+MIN_MASKED_LENGTH = 8
+WITHHELD = "(withheld, because it may quote a value that was sent)"
+
+
+def mask_quoted(text, secrets):
+    """Text that someone else wrote and that may quote a value (an API answer), safe to return.
+
+    Values of at least MIN_MASKED_LENGTH characters are replaced by MASK. If a shorter value still occurs anywhere in
+    the text, the whole text is replaced by WITHHELD: replacing it would mangle unrelated words and uuids, and leaving
+    it could leak it. Apply this to the quoted part only, never to a message the collection built around it.
+    """
+    text = str(text)
+    secrets = set(secret for secret in secrets if secret)
+    text = mask(text, [secret for secret in secrets if len(secret) >= MIN_MASKED_LENGTH])
+    if any(secret in text for secret in secrets if len(secret) < MIN_MASKED_LENGTH):
+        return WITHHELD
     return text
 
 

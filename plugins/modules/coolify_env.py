@@ -181,7 +181,11 @@ options:
 notes:
   - The token needs the C(read) and C(write) abilities, C(read:sensitive) to compare values (see O(hidden_values)),
     and C(deploy) for O(restart=changed). Reading service variables also requires an admin or owner of the team.
-  - Because O(env) is C(no_log), Ansible also masks any text in the task output that equals one of its values.
+  - O(env) is C(no_log), but its values are not masked as text in the result. The module never returns a value, and
+    the echo of the module's arguments (C(invocation), at C(-vvv)) shows the keys of O(env) only. So a short value such
+    as V(2), V(true) or V(a) never alters a uuid, a name, a count or a message.
+  - Error texts from Coolify that may quote a sent value have the value masked, or are withheld when the value is
+    shorter than eight characters.
   - Coolify applies changed variables only when a resource is restarted or redeployed; see O(restart).
 seealso:
   - module: coolops.coolify.coolify_app_batch
@@ -434,7 +438,7 @@ def argument_spec():
 
 
 def main():
-    module_main(argument_spec(), run_env)
+    module_main(argument_spec(), run_env, keys_only=("env",))
 
 
 if __name__ == "__main__":

@@ -229,3 +229,56 @@ def test_rotate_keys_playbook_lists_the_keys_a_failed_rollback_left_changed(emu,
     assert "not restored: app-1 (%s): API_KEY." % app1 in proc.stdout
     hits = grep_everything(out, proc.stdout, proc.stderr)
     assert not hits, "secret marker found in: %s" % "; ".join(hits)
+
+
+SHORT_VALUES_PLAYBOOK = """---
+- name: Short everyday values next to a marker value, at -vvvv with the invocation echo on
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars_files:
+    - {vars_file}
+  tasks:
+    - name: Write values that occur inside uuids, names, counts and messages
+      coolops.coolify.coolify_env:
+        api_url: "{{{{ coolify_url }}}}"
+        api_token: "{{{{ coolify_token }}}}"
+        names: [app-1, app-2]
+        env:
+          WORKERS: "2"
+          DEBUG: "true"
+          LETTER: "a"
+          ONE: "1"
+          API_KEY: "{{{{ new_secret }}}}"
+      diff: true
+      register: rotation
+    - name: Every returned field is intact
+      ansible.builtin.assert:
+        that:
+          - rotation.resources | map(attribute='uuid') | list == expected_uuids
+          - rotation.resources | map(attribute='name') | list == ['app-1', 'app-2']
+          - rotation.resources[0].added == ['DEBUG', 'LETTER', 'ONE', 'WORKERS']
+          - rotation.summary.total == 2
+          - rotation.summary.changed == 2
+          - rotation.summary.keys_added == 8
+          - "rotation.msg == 'Changed 2 of 2 applications: 8 variable(s) added, 2 updated, 0 removed.'"
+"""
+
+
+def test_short_values_leave_results_intact_and_no_value_appears_at_vvvv(emu, tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    vars_file = inputs / "secrets.json"
+    vars_file.write_text(json.dumps({"coolify_url": emu.api_url, "coolify_token": ROOT_TOKEN, "new_secret": NEW_SECRET,
+                                     "expected_uuids": uuids_of(emu.state(), "applications", ["app-1", "app-2"])}))
+    playbook = inputs / "playbook.yml"
+    playbook.write_text(SHORT_VALUES_PLAYBOOK.format(vars_file=str(vars_file)))
+    env, out = ansible_env(tmp_path)
+    env["ANSIBLE_INJECT_INVOCATION"] = "1"
+    proc = subprocess.run([ansible_bin("ansible-playbook"), "-vvvv", "-i", "localhost,", "--diff", str(playbook)],
+                          capture_output=True, text=True, env=env, cwd=str(out), timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
+    # The invocation echo is shown, with the keys of env only.
+    assert '"WORKERS": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' in proc.stdout, proc.stdout[-4000:]
+    hits = grep_everything(out, proc.stdout, proc.stderr)
+    assert not hits, "secret marker found in: %s" % "; ".join(hits)

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.coolops.coolify.plugins.module_utils import _env_plan
 from ansible_collections.coolops.coolify.plugins.module_utils._env_input import DEFAULT_FLAGS, EnvInputError, parse_env
 from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import plan_resource
-from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import WITHHELD, mask, mask_quoted
 
 APP = {"uuid": "app1", "name": "web"}
 SVC = {"uuid": "svc1", "name": "db"}
@@ -297,3 +297,38 @@ def test_scrub_masks_every_known_value():
     secrets = _env_plan.secrets_of(desired, [result])
     text = mask("error near %s and previous-secret-1" % SECRET, secrets)
     assert SECRET not in text and "previous-secret-1" not in text and text.count("********") == 2
+
+
+def test_quoted_text_masks_long_values_and_withholds_texts_with_short_ones():
+    assert mask_quoted("bad value %s here" % SECRET, [SECRET]) == "bad value ******** here"
+    assert mask_quoted("The value field must be a string.", [SECRET, "a"]) == WITHHELD
+    assert mask_quoted("Server Error", ["2", "true"]) == "Server Error"
+
+
+# ------------------------------------------------------------------------------------------------ settling a failed write
+
+
+def test_observe_write_settles_written_not_written_partly_and_unknown():
+    snapshot = [row("A", "old-a"), row("B", "old-b"), row("R", "r", uuid="r1")]
+    result = plan(snapshot, {"A": "new-a", "B": "new-b", "N": "n"}, prune=True)
+    items, deletes = result.items, result.deletes
+    written = [row("A", "new-a"), row("B", "new-b"), row("N", "n", uuid="n1")]
+    assert _env_plan.observe_write(result, written, items, deletes) == "written"
+    assert _env_plan.observe_write(result, snapshot, items, deletes) == "not_written"
+    assert _env_plan.observe_write(result, [row("A", "new-a"), row("B", "old-b"), row("R", "r", uuid="r1")], items) == "partly"
+    # Deletes pending while the upsert landed: partly.
+    assert _env_plan.observe_write(result, written + [row("R", "r", uuid="r1")], items, deletes) == "partly"
+    # A value the token cannot read, or a row changed by someone else: unknown.
+    assert _env_plan.observe_write(result, [row("A", _HIDDEN), row("B", "new-b"), row("N", "n")], items) == "unknown"
+    assert _env_plan.observe_write(result, [row("A", "third"), row("B", "new-b"), row("N", "n")], items) == "unknown"
+
+
+def test_remaining_changes_name_keys_and_how_never_values():
+    snapshot = [row("A", "old-a"), row("R", "r", uuid="r1"), row("H", _HIDDEN)]
+    result = plan(snapshot, {"A": "new-a", "H": "h", "N": "n"}, prune=True)
+    now = [row("A", "new-a"), row("H", _HIDDEN), row("N", "n", uuid="n1"), row("N", "n", is_preview=True, uuid="n2")]
+    assert _env_plan.remaining_changes(result, now) == [
+        ("A", "changed"), ("H", "changed"), ("R", "deleted"), ("N", "added"), ("N@preview", "added")]
+    assert _env_plan.remaining_changes(result, snapshot) == [("H", "changed")]
+    assert _env_plan.remaining_changes(result, None) == [("N", "unknown"), ("A", "unknown"), ("H", "unknown"),
+                                                         ("R", "unknown")]

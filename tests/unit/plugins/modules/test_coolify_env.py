@@ -9,7 +9,10 @@ Every value and the token carry the marker MARK; every result is checked not to 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler
@@ -626,3 +629,63 @@ def test_a_failed_restore_lists_every_key_left_changed_or_deleted(run_module, em
     assert "not restored: env-a (app-a): API_KEY, LOG_LEVEL, STALE_KEY." in result["msg"]
     rows = envs(emu, "app-a")
     assert rows[("API_KEY", False)]["value"] == NEW and ("STALE_KEY", False) not in rows
+
+
+# ------------------------------------------------------------------------------------------------ masking (issue 11, 7b)
+
+# Everyday values that occur inside uuids, names, counts and messages, plus a marker value that must never appear.
+SHORT_VALUES = {"WORKERS": "2", "DEBUG": "true", "LETTER": "a", "LOG_LEVEL": "info", "ONE": "1", "API_KEY": NEW}
+NO_LOG_MARK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def run_as_ansible_does(emu, **args):
+    """The module in its own process with Ansible's real exit_json/fail_json (and so its no_log handling), with the
+    invocation echo on; returns (raw stdout, result)."""
+    import ansible_collections  # pylint: disable=import-outside-toplevel
+    root = os.path.dirname(list(ansible_collections.__path__)[0])
+    arguments = dict(module_args(emu, **args), _ansible_inject_invocation=True)
+    env = dict(os.environ, PYTHONPATH=root)
+    proc = subprocess.run([sys.executable, coolify_env.__file__, json.dumps({"ANSIBLE_MODULE_ARGS": arguments})],
+                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    return proc.stdout, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_short_values_leave_every_returned_field_intact(emu):
+    stdout, result = run_as_ansible_does(emu, uuids=["app-a", "app-b"], env=SHORT_VALUES)
+    assert MARK not in stdout
+    assert not result.get("failed"), result
+    assert [(entry["uuid"], entry["name"], entry["type"]) for entry in result["resources"]] == [
+        ("app-a", "env-a", "application"), ("app-b", "env-b", "application")]
+    assert result["resources"][0]["added"] == ["DEBUG", "LETTER", "ONE", "WORKERS"]
+    assert result["summary"]["total"] == 2 and result["summary"]["changed"] == 2 and result["summary"]["keys_added"] == 8
+    assert result["msg"] == "Changed 2 of 2 applications: 8 variable(s) added, 2 updated, 0 removed."
+    # The echo of the arguments names the keys of env only; the token is masked as always.
+    echo = result["invocation"]["module_args"]
+    assert echo["env"] == dict((key, NO_LOG_MARK) for key in SHORT_VALUES)
+    assert echo["api_token"] == NO_LOG_MARK and echo["uuids"] == ["app-a", "app-b"]
+    del result["invocation"]
+    assert NO_LOG_MARK not in json.dumps(result) and "********" not in json.dumps(result)
+    assert envs(emu, "app-b")[("WORKERS", False)]["value"] == "2"
+
+
+def test_short_values_leave_error_texts_intact(emu):
+    emu.configure(fail_paths=["^PATCH /api/v1/applications/app-b/envs/bulk$"])
+    stdout, result = run_as_ansible_does(emu, uuids=["app-a", "app-b"], env=SHORT_VALUES, max_workers=1)
+    assert MARK not in stdout
+    assert result["failed"] is True
+    error = result["resources"][1]["error"]
+    assert error.startswith("Coolify API PATCH /applications/app-b/envs/bulk returned HTTP 500"), error
+    assert "********" not in json.dumps(result)
+    assert "(first: env-b (app-b): Coolify API PATCH /applications/app-b/envs/bulk" in result["msg"], result["msg"]
+    assert result["summary"]["total"] == 2 and result["summary"]["failed"] == 1
+
+
+def test_an_answer_quoting_a_short_value_is_withheld_not_mangled(run_module, emu, echo_proxy):
+    echo_proxy.echo = "^PATCH /api/v1/applications/app-a/envs/bulk$"
+    result = run(run_module, emu, api_url=echo_proxy.url, uuids=["app-a"], env={"ALPHA": "2", "API_KEY": NEW})
+    assert result["failed"] is True
+    error = result["resources"][0]["error"]
+    # Coolify's message quoted "2": it is withheld as a whole, and so is the field error quoting it; the long value is
+    # masked in its field error. The method, path and status around them are intact.
+    assert error.startswith("Coolify API PATCH /applications/app-a/envs/bulk returned HTTP 422: (withheld"), error
+    assert "data.0.value: (withheld" in error and "data.1.value: The value ******** is not allowed" in error

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ansible_collections.coolops.coolify.plugins.module_utils._env import SETTLED
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
-from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask_quoted
 from ansible_collections.coolops.coolify.plugins.module_utils import _shared_refs as refs
 
 KIND_ORDER = ("application", "service", "database")
@@ -140,10 +140,13 @@ class SharedReport(object):
         self.error = "; ".join(part for part in [self.error] + problems if part)
 
     def error_text(self, exc):
+        """As coolify_env: a CoolifyError as is (the transport masked what the API quoted back), anything else through
+        mask_quoted."""
         if exc is None:
             return "unknown error"
-        text = str(exc) if isinstance(exc, CoolifyError) else "%s: %s" % (type(exc).__name__, exc)
-        return mask(text, self.secrets)
+        if isinstance(exc, CoolifyError):
+            return str(exc)
+        return "%s: %s" % (type(exc).__name__, mask_quoted(exc, self.secrets))
 
     def restart(self, client, candidates, params, clock=None, sleep=None, again=False):
         """Restart kind by kind (applications, services, databases) with the lifecycle engine; a failed kind halts the
@@ -168,8 +171,9 @@ class SharedReport(object):
                 if item.get("failed"):
                     entry["failed"] = True
                     entry["outcome"] = "failed"
+                    # Restart requests carry no values, so their errors cannot quote one (as in coolify_env).
                     entry["error"] = "; ".join(part for part in (entry["error"], "%s failed: %s" % (
-                        label, mask(item.get("error") or item.get("reason") or "unknown error", self.secrets))) if part)
+                        label, item.get("error") or item.get("reason") or "unknown error")) if part)
                 elif item.get("changed"):
                     if again:
                         entry["restarted_again"] = True

@@ -314,7 +314,7 @@ def argument_spec():
 
 
 def main():
-    module_main(argument_spec(), run_shared_env, require_selection=False)
+    module_main(argument_spec(), run_shared_env, require_selection=False, keys_only=("env",))
 
 
 if __name__ == "__main__":

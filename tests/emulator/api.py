@@ -202,6 +202,7 @@ class Api:
         if route.action and version >= (4, 2, 0) and req.method in ("GET", "HEAD"):
             return message(405, POST_REQUIRED, headers=[("Allow", "POST")])
         ctx = Context(token, now, version)
+        req.processed = True  # past the rate limiter, authentication and abilities: the controller runs
         if callable(route.handler):
             return route.handler(self, req, ctx, *params)
         return getattr(self, "c_" + route.handler)(req, ctx, *params)

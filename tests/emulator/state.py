@@ -301,6 +301,7 @@ class Store(SharedEnvStore, DatabaseStore):
         service["updated"] = when
         service["starting_from"] = when + lag
         service["starting_until"] = when + 2 * lag
+        self.record_started_env("service", service, when + lag)  # the start activity reads the env values
         self.schedule_status("service", service, when + lag / 2.0, "exited")
         self.schedule_status("service", service, when + 3 * lag, "running:healthy")
 

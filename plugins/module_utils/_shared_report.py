@@ -252,8 +252,8 @@ class SharedReport(object):
         if not failed:
             return "the restarts halted"
         first = failed[0]
-        return "%d of %d restarts (first: %s %s (%s): %s)" % (len(failed), len(self.restart_entries), first["type"],
-                                                             first["name"], first["uuid"], first["error"])
+        return "%d of %d restarts (first: %s %s (%s): %s)" % (
+            len(failed), len(self.restart_entries), first["type"], first["name"], first["uuid"], first["error"])
 
     def _counts(self, summary):
         parts = ["%d added, %d updated, %d removed" % (summary["keys_added"], summary["keys_updated"], summary["keys_removed"])]

@@ -24,7 +24,26 @@ options:
     default: true
   poll_interval:
     description:
-      - Seconds between the first polls while waiting; later polls back off by a factor of 1.5, up to 8 times this value.
+      - Seconds between two polls of the task's watcher while anything is pending. The interval stays steady while work
+        is pending; only polls that met errors stretch it (by 1.5 each time, up to 8 times this value).
+      - Each poll reads the team's active deployments once (C(GET /deployments)) for every followed deployment, and
+        the statuses of one kind with one list call when two or more resources of that kind are waited for.
     type: float
     default: 2.0
+  failure_log_lines:
+    description:
+      - On a failed or cancelled deployment, return the last this many lines of its build log in the item's
+        C(log_lines), taken from the C(logs) field Coolify sends to a token with C(read:sensitive).
+      - Hidden log entries (Coolify's debug lines) are left out, and every line passes through the collection's secret
+        masks. With a token that cannot read logs, one warning says so.
+      - V(0) returns no lines.
+    type: int
+    default: 0
+  cancel_on_timeout:
+    description:
+      - When O(wait_timeout) runs out, cancel this task's deployments that are still queued or in progress
+        (C(POST /deployments/{uuid}/cancel)) and report each one with C(cancelled=true). Nothing else is cancelled.
+      - Applies to applications only (services and databases have no deployment to cancel).
+    type: bool
+    default: false
 '''

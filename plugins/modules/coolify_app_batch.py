@@ -76,14 +76,20 @@ options:
       - Whether to wait until each application is where O(state) asked for. The default V(true) is recommended for
         every state, so the result reports statuses that were really read back from Coolify.
       - For a start, restart or deploy, the deployment is followed to C(finished), C(failed) or C(cancelled-by-user),
-        then the application status is polled until it is C(running). When Coolify answers
-        C(Deployment already queued for this commit.) (no deployment uuid), the deployment already queued is followed.
-        When the deployment uuid Coolify returned does not exist (a full deployment queue), the application's
-        deployments are searched for one really queued; if none is, the application fails.
-      - For a stop, the status is polled until it is C(exited).
-      - Polling starts at O(poll_interval) and backs off to 8 times that; all polls share the client's rate-limit pacer.
-      - With V(false) the task returns as soon as Coolify accepted each request; RV(applications[].status_after) is
-        then null for the applications acted on, and a full deployment queue cannot be detected.
+        then the application status is read until it is C(running). When Coolify answers
+        C(Deployment already queued for this commit.) (no deployment uuid), nothing new was queued: the application is
+        reported unchanged and the deployment already queued is followed. A deployment uuid that Coolify never stored
+        (its full-queue quirk) fails the application as C(not queued).
+      - For a stop, which Coolify only queues, the application is done once its status moved to C(exited) after the
+        request; a status that never moves before O(wait_timeout) fails it as C(not observed).
+      - One watcher per task follows every deployment and status, see O(poll_interval); all requests share the
+        client's rate-limit pacer and O(max_workers).
+      - Deploys, starts and restarts are submitted at Coolify's pace. Each server's C(concurrent_builds) and
+        C(deployment_queue_limit) are read once (C(GET /servers)), and at most that many of the task's deployments are
+        queued or in progress per server, so Coolify never answers that its queue is full.
+      - With V(false) the task returns once every deployment is queued; each returned deployment uuid is read back
+        once, and a uuid that Coolify never stored fails the application as C(not queued).
+        RV(applications[].status_after) is then null for the applications acted on.
       - O(strategy=rolling) needs V(true).
     type: bool
     default: true
@@ -103,8 +109,9 @@ options:
     type: float
 notes:
   - The token needs the C(read) and C(deploy) abilities (or C(root)).
-  - A request whose answer never arrives (read timeout) is not sent again; that application is reported failed with an
-    unknown outcome, and its RV(applications[].status_after) is read back from Coolify.
+  - A request whose answer never arrives (read timeout, lost or mangled answer) is never sent again. The deployment it
+    created for the application, at or after the send, is looked for and followed; when there is none, the application
+    fails with C(outcome unknown).
   - Coolify reports statuses through a background check, so a status can lag the action by up to a minute on a real
     instance; waiting accounts for that.
 seealso:
@@ -239,6 +246,19 @@ applications:
       description: Seconds spent on this application, waiting included.
       type: float
       sample: 41.2
+    log_lines:
+      description:
+        - The last O(failure_log_lines) lines of the build log of a failed deployment, hidden entries left out and
+          secrets masked; empty when Coolify sent no log.
+      returned: when O(failure_log_lines) is above 0 and the application's deployment failed or timed out
+      type: list
+      elements: str
+      sample: ["#12 RUN npm ci", "Deployment failed: the build exited with code 1."]
+    cancelled:
+      description: True when O(cancel_on_timeout) cancelled this application's deployment after the wait ran out.
+      returned: when the deployment was cancelled
+      type: bool
+      sample: true
 summary:
   description: Counts over RV(applications). C(ok) counts every attempted application that did not fail.
   returned: success and failure after the selectors resolved

@@ -73,10 +73,13 @@ options:
     description:
       - Whether to wait until each service is where O(state) asked for. The default V(true) is recommended for every
         state, so the result reports statuses that were really read back from Coolify.
-      - Coolify gives no deployment or job id for service actions, so waiting polls the service status until it is
-        C(running) (after a start or restart) or C(exited) (after a stop). C(starting:unhealthy), which Coolify
-        reports while a start runs, is a transition, not a result.
-      - Polling starts at O(poll_interval) and backs off to 8 times that; all polls share the client's rate-limit pacer.
+      - Coolify gives no deployment or job id for service actions and only queues them; the status keeps its old value
+        until the job runs. A service is done only once a status change caused by this request was observed: for a
+        start or stop, reaching C(running) or C(exited); for a restart of a running service, first a status other than
+        C(running) (Coolify's stop phase), then C(running) again. C(starting:unhealthy) is a transition, not a result.
+      - When no such change is seen before O(wait_timeout), the service fails as C(not observed), never as done.
+      - One watcher per task reads the statuses of every waited service with one C(GET /services) per
+        O(poll_interval) when two or more are waited for; all requests share the client's rate-limit pacer.
       - With V(false) the task returns as soon as Coolify accepted each request; RV(services[].status_after) is then
         null for the services acted on.
       - O(strategy=rolling) needs V(true).
@@ -97,10 +100,8 @@ options:
     type: float
 notes:
   - The token needs the C(read) and C(deploy) abilities (or C(root)).
-  - A request whose answer never arrives (read timeout) is not sent again; that service is reported failed with an
-    unknown outcome, and its RV(services[].status_after) is read back from Coolify.
-  - A restart is only visible once Coolify's job has begun; on a busy real instance a restart that has not begun by
-    the first poll can look finished early. Use O(poll_interval) larger than the queue delay of your instance.
+  - A request whose answer never arrives (read timeout, lost or mangled answer) is never sent again. The service is
+    done only when a status change caused by that request is observed; otherwise it fails with C(outcome unknown).
 seealso:
   - module: coolops.coolify.coolify_app_batch
   - module: coolops.coolify.coolify_info

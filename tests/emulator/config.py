@@ -31,6 +31,7 @@ TUNABLE = {
     "backup_seconds": float,
     "backup_fail_rate": float,
     "backup_outcomes": dict,
+    "log_bytes_per_second": float,
 }
 
 DEPLOY_OUTCOMES = ("finished", "failed", "cancelled-by-user")
@@ -73,6 +74,7 @@ class Settings:
         self.backup_seconds = 2.0
         self.backup_fail_rate = 0.0
         self.backup_outcomes = {}
+        self.log_bytes_per_second = 4000.0
         self._patterns = {"fail_paths": [], "lose_paths": []}
         self.update(values)
 

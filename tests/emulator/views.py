@@ -10,6 +10,8 @@ import json
 import time
 from urllib.parse import urlsplit
 
+from . import build_log
+
 STANDALONE_DOCKER = "App\\Models\\StandaloneDocker"
 
 
@@ -230,7 +232,7 @@ def env_view(env, sensitive, version, shown_once_rule=True, resolved=None):
     return order_keys(data)
 
 
-def deployment_view(store, dep, sensitive, ordered=True):
+def deployment_view(store, dep, sensitive, ordered=True, now=None):
     app = store.apps.get(dep["application_id"])
     url = None
     if app is not None:
@@ -253,9 +255,7 @@ def deployment_view(store, dep, sensitive, ordered=True):
         "created_at": ts(dep["created"]), "updated_at": ts(dep["updated"]),
     }
     if sensitive:
-        data["logs"] = json.dumps([
-            {"command": None, "output": text, "type": "stderr" if "failed" in text else "stdout", "timestamp": ts(when),
-             "hidden": False, "batch": 1, "order": index + 1} for index, (text, when) in enumerate(dep["log"])])
+        data["logs"] = build_log.logs_field(dep, time.time() if now is None else now, store.settings.log_bytes_per_second)
     return order_keys(data) if ordered else data
 
 

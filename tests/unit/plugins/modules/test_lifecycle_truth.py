@@ -1,0 +1,193 @@
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Issues 11 and 13 over HTTP: observed truth for queued jobs, wait:false read-backs, build slots, the shared watcher,
+failure logs, cancel_on_timeout and progress. The real main() (or run_lifecycle) against the emulator, checked against
+the emulator's own state and request log."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
+from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
+from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
+from ansible_collections.coolops.coolify.plugins.modules import coolify_app_batch, coolify_service_batch
+from ansible_collections.coolops.coolify.tests.unit.plugins.modules.batch_helpers import FLEET, Kind, args_for, writes
+
+APPS = Kind("applications")
+SERVICES = Kind("services")
+
+
+def running_services(emu):
+    return sorted(name for name, status in SERVICES.real_statuses(emu).items() if status.startswith("running"))
+
+
+def jobs_of(emu, uuid):
+    return [job for job in emu.state()["jobs"] if job["resource_uuid"] == uuid]
+
+
+# --------------------------------------------------------------------------------------------------- queued jobs
+
+
+def test_service_restart_is_done_only_once_its_transition_was_observed(emulator, run_module):
+    emulator.configure(job_delay_seconds=1.0)
+    name = running_services(emulator)[0]
+    uuid = SERVICES.uuid_of(emulator, name)
+    result = run_module(coolify_service_batch, args_for(emulator, names=[name], state="restarted"))
+    item = result["services"][0]
+    assert not result.get("failed"), result["msg"]
+    assert item["changed"] and item["status_after"] == "running:healthy" == SERVICES.real_statuses(emulator)[name]
+    # Coolify's job waited 1 s in the queue while the status still read running: the module waited it out.
+    [job] = jobs_of(emulator, uuid)
+    assert job["status"] in ("running", "done") and item["elapsed_seconds"] >= 1.0
+    statuses = [r for r in emulator.requests_log() if r["method"] == "GET" and r["path"].startswith("/api/v1/services")]
+    assert statuses, "the status was never read"
+
+
+def test_a_restart_never_observed_fails_not_observed(emulator, run_module):
+    emulator.configure(job_delay_seconds=30.0)
+    name = running_services(emulator)[0]
+    result = run_module(coolify_service_batch, args_for(emulator, names=[name], state="restarted", wait_timeout=1))
+    item = result["services"][0]
+    assert result["failed"] is True and item["failed"] and item["changed"]
+    assert item["error"].startswith("Not observed: no status change caused by this action was seen")
+    assert result["msg"] == "restarted 0 of 1 services; 1 failed: %s (not observed)" % name
+    assert len(writes(emulator)) == 1
+
+
+def test_rolling_waits_for_the_observed_restart_before_the_next_wave(emulator, run_module):
+    emulator.configure(job_delay_seconds=0.5)
+    names = running_services(emulator)[:2]
+    result = run_module(coolify_service_batch, args_for(emulator, names=names, state="restarted", strategy="rolling",
+                                                        batch_size=1))
+    assert not result.get("failed"), result["msg"]
+    first, second = [SERVICES.uuid_of(emulator, name) for name in names]
+    [job] = jobs_of(emulator, first)
+    posts = [r for r in emulator.requests_log() if r["method"] == "POST"]
+    assert [p["path"].split("/")[4] for p in posts] == [first, second]
+    # The second wave's POST came after the first service's job had run (its status changes were observed).
+    second_at = _epoch(posts[1]["time"])
+    assert second_at > job["runs_at"] + 0.2
+
+
+def _epoch(stamp):
+    import datetime  # pylint: disable=import-outside-toplevel
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+# --------------------------------------------------------------------------------------------------- wait: false
+
+
+def test_wait_false_reads_back_a_uuid_that_was_never_stored(emulator, run_module):
+    emulator.configure(queue_limit=0)  # Coolify's quirk: "queued", with a uuid it never stored (API-NOTES 6.3)
+    result = run_module(coolify_app_batch, args_for(emulator, names=["shop-worker"], state="started", wait=False))
+    item = result["applications"][0]
+    assert result["failed"] is True and item["failed"] and item["changed"] is False
+    assert "never stored: nothing was queued" in item["error"]
+    assert result["msg"] == "started 0 of 1 applications; 1 failed: shop-worker (not queued)"
+    reads = [r for r in emulator.requests_log() if r["path"].startswith("/api/v1/deployments")]
+    assert [r["status"] for r in reads][-1] == 404
+
+
+def test_wait_false_returns_once_every_item_is_queued_and_none_is_lost(emulator, run_module):
+    # One build and a queue of one per server: 12 restarts fit only when submitted at Coolify's pace.
+    emulator.configure(queue_limit=1, concurrent_builds=1, deploy_seconds=0.3)
+    result = run_module(coolify_app_batch, args_for(emulator, project="shop", state="restarted", wait=False))
+    assert not result.get("failed"), result["msg"]
+    deployments = {dep["deployment_uuid"]: dep for dep in emulator.state()["deployments"]}
+    for item in result["applications"]:
+        assert item["deployment_uuid"] in deployments, item  # stored: nothing lost to a full queue
+        assert item["reason"].startswith("restart queued (deployment")
+    assert not [r for r in emulator.requests_log() if r["status"] == 429]
+
+
+# --------------------------------------------------------------------------------------------------- the watcher
+
+
+def test_one_watcher_reads_the_list_not_each_deployment(emulator, run_module):
+    emulator.configure(deploy_seconds=1.0)
+    result = run_module(coolify_app_batch, args_for(emulator, project="shop", state="restarted", poll_interval=0.1))
+    assert not result.get("failed"), result["msg"]
+    log = emulator.requests_log()
+    items = result["applications"]
+    ones = [r for r in log if re.match(r"/api/v1/deployments/[^/]+$", r["path"]) and "applications" not in r["path"]]
+    lists = [r for r in log if r["path"] == "/api/v1/deployments"]
+    # Each deployment is read once by uuid (when it left the list); the list read covers the polling.
+    assert len(ones) == len(items)
+    assert lists and len(log) <= 4 * len(items) + len(lists)
+    assert sum(1 for r in log if r["path"] == "/api/v1/servers") == 1
+
+
+def test_max_workers_caps_requests_in_flight_including_the_watcher(emulator_factory, run_module):
+    emu = emulator_factory(*FLEET, "--latency-ms", "30")
+    run_module(coolify_app_batch, args_for(emu, project="shop", state="restarted", max_workers=2, poll_interval=0.05))
+    stats = emu._admin("GET", "stats")  # pylint: disable=protected-access
+    assert stats["peak_in_flight"] <= 2
+
+
+# --------------------------------------------------------------------------------------------------- on failure
+
+
+def test_failure_log_lines_returns_the_tail_without_hidden_entries_and_masked(emulator, run_module):
+    worker = APPS.uuid_of(emulator, "shop-worker")
+    emulator.configure(deploy_outcomes={worker: "failed"}, deploy_seconds=0.5)
+    result = run_module(coolify_app_batch, args_for(emulator, names=["shop-worker"], state="started",
+                                                    failure_log_lines=5))
+    item = result["applications"][0]
+    assert item["failed"] and item["deployment_status"] == "failed"
+    lines = item["log_lines"]
+    assert len(lines) == 5 and lines[-1] == "Deployment failed: the build exited with code 1."
+    assert not [line for line in lines if line.startswith("[CMD]") or "ApplicationDeploymentJob.php" in line]
+    assert emulator.token not in json.dumps(result)
+
+
+def test_failure_log_lines_with_a_token_that_cannot_read_logs_says_so_once(emulator_factory):
+    token = "5|nosensitive-token-for-logs"
+    emu = emulator_factory(*FLEET, "--add-token", "%s=read,deploy" % token)
+    client = CoolifyClient(emu.api_url, token)
+    resources = resolve(client, "application", {"names": ["shop-worker", "billing-api"]})
+    emu.configure(deploy_outcomes={res["uuid"]: "failed" for res in resources})
+    result = run_lifecycle(client, "application", resources, "started", {"poll_interval": 0.05, "failure_log_lines": 3})
+    client.close()
+    assert all(item["failed"] and item["log_lines"] == [] for item in result["items"])
+    assert result["warnings"] == ["failure_log_lines needs a token with read:sensitive; Coolify sent no deployment logs."]
+
+
+def test_cancel_on_timeout_cancels_only_this_tasks_deployments_still_running(emulator, run_module):
+    emulator.configure(deploy_seconds=30)
+    args = args_for(emulator, names=["shop-worker"], state="started", wait_timeout=1)
+    # Without the option a timeout cancels nothing.
+    result = run_module(coolify_app_batch, args)
+    assert result["failed"] is True and "cancelled" not in result["applications"][0]
+    assert not [r for r in emulator.requests_log() if r["path"].endswith("/cancel")]
+    emulator.reset()
+    emulator.configure(deploy_seconds=30)
+    result = run_module(coolify_app_batch, dict(args, cancel_on_timeout=True))
+    item = result["applications"][0]
+    assert result["failed"] is True and item["failed"] and item["cancelled"] is True
+    assert item["deployment_status"] == "cancelled-by-user" and "cancel_on_timeout" in item["error"]
+    [dep] = [d for d in emulator.state()["deployments"] if d["deployment_uuid"] == item["deployment_uuid"]]
+    assert dep["status"] == "cancelled-by-user"
+    cancels = [r for r in emulator.requests_log() if r["path"].endswith("/cancel")]
+    assert [r["path"] for r in cancels] == ["/api/v1/deployments/%s/cancel" % item["deployment_uuid"]]
+
+
+# --------------------------------------------------------------------------------------------------- progress
+
+
+def test_progress_callback_reports_counts_and_ends_complete(emulator):
+    emulator.configure(deploy_seconds=0.6)
+    client = CoolifyClient(emulator.api_url, emulator.token)
+    seen = []
+    resources = resolve(client, "application", {"project": "shop"})
+    result = run_lifecycle(client, "application", resources, "restarted", {"poll_interval": 0.05},
+                           on_progress=seen.append, progress_every=0.2)
+    client.close()
+    total = len(resources)
+    assert not result["failed"] and seen
+    assert all(set(counts) == {"total", "done", "failed", "pending"} and counts["total"] == total for counts in seen)
+    assert all(counts["done"] + counts["failed"] + counts["pending"] == total for counts in seen)
+    assert seen[-1] == {"total": total, "done": total, "failed": 0, "pending": 0}
+    assert any(counts["pending"] for counts in seen[:-1])

@@ -186,6 +186,15 @@ def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, s
                                                     sleep=sleep)
         if errors:
             return report.read_failure(errors, scanned, report.error_text)
+        blind = ["%s %s (%s): %s" % (ref.kind, ref.name, ref.uuid, ", ".join(ref.hidden_shared))
+                 for ref in references if ref.hidden_shared]
+        if blind and params.get("restart") == "changed" and plan.changed:
+            # Coolify says these rows are references, but not to what: restarting "exactly the users" is impossible.
+            return report.failure(
+                "Cannot tell which resources use the changed keys, so nothing was written: %d resource(s) have env rows "
+                "that Coolify flags as shared-variable references but whose values the token cannot read (it lacks "
+                "read:sensitive, or the rows are is_shown_once); first: %s. Use a token with read:sensitive, or "
+                "restart=none." % (len(blind), blind[0]), warnings=report.warnings)
         affected_keys, cycles = refs.dependents(rows, level, changed_keys)
         report.nested(refs.nested(rows), level)
         report.references(references, affected_keys, final_keys, cycles, level, scanned)

@@ -71,7 +71,8 @@ class Reference(object):
         self.uuid = resource.get("uuid")
         self.name = resource.get("name")
         self.rows = {}        # row label -> [keys of the level it references]
-        self.hidden_rows = []  # rows whose value could not be read (shared-looking or unknown)
+        self.hidden_rows = []  # rows whose value could not be read
+        self.hidden_shared = []  # of those, the ones Coolify flags is_shared (the whole value is one {{...}})
 
     @property
     def keys(self):
@@ -98,6 +99,8 @@ def scan_resource(kind, resource, rows, level):
         if "value" not in row:
             # Hidden: is_shared says the whole value is one {{...}}, but not which; a partial reference is invisible.
             ref.hidden_rows.append(_row_label(kind, row))
+            if row.get("is_shared"):
+                ref.hidden_shared.append(_row_label(kind, row))
             continue
         keys = keys_at(row.get("value"), level)
         if keys:

@@ -261,3 +261,13 @@ def test_token_without_read_sensitive_says_it_cannot_compare(run_module, emu):
                for text in result.get("warnings", [])), result
     assert shared_value(emu.state(), KEY) == NEW
     assert MARK not in json.dumps(result)
+
+
+def test_unreadable_references_fail_a_restart_before_any_write(run_module, emu):
+    before = len(api_log(emu))
+    result = rotate(run_module, emu, NEW, api_token=READ_TOKEN_NO_SENSITIVE)
+    assert result["failed"]
+    assert "Cannot tell which resources use the changed keys, so nothing was written" in result["msg"]
+    assert writes(api_log(emu)[before:]) == []
+    assert shared_value(emu.state(), KEY) == OLD
+    assert MARK not in json.dumps(result)

@@ -50,6 +50,7 @@ def test_scan_resource_collects_rows_and_hidden_ones():
     ref = refs.scan_resource("application", {"uuid": "a1", "name": "web"}, rows, "team")
     assert ref.rows == {"DATABASE_URL": ["DB_USER"], "DATABASE_URL@preview": ["DB_USER"]}
     assert ref.hidden_rows == ["SECRET"]
+    assert ref.hidden_shared == ["SECRET"]
     assert ref.keys == ["DB_USER"]
     assert ref.production_keys() == ["DB_USER"]
 

@@ -49,6 +49,9 @@ def world():
     apps.append(_app("other-team-key", "blog", "edge-02", [{"key": "O", "value": "{{team.OTHER_KEY}}"}]))
     apps.append(_app("other-missing", "blog", "edge-02", [{"key": "M", "value": "{{team.NOT_THERE}}"}]))
     apps.append(_app("other-plain", "shop", "edge-01", [{"key": "DB_PASSWORD", "value": "literal"}]))
+    # Server- and environment-level look-alikes: the same reference text on both sides of a scope boundary.
+    apps.append(_app("scoped-shop", "shop", "edge-01", [{"key": "R", "value": "{{server.REGION}}/{{environment.FLAGS}}"}]))
+    apps.append(_app("scoped-blog", "blog", "edge-02", [{"key": "R", "value": "{{server.REGION}}/{{environment.FLAGS}}"}]))
     services = []
     for name, project in (("ref-svc-1", "shop"), ("ref-svc-2", "blog"), ("other-svc", "shop")):
         value = "{{team.DB_PASSWORD}}" if name.startswith("ref-") else "plain"
@@ -271,3 +274,18 @@ def test_unreadable_references_fail_a_restart_before_any_write(run_module, emu):
     assert writes(api_log(emu)[before:]) == []
     assert shared_value(emu.state(), KEY) == OLD
     assert MARK not in json.dumps(result)
+
+
+@pytest.mark.parametrize("level, scope", [
+    ("server", {"server": "edge-01"}),
+    ("environment", {"project": "shop", "environment": "production"}),
+])
+def test_server_and_environment_levels_restart_only_inside_their_scope(run_module, emu, level, scope):
+    key = "REGION" if level == "server" else "FLAGS"
+    created = rotate(run_module, emu, "first", level=level, env={key: "%s-first" % MARK}, restart="none", **scope)
+    assert not created["failed"] and created["variables"] == [{"key": key, "outcome": "added", "changed": True}]
+    result = rotate(run_module, emu, "second", level=level, env={key: "%s-second" % MARK}, **scope)
+    assert not result["failed"], result["msg"]
+    assert [entry["name"] for entry in result["restarted"] if entry["restarted"]] == ["scoped-shop"]
+    assert restarts_by_name(emu) == {"scoped-shop": 1}
+    assert started_with(emu.state(), "%s-second" % MARK) == ["scoped-shop"]

@@ -289,3 +289,18 @@ def test_server_and_environment_levels_restart_only_inside_their_scope(run_modul
     assert [entry["name"] for entry in result["restarted"] if entry["restarted"]] == ["scoped-shop"]
     assert restarts_by_name(emu) == {"scoped-shop": 1}
     assert started_with(emu.state(), "%s-second" % MARK) == ["scoped-shop"]
+
+
+def test_a_failed_write_rolls_back_the_keys_already_written_and_restarts_nothing(run_module, emu):
+    emu.configure(fail_paths=["^POST /api/v1/team/envs$"])
+    result = rotate(run_module, emu, NEW, env={KEY: NEW, "NEW_KEY": "%s-added" % MARK})
+    assert result["failed"]
+    assert result["msg"].startswith("Writing failed: Coolify API POST /team/envs returned HTTP 500"), result["msg"]
+    assert "partly written" in result["msg"]
+    assert [(entry["key"], entry["outcome"]) for entry in result["variables"]] == [(KEY, "rolled_back"),
+                                                                                 ("NEW_KEY", "rolled_back")]
+    state = emu.state()
+    assert shared_value(state, KEY) == OLD
+    assert [row for row in state["shared_envs"] if row["key"] == "NEW_KEY"] == []
+    assert restarts_by_name(emu) == {}
+    assert MARK not in json.dumps(result)

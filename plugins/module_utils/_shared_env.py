@@ -211,6 +211,9 @@ def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, s
 
     # 3. write (creates and updates, then deletes), settled by reading back when an answer is an error.
     written = write_plan(store, plan)
+    if written.get("settled") == "written" and not written["failed"]:
+        report.warnings.append("An answer to writing the %s shared variables was an error, but re-reading them showed the "
+                               "write had been applied." % target["label"])
     if written["failed"]:
         report.write_failed(written.get("settled") or "unknown", written.get("error"))
         if params.get("rollback"):

@@ -304,3 +304,16 @@ def test_a_failed_write_rolls_back_the_keys_already_written_and_restarts_nothing
     assert [row for row in state["shared_envs"] if row["key"] == "NEW_KEY"] == []
     assert restarts_by_name(emu) == {}
     assert MARK not in json.dumps(result)
+
+
+def test_a_lost_create_answer_is_settled_by_reading_and_creates_one_row(run_module, emu):
+    emu.configure(lose_paths=[r"^POST /api/v1/team/envs$"])
+    result = rotate(run_module, emu, NEW, env={KEY: NEW, "NEW_KEY": "%s-added" % MARK})
+    assert not result["failed"], result["msg"]
+    assert [(entry["key"], entry["outcome"]) for entry in result["variables"]] == [(KEY, "updated"), ("NEW_KEY", "added")]
+    state = emu.state()
+    assert len([row for row in state["shared_envs"] if row["key"] == "NEW_KEY" and row["type"] == "team"]) == 1
+    assert any("re-reading them showed the write had been applied" in text for text in result.get("warnings", []))
+    assert shared_value(state, KEY) == NEW
+    assert restarts_by_name(emu) == dict((name, 1) for name in USERS)
+    assert MARK not in json.dumps(result)

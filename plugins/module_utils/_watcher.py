@@ -43,11 +43,11 @@ class Watcher(object):
 
     ``deadline`` is the task's end on the injected ``clock`` (``wait_timeout`` after the task started);
     ``slots`` (a ServerSlots) gets each followed deployment's slot back when it leaves the list; ``mask`` is required
-    when ``failure_log_lines`` > 0; ``progress(snapshot)`` is called at most every ``progress_every`` seconds.
+    when ``failure_log_lines`` > 0; ``progress(snapshot)`` is called after every poll.
     """
 
     def __init__(self, client, poll_interval=2.0, deadline=None, clock=time.monotonic, sleep=None, slots=None,
-                 failure_log_lines=0, mask=None, classify=default_classify, progress=None, progress_every=5.0,
+                 failure_log_lines=0, mask=None, classify=default_classify, progress=None,
                  list_bytes_limit=1 << 20, per_uuid_max=2, status_list_min=2, verify_reads=3, clock_skew=2.0):
         if poll_interval <= 0:
             raise ValueError("poll_interval must be greater than 0")
@@ -66,7 +66,6 @@ class Watcher(object):
         self.mask = mask
         self.classify = classify
         self.progress = progress
-        self.progress_every = progress_every
         self.list_bytes_limit = list_bytes_limit
         self.per_uuid_max = per_uuid_max
         self.status_list_min = status_list_min
@@ -81,7 +80,6 @@ class Watcher(object):
         self._last_list_bytes = None
         self._last_ours_bytes = 0
         self._delay = self.poll_interval
-        self._last_progress = None
         self._thread = None
         self.notes = []
         self.stats = {"polls": 0, "requests": 0, "bytes": 0, "errors": 0, "calls": {}, "last_poll": None}
@@ -445,21 +443,7 @@ class Watcher(object):
         counts["pending"] = counts["registered"] - counts["done"] - counts["failed"]
         return counts
 
-    def progress_line(self, verb, total=None):
-        """``restarted 120/200, 3 failed, 77 pending``; ``total`` counts items not registered yet as pending."""
-        counts = self.snapshot()
-        total = counts["registered"] if total is None else total
-        return "%s %d/%d, %d failed, %d pending" % (verb, counts["done"], total, counts["failed"],
-                                                    max(total - counts["done"] - counts["failed"], 0))
-
     def _report_progress(self):
-        """At most every progress_every seconds while waits are pending, and once more when the counts change."""
-        if self.progress is None:
-            return
-        now, counts = self.clock(), self.snapshot()
-        if self._last_progress is not None:
-            at, last = self._last_progress
-            if counts == last or (counts["pending"] and now - at < self.progress_every):
-                return
-        self._last_progress = (now, counts)
-        self.progress(counts)
+        """After every poll; the callback decides how often to show anything (run_lifecycle: every few seconds)."""
+        if self.progress is not None:
+            self.progress(self.snapshot())

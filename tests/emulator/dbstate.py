@@ -12,19 +12,12 @@ each taking `backup_seconds`.
 from __future__ import annotations
 
 import random
-import re
 
-from .seed_dbs import DB_TYPES, MODEL_CLASS, MODEL_ORDER
+from .seed_dbs import DB_TYPES, MODEL_CLASS, MODEL_ORDER, backup_filename
 
 BACKUP_FAILURE = ("pg_dump: error: connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: "
                   "FATAL:  the database system is shutting down")
 S3_WARNING = "Warning: S3 upload failed: No S3 storage is configured for this backup."
-DUMP_PREFIX = {"postgresql": ("pg-dump", ".dmp"), "mysql": ("mysql-dump", ".dmp"), "mariadb": ("mariadb-dump", ".dmp"),
-               "mongodb": ("mongo-dump", ".tar.gz"), "clickhouse": ("clickhouse-backup", ".zip")}
-
-
-def slug(text):
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
 class DatabaseStore:
@@ -34,11 +27,11 @@ class DatabaseStore:
         self.databases = {row["id"]: row for row in world.get("databases", [])}
         self.databases_by_uuid = {row["uuid"]: row for row in self.databases.values()}
         self.backups = {row["id"]: row for row in world.get("backups", [])}
-        self.executions = {}
+        self.executions = {row["id"]: row for row in world.get("backup_executions", [])}
         self.backup_runs = []
         self.ids["databases"] = max(self.databases, default=0)
         self.ids["backups"] = max(self.backups, default=0)
-        self.ids["executions"] = 0
+        self.ids["executions"] = max(self.executions, default=0)
         self.backup_rng = random.Random(None if self.random_seed is None else "backups-%d" % self.random_seed)
         for row in self.databases.values():
             row.setdefault("last_online_at", row["created"] if row["status"].startswith("running") else None)
@@ -162,10 +155,8 @@ class DatabaseStore:
     def _start_execution(self, run, config, database, when):
         name = run["names"][run["next"]]
         run["next"] += 1
-        prefix, suffix = DUMP_PREFIX[database["db_type"]]
         team = self.teams.get(config["team_id"]) or {"name": "team"}
-        filename = "/data/coolify/backups/databases/%s-%s/%s-%s/%s-%s-%d%s" % (
-            slug(team["name"]), config["team_id"], slug(database["name"]), database["uuid"], prefix, name, int(when), suffix)
+        filename = backup_filename(team["name"], config["team_id"], database, name, when)
         row = {"id": self.next_id("executions"), "uuid": self.new_uuid(), "scheduled_database_backup_id": config["id"],
                "status": "running", "message": None, "size": 0, "filename": filename, "database_name": name,
                "s3_uploaded": None, "local_storage_deleted": False, "s3_storage_deleted": False, "finished_at": None,

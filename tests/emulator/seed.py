@@ -51,7 +51,7 @@ class World:
         self.rng = rng
         self.data = {name: [] for name in ("teams", "tokens", "servers", "projects", "environments", "tags",
                                            "applications", "services", "envs", "deployments", "databases", "backups",
-                                           "shared_envs")}
+                                           "backup_executions", "shared_envs")}
         self.ids = {}
         self.clock = SEED_EPOCH
 

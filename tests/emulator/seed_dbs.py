@@ -6,6 +6,7 @@ variables (fixture entries)."""
 
 from __future__ import annotations
 
+import re
 import string
 
 # Every generated password, and so every connection URL, carries this marker: tests grep output for it.
@@ -53,6 +54,21 @@ BACKUP_DEFAULTS = {
     "database_backup_retention_max_storage_s3": 0, "timeout": 3600,
 }
 BACKUP_FIELDS = tuple(BACKUP_DEFAULTS)
+
+
+DUMP_PREFIX = {"postgresql": ("pg-dump", ".dmp"), "mysql": ("mysql-dump", ".dmp"), "mariadb": ("mariadb-dump", ".dmp"),
+               "mongodb": ("mongo-dump", ".tar.gz"), "clickhouse": ("clickhouse-backup", ".zip")}
+
+
+def slug(text):
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+def backup_filename(team_name, team_id, database, name, when):
+    """Where DatabaseBackupJob writes a dump on the server."""
+    prefix, suffix = DUMP_PREFIX[database["db_type"]]
+    return "/data/coolify/backups/databases/%s-%s/%s-%s/%s-%s-%d%s" % (
+        slug(team_name), team_id, slug(database["name"]), database["uuid"], prefix, name, int(when), suffix)
 
 
 def db_password(rng, length=20):
@@ -112,12 +128,39 @@ def add_backup(world, database, team_id, uuid=None, **fields):
     for name in BACKUP_FIELDS:
         if name in fields:
             row[name] = fields.pop(name)
+    executions = fields.pop("executions", []) or []
     _reject_extra("backup of database " + database["name"], fields)
     row.update({"id": world.next_id("backups"), "uuid": world.uuid(uuid), "database_type": MODEL_CLASS[database["db_type"]],
                 "database_id": database["type_id"], "s3_storage_id": None, "team_id": int(team_id),
                 "created": world.stamp()})
     row["updated"] = row["created"]
     world.data["backups"].append(row)
+    for item in executions:
+        add_execution(world, row, database, **dict(item))
+    return row
+
+
+def add_execution(world, config, database, **fields):
+    """A past backup execution (`status` success or failed) of `config`, finished when it was created."""
+    from .seed import FixtureError, _reject_extra  # pylint: disable=import-outside-toplevel
+    status = str(fields.pop("status", "success"))
+    if status not in ("success", "failed"):
+        raise FixtureError("backup execution of %s: status must be success or failed" % database["name"])
+    spec = DB_TYPES[database["db_type"]]
+    name = str(fields.pop("database_name", database["columns"][spec["db"][0]] if spec["db"] else "all"))
+    created = world.stamp()
+    team = next((row["name"] for row in world.data["teams"] if row["id"] == config["team_id"]), "team")
+    filename = backup_filename(team, config["team_id"], database, name, created)
+    row = {"id": world.next_id("backup_executions"), "uuid": world.uuid(fields.pop("uuid", None)),
+           "scheduled_database_backup_id": config["id"], "status": status,
+           "message": fields.pop("message", None if status == "success" else "pg_dump: error: connection refused"),
+           "size": int(fields.pop("size", 52428 if status == "success" else 0)),
+           "filename": filename if status == "success" else None, "database_name": name,
+           "s3_uploaded": fields.pop("s3_uploaded", None), "local_storage_deleted": False,
+           "s3_storage_deleted": False, "finished_at": created, "created": created, "updated": created,
+           "ends": created, "last": True}
+    _reject_extra("backup execution of " + database["name"], fields)
+    world.data["backup_executions"].append(row)
     return row
 
 
@@ -154,7 +197,8 @@ def fleet_databases(world, rng, count, servers, envs_by_project):
                            tags=[environment["name"], "database", project["name"]])
         if index % 2 == 0 and DB_TYPES[db_type]["backup"]:
             add_backup(world, row, 0, frequency="0 3 * * *", save_s3=False,
-                       database_backup_retention_amount_locally=7, description="nightly")
+                       database_backup_retention_amount_locally=7, description="nightly",
+                       executions=[{"status": "success", "size": 1048576 * (index + 1)}])
 
 
 def acme_database(world, environment, server):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -139,10 +140,12 @@ def test_fail_rate_is_reproducible(start_emulator):
     database = client.get("/databases").json()[0]
     if database["status"] != "running:healthy":
         pytest.fail("the seeded database should be running for this seed")
+    past = database["backup_configs"][0]["latest_log"]  # the generated fleet seeds one past success
+    assert past["status"] == "success" and past["size"] > 0 and past["finished_at"] and past["filename"]
     config = database["backup_configs"][0]["uuid"]
     client.patch("/databases/%s/backups/%s" % (database["uuid"], config), json={"backup_now": True})
     rows = client.wait_for(lambda: [r for r in client.get("/databases/%s/backups" % database["uuid"]).json()[0]["executions"]
-                                    if r["status"] != "running"])
+                                    if r["status"] != "running" and r["uuid"] != past["uuid"]])
     assert rows[0]["status"] == "failed"
 
 
@@ -165,3 +168,18 @@ def test_patch_and_delete(api):
     assert api.delete(BASE + "/bkp-shop-nightly").json() == {"message": "Backup configuration not found."}
     assert api.get(BASE + "/bkp-shop-nightly/executions").json() == {"message": "Backup configuration not found."}
     assert configs(api) == []
+
+
+def test_fixture_executions(start_emulator, tmp_path):
+    fixture = {"servers": [{"uuid": "srv", "name": "s"}], "projects": [{"uuid": "prj", "name": "p"}],
+               "databases": [{"uuid": "db-m", "name": "m", "type": "mysql", "database": "app", "backups": [
+                   {"uuid": "bkp-m", "frequency": "daily", "executions": [
+                       {"status": "failed", "message": "mysqldump: Got error: 2002"}, {"status": "success", "size": 99}]}]}]}
+    path = tmp_path / "executions.json"
+    path.write_text(json.dumps(fixture))
+    client = start_emulator("--fixture", str(path))
+    rows = client.get("/databases/db-m/backups").json()[0]["executions"]
+    assert [(row["status"], row["size"], row["database_name"]) for row in rows] == [("success", 99, "app"), ("failed", 0, "app")]
+    assert rows[0]["filename"].endswith(".dmp") and "/mysql-dump-app-" in rows[0]["filename"] and rows[1]["filename"] is None
+    assert rows[1]["message"] == "mysqldump: Got error: 2002"
+    assert client.get("/databases").json()[0]["backup_configs"][0]["latest_log"]["uuid"] == rows[0]["uuid"]

@@ -317,3 +317,22 @@ def test_a_lost_create_answer_is_settled_by_reading_and_creates_one_row(run_modu
     assert shared_value(state, KEY) == NEW
     assert restarts_by_name(emu) == dict((name, 1) for name in USERS)
     assert MARK not in json.dumps(result)
+
+
+def test_playbook_shared_mode_failure_reports_every_user_and_leaks_nothing(emu, tmp_path):
+    emu.configure(deploy_outcomes={_uuid(emu, "applications", "ref-app-5"): "failed"})
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    vars_file = inputs / "secrets.json"
+    vars_file.write_text(json.dumps({"coolify_api_url": emu.api_url, "coolify_api_token": ROOT_TOKEN,
+                                     "rotate_env": {KEY: NEW}}))
+    env, out = ansible_env(tmp_path)
+    proc = subprocess.run([ansible_bin("ansible-playbook"), "-vvvv", "-i", "localhost,",
+                           os.path.join(ROOT, "playbooks", "rotate-keys.yml"), "-e", "@%s" % vars_file] + PLAYBOOK_ARGS,
+                          capture_output=True, text=True, env=env, cwd=str(out), timeout=300, check=False)
+    assert proc.returncode != 0
+    assert "application ref-app-1 (" in proc.stdout and "restarted again onto the previous values" in proc.stdout
+    assert "Rotating the team-level shared variables DB_PASSWORD failed" in proc.stdout
+    assert shared_value(emu.state(), KEY) == OLD
+    hits = grep_everything(out, proc.stdout, proc.stderr)
+    assert not hits, "secret marker found in: %s" % "; ".join(hits)

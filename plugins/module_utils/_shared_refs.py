@@ -20,8 +20,11 @@ API cost of discovery (one run of coolify_shared_env with ``restart`` or referen
   a time). So a team-level rotation over a fleet of N resources costs N + 3 reads, and a project-level one only reads
   the resources of that project.
 
+The ``docker_compose_raw`` of services and docker-compose applications, which the list items already carry for a
+sensitive token, is parsed too (no extra call), as the row ``docker-compose``.
+
 Blind spots (reported, never guessed): rows whose value is hidden (token without read:sensitive, and is_shown_once
-rows of applications and services) cannot be parsed; references inside docker compose files are not read.
+rows of applications and services) cannot be parsed.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ RESOURCE_KINDS = ("application", "service", "database")
 # Coolify's resolver: every {{...}} anywhere in the value, inner whitespace trimmed, then "<type>.<KEY>".
 _REFERENCE = re.compile(r"\{\{(.*?)\}\}")
 MAX_CHAIN = 64
+# Compose files (services, docker-compose applications) resolve team, project and environment references, not server
+# ones (resolveSharedEnvironmentVariables, API-NOTES 16.4); the list items carry the file for sensitive tokens only.
+COMPOSE_LEVELS = ("team", "project", "environment")
+COMPOSE_ROW = "docker-compose"
 
 
 class ScopeError(ValueError):
@@ -105,6 +112,11 @@ def scan_resource(kind, resource, rows, level):
         keys = keys_at(row.get("value"), level)
         if keys:
             ref.rows[_row_label(kind, row)] = keys
+    compose = resource.get("docker_compose_raw")
+    if level in COMPOSE_LEVELS and isinstance(compose, str):
+        keys = keys_at(compose, level)
+        if keys:
+            ref.rows[COMPOSE_ROW] = keys
     if not ref.rows and not ref.hidden_rows:
         return None
     return ref

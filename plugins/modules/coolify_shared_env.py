@@ -139,7 +139,9 @@ notes:
   - The token needs C(read), C(write), C(read:sensitive) to compare values and find references, and C(deploy) for
     O(restart=changed). Creating, updating and deleting shared variables, and reading service env rows, need an
     admin or owner of the team.
-  - References inside docker compose files are not scanned.
+  - The docker compose file of services and docker-compose applications (C(docker_compose_raw), which the resource
+    lists carry for a token with C(read:sensitive)) is scanned too, as the row C(docker-compose); Coolify resolves
+    team, project and environment references there, not server ones.
   - A run whose restart failed without O(rollback) leaves the new values written; a second run sees nothing to change
     and restarts nothing. Restart such resources with M(coolops.coolify.coolify_app_batch) (RV(restarted) lists them).
 seealso:

@@ -178,3 +178,14 @@ def test_unplaceable_resource_fails_closed():
 def test_nested_lists_references_inside_shared_values():
     shared = [row("A", "x{{team.B}}{{project.C}}"), row("B", "plain"), {"key": "H"}]
     assert refs.nested(shared) == {"A": ["team.B", "project.C"]}
+
+
+@pytest.mark.parametrize("level, expected", [("team", {"docker-compose": ["SMTP"]}), ("project", {"docker-compose": ["P"]}),
+                                             ("server", None)])
+def test_compose_files_are_scanned_except_for_server_keys(level, expected):
+    service = {"uuid": "s", "name": "mail", "docker_compose_raw": "services:\n  app:\n    environment:\n"
+               "      - SMTP={{team.SMTP}}\n      - P={{project.P}}\n      - R={{server.R}}\n"}
+    ref = refs.scan_resource("service", service, [], level)
+    assert (ref.rows if ref else None) == expected
+    if ref:
+        assert ref.production_keys() == expected["docker-compose"]

@@ -297,8 +297,8 @@ def test_a_failed_write_rolls_back_the_keys_already_written_and_restarts_nothing
     assert result["failed"]
     assert result["msg"].startswith("Writing failed: Coolify API POST /team/envs returned HTTP 500"), result["msg"]
     assert "partly written" in result["msg"]
-    assert [(entry["key"], entry["outcome"]) for entry in result["variables"]] == [(KEY, "rolled_back"),
-                                                                                 ("NEW_KEY", "rolled_back")]
+    outcomes = [(entry["key"], entry["outcome"]) for entry in result["variables"]]
+    assert outcomes == [(KEY, "rolled_back"), ("NEW_KEY", "rolled_back")]
     state = emu.state()
     assert shared_value(state, KEY) == OLD
     assert [row for row in state["shared_envs"] if row["key"] == "NEW_KEY"] == []

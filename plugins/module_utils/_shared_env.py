@@ -21,6 +21,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import (
     blind_rows,
     hidden_value_messages,
     plan_resource,
+    remaining_changes,
     secrets_of,
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError
@@ -215,9 +216,18 @@ def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, s
         report.warnings.append("An answer to writing the %s shared variables was an error, but re-reading them showed the "
                                "write had been applied." % target["label"])
     if written["failed"]:
-        report.write_failed(written.get("settled") or "unknown", written.get("error"))
+        settled = written.get("settled") or "unknown"
+        try:
+            landed = remaining_changes(plan, store.read(plan))
+        except Exception:  # noqa: BLE001 - then every touched key stays unknown
+            landed = None
+        report.write_failed(settled, written.get("error"), landed)
         if params.get("rollback"):
             report.rolled_back(restore_plans(store, [plan], max_workers=1, sleep=sleep)[plan.uuid])
+        elif settled != "not_written" and to_restart:
+            # Some keys may hold the new value: restart their users now, as coolify_env does, because a later run sees
+            # those keys unchanged and would never restart them.
+            report.restart(client, to_restart, params, clock, sleep)
         return report.finish(plan, failed_phase="writing")
 
     # 4. restart the referencing resources kind by kind; a failure halts and (with rollback) undoes.

@@ -107,13 +107,19 @@ class SharedReport(object):
 
     # ---------------------------------------------------------------------------------------------- outcomes
 
-    def write_failed(self, settled, error):
-        """A write failed; ``settled`` is what reading back showed (written, not_written, partly or unknown)."""
+    def write_failed(self, settled, error, landed=None):
+        """A write failed; ``settled`` is what reading back showed (written, not_written, partly or unknown), and
+        ``landed`` the rows that now differ from before (remaining_changes), or None when they could not be read."""
         self.error = "%s; %s" % (self.error_text(error).rstrip(". "), SETTLED.get(settled, SETTLED["unknown"]))
+        differs = None if landed is None else set(label for label, how in landed if how != "unknown")
         for entry in self.variables:
-            if entry["changed"]:
-                entry["outcome"] = "failed" if settled == "not_written" else "unknown"
-                entry["changed"] = settled != "not_written"
+            if not entry["changed"]:
+                continue
+            if differs is None or settled == "unknown":
+                entry["outcome"] = "unknown"  # counted as changed
+            elif entry["key"] not in differs:
+                entry["outcome"] = "failed"
+                entry["changed"] = False
 
     def rolled_back(self, report):
         """Record restore_plans' report for the level: ``{"error": exc or None, "not_restored": [(label, how)]}``."""

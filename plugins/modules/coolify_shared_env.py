@@ -115,6 +115,8 @@ options:
         references in one pass, so such nested references usually stay verbatim; the module warns about them and
         restarts those users anyway, because a spare restart costs less than a stale value). Applications go first,
         then services, then databases; each kind in waves of O(strategy), and a failed kind stops the later ones.
+      - When a write fails without O(rollback) after some keys may have landed, their users are restarted anyway (a
+        later run sees those keys unchanged and would not restart them), and the task fails.
       - Rows whose value cannot be read are not parsed; the module warns, naming them. When Coolify flags such a row
         as a reference (C(is_shared)) and a key changes, the task fails before any write, because it cannot restart
         exactly the users. Preview rows are reported but a restart does not reach preview deployments.

@@ -298,7 +298,7 @@ def test_a_failed_write_rolls_back_the_keys_already_written_and_restarts_nothing
     assert result["msg"].startswith("Writing failed: Coolify API POST /team/envs returned HTTP 500"), result["msg"]
     assert "partly written" in result["msg"]
     outcomes = [(entry["key"], entry["outcome"]) for entry in result["variables"]]
-    assert outcomes == [(KEY, "rolled_back"), ("NEW_KEY", "rolled_back")]
+    assert outcomes == [(KEY, "rolled_back"), ("NEW_KEY", "failed")]  # the refused create never landed
     state = emu.state()
     assert shared_value(state, KEY) == OLD
     assert [row for row in state["shared_envs"] if row["key"] == "NEW_KEY"] == []
@@ -336,3 +336,18 @@ def test_playbook_shared_mode_failure_reports_every_user_and_leaks_nothing(emu, 
     assert shared_value(emu.state(), KEY) == OLD
     hits = grep_everything(out, proc.stdout, proc.stderr)
     assert not hits, "secret marker found in: %s" % "; ".join(hits)
+
+
+def test_a_partly_written_run_without_rollback_still_restarts_the_users(run_module, emu):
+    emu.configure(fail_paths=["^POST /api/v1/team/envs$"])
+    result = rotate(run_module, emu, NEW, env={KEY: NEW, "NEW_KEY": "%s-added" % MARK}, rollback=False)
+    assert result["failed"] and "partly written" in result["msg"]
+    # Read back per key: the update landed, the refused create did not.
+    assert [(entry["key"], entry["outcome"], entry["changed"]) for entry in result["variables"]] == [
+        (KEY, "updated", True), ("NEW_KEY", "failed", False)]
+    state = emu.state()
+    assert shared_value(state, KEY) == NEW
+    # The key that landed is live on every user; a rerun (which sees it unchanged) would not restart them.
+    assert restarts_by_name(emu) == dict((name, 1) for name in USERS)
+    assert started_with(state, NEW) == sorted(USERS)
+    assert MARK not in json.dumps(result)

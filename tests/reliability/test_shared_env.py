@@ -199,7 +199,8 @@ def test_wave_two_failure_rolls_back_and_restarts_wave_one_onto_the_old_value(ru
 PLAYBOOK_ARGS = ["-e", "rotate_level=team", "-e", "rotate_batch_size=3", "-e", "rotate_poll_interval=0.1"]
 
 
-def test_playbook_shared_mode_at_vvvv_leaks_nothing(emu, tmp_path):
+def run_rotate_keys(emu, tmp_path):
+    """playbooks/rotate-keys.yml in shared mode at -vvvv, with --diff; the inputs (token, value) outside ``out``."""
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     vars_file = inputs / "secrets.json"
@@ -209,6 +210,11 @@ def test_playbook_shared_mode_at_vvvv_leaks_nothing(emu, tmp_path):
     proc = subprocess.run([ansible_bin("ansible-playbook"), "-vvvv", "-i", "localhost,", "--diff",
                            os.path.join(ROOT, "playbooks", "rotate-keys.yml"), "-e", "@%s" % vars_file] + PLAYBOOK_ARGS,
                           capture_output=True, text=True, env=env, cwd=str(out), timeout=300, check=False)
+    return proc, out
+
+
+def test_playbook_shared_mode_at_vvvv_leaks_nothing(emu, tmp_path):
+    proc, out = run_rotate_keys(emu, tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     state = emu.state()
     assert shared_value(state, KEY) == NEW
@@ -321,15 +327,7 @@ def test_a_lost_create_answer_is_settled_by_reading_and_creates_one_row(run_modu
 
 def test_playbook_shared_mode_failure_reports_every_user_and_leaks_nothing(emu, tmp_path):
     emu.configure(deploy_outcomes={_uuid(emu, "applications", "ref-app-5"): "failed"})
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    vars_file = inputs / "secrets.json"
-    vars_file.write_text(json.dumps({"coolify_api_url": emu.api_url, "coolify_api_token": ROOT_TOKEN,
-                                     "rotate_env": {KEY: NEW}}))
-    env, out = ansible_env(tmp_path)
-    proc = subprocess.run([ansible_bin("ansible-playbook"), "-vvvv", "-i", "localhost,",
-                           os.path.join(ROOT, "playbooks", "rotate-keys.yml"), "-e", "@%s" % vars_file] + PLAYBOOK_ARGS,
-                          capture_output=True, text=True, env=env, cwd=str(out), timeout=300, check=False)
+    proc, out = run_rotate_keys(emu, tmp_path)
     assert proc.returncode != 0
     assert "application ref-app-1 (" in proc.stdout and "restarted again onto the previous values" in proc.stdout
     assert "Rotating the team-level shared variables DB_PASSWORD failed" in proc.stdout

@@ -184,3 +184,35 @@ class CoolifyClient(ApiTransport):
 
     def list_resources(self):
         return self._get_list("/resources")
+
+    # Shared variables (API-NOTES 16).
+
+    def list_shared_envs(self, path):
+        """GET the shared variables at ``path`` (see shared_env_path); ``value`` only with read:sensitive."""
+        return self._get_list(path + "/envs")
+
+    def create_shared_env(self, path, body):
+        """POST one shared variable; Coolify answers 201 ``{"id": n}`` and 409 when the key exists in the scope."""
+        return self.request("POST", path + "/envs", json=body)
+
+    def update_shared_env(self, path, env_id, body):
+        """PATCH one shared variable by its numeric id (a partial update: only the fields sent change)."""
+        return self.request("PATCH", "%s/envs/%s" % (path, _quote(env_id)), json=body)
+
+    def delete_shared_env(self, path, env_id):
+        return self.request("DELETE", "%s/envs/%s" % (path, _quote(env_id)))
+
+
+def shared_env_path(level, project_uuid=None, environment=None, server_uuid=None):
+    """The parent path of a level's shared variables: ``/team``, ``/projects/{uuid}``, ``/projects/{uuid}/environments/
+    {name or uuid}`` or ``/servers/{uuid}`` (add ``/envs`` for the collection)."""
+    if level == "team":
+        return "/team"
+    if level == "project" and project_uuid:
+        return "/projects/%s" % _quote(project_uuid)
+    if level == "environment" and project_uuid and environment:
+        return "/projects/%s/environments/%s" % (_quote(project_uuid), _quote(environment))
+    if level == "server" and server_uuid:
+        return "/servers/%s" % _quote(server_uuid)
+    raise ConfigurationError("The %s level of shared variables needs its %s." % (
+        level, {"project": "project", "environment": "project and environment", "server": "server"}.get(level, "scope")))

@@ -29,7 +29,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import validate_options
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask_quoted
-from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
+from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve, resolve_kinds
 
 OUTCOMES = ("written", "rolled_back", "failed", "unknown", "untouched")
 
@@ -57,34 +57,46 @@ class _EnvRun(object):
         return "%s: %s" % (type(exc).__name__, mask_quoted(exc, self.secrets))
 
 
+def _kind_scope(params, kind, several):
+    """The scope a kind's rows are managed in: with several kinds, only applications have preview rows."""
+    scope = params.get("scope") or "production"
+    return scope if kind == "application" or not several else "production"
+
+
 def apply_env(client, kind, resources, params, check_mode=False, diff=False, clock=None, sleep=None):
     """Plan and apply ``params["env"]`` on the resolved resources; returns the module result (``failed`` set on error).
 
-    Nothing is written before every resource has been read and planned without error. Values stay in this function's
-    memory (the snapshot for rollback included) and never reach the result.
+    ``kind`` is one kind for every resource, or None when ``resources`` are ``(kind, resource)`` pairs of several kinds:
+    then the run is one unit (one rollback, restarts kind by kind). Nothing is written before every resource has been
+    read and planned without error. Values stay in this function's memory (the snapshot for rollback included) and
+    never reach the result.
     """
-    run = _EnvRun(client, kind, params, check_mode, clock, sleep)
+    pairs = list(resources) if kind is None else [(kind, resource) for resource in resources]
+    kinds = sorted(set(pair[0] for pair in pairs)) if kind is None else [kind]
+    several = kind is None
+    run = _EnvRun(client, kind or "resource", params, check_mode, clock, sleep)
     state = params.get("state") or "present"
-    scope = params.get("scope") or "production"
     hidden_values = params.get("hidden_values") or "update"
     try:
-        desired, warnings = validate_input(kind, params)
+        for one in kinds:
+            desired, warnings = validate_input(one, dict(params, scope=_kind_scope(params, one, several)))
     except EnvInputError as exc:
         return _input_failure(str(exc))
     run.warnings.extend(warnings)
     run.secrets = secrets_of(desired, [])
 
     # 1. read every resource's rows, concurrently; any failure stops the run before a write.
-    reads = run_batch(resources, lambda resource: client.list_envs(kind, resource["uuid"]), max_workers=run.max_workers,
+    reads = run_batch(pairs, lambda pair: client.list_envs(pair[0], pair[1]["uuid"]), max_workers=run.max_workers,
                       sleep=sleep or time.sleep)
     read_errors = [(outcome.item, outcome.error) for outcome in reads if outcome.error is not None or not outcome.attempted]
     if read_errors:
-        return _read_failure(run, resources, read_errors)
+        return _read_failure(run, pairs, read_errors)
 
     # 2. plan every resource (pure), then the hidden-value policy.
     try:
-        plans = [plan_resource(kind, outcome.item, outcome.value, desired, state=state, scope=scope,
-                               prune=bool(params.get("prune")), manage_service_keys=bool(params.get("manage_service_keys")),
+        plans = [plan_resource(outcome.item[0], outcome.item[1], outcome.value, desired, state=state,
+                               scope=_kind_scope(params, outcome.item[0], several), prune=bool(params.get("prune")),
+                               manage_service_keys=bool(params.get("manage_service_keys")),
                                hidden_values=hidden_values) for outcome in reads]
     except EnvInputError as exc:
         return _input_failure(str(exc))
@@ -112,7 +124,7 @@ def apply_env(client, kind, resources, params, check_mode=False, diff=False, clo
     # 3. write: one bulk PATCH per resource (creates and updates, full flag set), then deletes by env uuid.
     by_uuid = dict((plan.uuid, entry) for plan, entry in zip(plans, entries))
     rollback = bool(params.get("rollback"))
-    store = client_store(client, kind)
+    store = client_store(client, kind)  # kind None: each plan's own kind
     if rollback:
         # Waves of max_workers that halt at the first failing wave, so little needs undoing; the deletes (which only a
         # rollback's recreate can undo) run only once every upsert wave has succeeded.
@@ -253,9 +265,24 @@ def _describe(remaining):
 
 
 def _restart(run, plans, by_uuid, label="restart"):
-    """Restart through run_lifecycle; returns True when the lifecycle run failed (after max_fail_percentage)."""
+    """Restart through run_lifecycle, kind by kind in the order of the plans (a failed kind halts the later ones);
+    returns True when a lifecycle run failed (after max_fail_percentage)."""
+    kinds = []
+    for plan in plans:
+        if plan.kind not in kinds:
+            kinds.append(plan.kind)
+    for number, kind in enumerate(kinds):
+        if _restart_kind(run, kind, [plan for plan in plans if plan.kind == kind], by_uuid, label):
+            for plan in plans:
+                if plan.kind in kinds[number + 1:]:
+                    _append_error(by_uuid[plan.uuid], "%s not attempted: restarting the %ss failed" % (label, kind))
+            return True
+    return False
+
+
+def _restart_kind(run, kind, plans, by_uuid, label):
     resources = [plan.resource for plan in plans]
-    result = run_lifecycle(run.client, run.kind, resources, "restarted", run.params, check_mode=False, clock=run.clock,
+    result = run_lifecycle(run.client, kind, resources, "restarted", run.params, check_mode=False, clock=run.clock,
                            sleep=run.sleep)
     for item in result.get("items") or []:
         entry = by_uuid.get(item.get("uuid"))
@@ -283,11 +310,11 @@ def _input_failure(msg, warnings=None):
     return result
 
 
-def _read_failure(run, resources, errors):
-    by_uuid = dict((item["uuid"], error) for item, error in errors)
+def _read_failure(run, pairs, errors):
+    by_uuid = dict((item[1]["uuid"], error) for item, error in errors)
     entries = []
-    for resource in resources:
-        entry = {"uuid": resource.get("uuid"), "name": resource.get("name"), "type": run.kind, "outcome": "untouched",
+    for kind, resource in pairs:
+        entry = {"uuid": resource.get("uuid"), "name": resource.get("name"), "type": kind, "outcome": "untouched",
                  "changed": False, "failed": False, "added": [], "updated": [], "removed": [], "unchanged": [],
                  "skipped": [], "restarted": False, "rolled_back": False, "settled": None, "not_restored": [],
                  "error": None}
@@ -296,9 +323,9 @@ def _read_failure(run, resources, errors):
             entry["failed"] = True
             entry["error"] = run.error_text(error) if error is not None else "not attempted"
         entries.append(entry)
-    first_item, first_error = errors[0]
+    (_kind, first_item), first_error = errors[0]
     msg = "Reading the environment variables of %d of %d %ss failed, so nothing was written; first: %s (%s): %s" % (
-        len(errors), len(resources), run.kind, first_item.get("name"), first_item.get("uuid"),
+        len(errors), len(pairs), run.kind, first_item.get("name"), first_item.get("uuid"),
         run.error_text(first_error) if first_error is not None else "not attempted")
     result = {"failed": True, "changed": False, "msg": msg, "resources": entries, "summary": _summary(entries)}
     if run.warnings:
@@ -372,14 +399,24 @@ def _finish(run, plans, entries, diff, failed_msg):
 
 
 def run_env(cm):
-    """coolify_env's run(cm): validate the input, resolve the selectors, then apply_env."""
+    """coolify_env's run(cm): validate the input, resolve the selectors, then apply_env (several resource_types: one
+    run over all their resources, in the order given)."""
     params = cm.params
-    kind = params.get("resource_type") or "application"
+    kinds = list(params.get("resource_types") or [params.get("resource_type") or "application"])
+    several = bool(params.get("resource_types"))
     try:
-        validate_input(kind, params)
+        if len(set(kinds)) != len(kinds):
+            raise EnvInputError("resource_types lists a kind twice.")
+        for kind in kinds:
+            validate_input(kind, dict(params, scope=_kind_scope(params, kind, several)))
     except EnvInputError as exc:
         return _input_failure(str(exc))
     if params.get("restart") == "changed":
-        validate_options(kind, "restarted", params)
-    resources = resolve(cm.client, kind, params)
-    return apply_env(cm.client, kind, resources, params, check_mode=cm.check_mode, diff=cm.diff_mode)
+        for kind in kinds:
+            validate_options(kind, "restarted", params)
+    if not several:
+        return apply_env(cm.client, kinds[0], resolve(cm.client, kinds[0], params), params, check_mode=cm.check_mode,
+                         diff=cm.diff_mode)
+    by_kind = resolve_kinds(cm.client, kinds, params)
+    pairs = [(kind, resource) for kind in kinds for resource in by_kind[kind]]
+    return apply_env(cm.client, None, pairs, params, check_mode=cm.check_mode, diff=cm.diff_mode)

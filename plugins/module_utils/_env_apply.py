@@ -41,11 +41,11 @@ class RowStore(object):
         self.delete = delete
 
 
-def client_store(client, kind):
-    """The RowStore of an application's or service's env rows, through CoolifyClient."""
-    return RowStore(lambda plan: client.list_envs(kind, plan.uuid),
-                    lambda plan, items: client.bulk_update_envs(kind, plan.uuid, items),
-                    lambda plan, env_uuid: client.delete_env(kind, plan.uuid, env_uuid))
+def client_store(client, kind=None):
+    """The RowStore of an application's or service's env rows, through CoolifyClient (kind None: each plan's kind)."""
+    return RowStore(lambda plan: client.list_envs(kind or plan.kind, plan.uuid),
+                    lambda plan, items: client.bulk_update_envs(kind or plan.kind, plan.uuid, items),
+                    lambda plan, env_uuid: client.delete_env(kind or plan.kind, plan.uuid, env_uuid))
 
 
 def answered(error):

@@ -59,6 +59,21 @@ options:
     type: str
     choices: [application, service, database]
     default: application
+  resource_types:
+    description:
+      - Select several kinds at once; overrides O(resource_type). The selectors apply to every kind listed (a uuid or
+        name must resolve in one of them), and the run is one unit, in the order given.
+      - One rollback unit across kinds. With O(rollback=true), a failed write or restart on any resource restores
+        every written resource of every kind, and restarts again the ones already restarted. With
+        O(restart=changed) the kinds restart one after the other (each with O(strategy)); a failed kind halts the
+        later ones.
+      - O(scope) applies to applications only; the other kinds have no preview rows and always use V(production).
+      - Use it when one secret is used by applications and services, so that a failure on the services does not
+        leave the applications restarted on the new value.
+    type: list
+    elements: str
+    choices: [application, service, database]
+    version_added: 1.1.0
   env:
     description:
       - The variables, as a dictionary of C(KEY) to value.
@@ -232,6 +247,17 @@ EXAMPLES = r'''
   check_mode: true
   diff: true
   register: plan
+
+- name: Rotate a key used by the applications and the services of a project as one rollback unit
+  coolops.coolify.coolify_env:
+    resource_types: [application, service]
+    project: shop
+    env:
+      SMTP_PASSWORD: "{{ vault_smtp_password }}"
+    rollback: true
+    restart: changed
+    strategy: rolling
+    batch_size: 2
 
 - name: Delete a key from every service of a project
   coolops.coolify.coolify_env:
@@ -424,6 +450,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._module import (
 def argument_spec():
     spec = merge_argument_specs(selector_argument_spec(), batch_argument_spec(), dict(
         resource_type=dict(type="str", default="application", choices=["application", "service", "database"]),
+        resource_types=dict(type="list", elements="str", choices=["application", "service", "database"]),
         env=dict(type="dict", required=True, no_log=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         scope=dict(type="str", default="production", choices=["production", "preview", "both"]),

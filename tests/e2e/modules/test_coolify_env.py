@@ -482,6 +482,42 @@ def test_failed_restart_rolls_back_and_restarts_again(run_module, emu):
     assert restarts(emu.requests_log()) == ["app-a", "app-a"]
 
 
+def test_several_kinds_are_one_run_and_restart_kind_by_kind(run_module, emu):
+    args = dict(resource_types=["application", "service"], uuids=["app-b", "svc-db"], env={"LOG_LEVEL": "debug"},
+                restart="changed", rollback=True, scope="both", **FAST)
+    result = run(run_module, emu, **args)
+    assert not result.get("failed"), result["msg"]
+    assert [(entry["type"], entry["name"], entry["restarted"]) for entry in result["resources"]] == [
+        ("application", "env-b", True), ("service", "env-db", True)]
+    # scope=both reached the application's preview row; the service (no preview rows) took production.
+    assert envs(emu, "app-b")[("LOG_LEVEL", True)]["value"] == "debug"
+    assert envs(emu, "svc-db")[("LOG_LEVEL", False)]["value"] == "debug"
+    assert restarts(emu.requests_log()) == ["app-b", "svc-db"]
+    assert run(run_module, emu, **args)["changed"] is False
+
+
+def test_a_failed_service_restart_rolls_back_the_applications_too(run_module, emu):
+    before = emu.state()
+    emu.configure(fail_paths=["^POST /api/v1/services/svc-db/restart$"])
+    result = run(run_module, emu, resource_types=["application", "service"], uuids=["app-a", "app-b", "svc-db"],
+                 env={"LOG_LEVEL": NEW}, restart="changed", rollback=True, **FAST)
+    assert result["failed"] is True
+    resources = by_name(result)
+    assert resources["env-db"]["outcome"] == "failed" and "restart failed" in resources["env-db"]["error"]
+    for name in ("env-a", "env-b"):
+        assert resources[name]["rolled_back"] is True and resources[name]["outcome"] == "rolled_back"
+    # One unit: every kind's rows are back, and the applications, restarted on the new value, were restarted again.
+    assert _comparable(emu.state()) == _comparable(before)
+    assert sorted(restarts(emu.requests_log())) == ["app-a", "app-a", "app-b", "app-b", "svc-db"]
+
+
+def test_resource_types_refuses_a_repeated_kind_before_any_request(run_module, emu):
+    count = len(emu.requests_log())
+    result = run(run_module, emu, resource_types=["service", "service"], uuids=["svc-db"], env={"TZ": "UTC"})
+    assert result["failed"] and "twice" in result["msg"]
+    assert emu.requests_log()[count:] == []
+
+
 # ------------------------------------------------------------------------------------------------ answers that quote values
 
 

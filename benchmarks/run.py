@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 
+import fleet
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "benchmarks")
 PLAYBOOKS = os.path.join(BENCH, "playbooks")
@@ -592,6 +594,10 @@ def main(argv=None):
     parser.add_argument("--measure-up-to", type=int, default=100,
                         help="run the uri loop and sequential up to this N (sequential also in the rate-limited case)")
     parser.add_argument("--repeats", type=int, default=5, help="timing runs of the parallel task for N <= --measure-up-to")
+    parser.add_argument("--fleet", default="100,500",
+                        help="N values of the fleet scenario (restart and wait under Coolify's build slots; '' to skip)")
+    parser.add_argument("--fleet-only", action="store_true",
+                        help="run only the fleet scenario; print and save its rows, leave docs/performance.md alone")
     parser.add_argument("--soak", type=int, default=2000, help="applications in the soak run (0 to skip)")
     parser.add_argument("--soak-runs", type=int, default=3)
     parser.add_argument("--report", default=os.path.join(ROOT, "docs", "performance.md"))
@@ -606,6 +612,15 @@ def main(argv=None):
     started = datetime.datetime.now(datetime.timezone.utc)
     facts = machine_facts()
     log("machine: %s, %s cores; work dir %s" % (facts.get("cpu"), facts.get("cores"), workdir))
+
+    fleet_sizes = [int(item) for item in args.fleet.split(",") if item.strip()]
+    if args.fleet_only:
+        rows = [fleet.measure_fleet(runner, harness, PYTHON, n, log=log) for n in fleet_sizes]
+        with open(os.path.join(args.results, "fleet-latest.json"), "w", encoding="utf-8") as handle:
+            json.dump({"facts": facts, "fleet": rows}, handle, indent=1, default=str)
+        for name, verdict, detail in fleet.fleet_checks(rows):
+            print("%-4s %s: %s" % ("ok" if verdict else "MISS", name, detail))
+        return 0
 
     scenarios = []
     for n in [int(item) for item in args.sizes.split(",") if item.strip()]:

@@ -37,7 +37,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
 from ansible_collections.coolops.coolify.plugins.module_utils._pacer import (
     RETRY_AFTER_CAP,
     RateLimitPacer,
-    header_int,
+    is_throttled,
     parse_retry_after,
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import MASK, mask, scrub_data, sent_secrets
@@ -338,7 +338,7 @@ class ApiTransport(object):
                 if status == 429:
                     self._count("rate_limited")
                 error = self._http_error(response, method, path, retry_after, secrets)
-                if status == 429 and action and header_int(response.headers, "X-RateLimit-Remaining"):
+                if status == 429 and action and not is_throttled(response.headers):
                     raise error  # an application-level 429 (full deployment queue) on a write: the caller decides
                 if retry_after is not None:
                     delay = min(retry_after, RETRY_AFTER_CAP) + self._jitter(retry_after)

@@ -15,6 +15,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.coolops.coolify.plugins.module_utils._progress import progress_writer
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import SELECTING_KEYS
 
 API_URL_ENV = ("COOLIFY_API_URL", "COOLIFY_URL", "COOLIFY_BASE_URL")
@@ -103,6 +104,8 @@ class CoolifyModule(object):
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self.params = self.module.params
         self._client = None
+        # on_progress(counts) for long tasks, when the collection's action plugin asked for progress; else None.
+        self.progress = progress_writer()
 
     @property
     def check_mode(self):

@@ -158,3 +158,54 @@ def fleet_checks(rows):
         checks.append(("fleet N=%d: <= %.2fx build-slot limit, <= %.1f requests/app, 0 rate-limit 429s, 0 queue-full" % (
             row["n"], TARGETS["ratio"], TARGETS["requests_per_app"]), met, detail))
     return checks
+
+
+def _row_line(label, row):
+    poll = row.get("deployments_poll") or {}
+    return "| %s | %d | %.1f s | %d s (%d waves) | %.2f | %d | %.2f | %d | %d | %s | %d |" % (
+        label, row["n"], row["task_seconds"], row["limit"], row["waves"], row["ratio"], row["requests"],
+        row["requests_per_app"], row["rate_limited"], row["queue_full"],
+        "%d / %d B (%d listed)" % (poll.get("max_bytes", 0), poll.get("mean_bytes", 0), poll.get("max_listed", 0))
+        if poll else "n/a", row["failed_items"])
+
+
+def report_lines(rows, baseline=None):
+    """The fleet section of docs/performance.md."""
+    if not rows:
+        return []
+    cfg = rows[0]["config"]
+    lines = [
+        "## Fleet: restart and wait under Coolify's own limits",
+        "",
+        "N applications on %d servers, each server building %d deployments at once with a queue of %d, %d requests per %g s," % (
+            cfg["servers"], cfg["concurrent_builds"], cfg["queue_limit"], cfg["rate_limit"], cfg["rate_window"]),
+        "%g s deployments, %g ms latency; one `coolify_app_batch` task with `state: restarted`, `wait: true` and the" % (
+            cfg["deploy_seconds"], cfg["latency_ms"]),
+        "module's defaults (`benchmarks/playbooks/fleet.yml`). The *build-slot limit* is what Coolify itself needs: the",
+        "busiest server's ceil(apps / concurrent builds) build waves x %g s. Targets: at most %.2fx that limit, at most %.1f" % (
+            cfg["deploy_seconds"], TARGETS["ratio"], TARGETS["requests_per_app"]),
+        "requests per application, no rate-limit 429 and no queue-full answer.",
+        "",
+        "| run | N | task time | build-slot limit | x limit | requests | per app | rate-limit 429s | queue-full | "
+        "GET /deployments max / mean | failed items |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for row in (baseline or {}).get("fleet", []):
+        lines.append(_row_line("before (%s)" % baseline.get("commit", "earlier"), row))
+    for row in rows:
+        lines.append(_row_line("now", row))
+    lines += ["", "Requests by route (now):", ""]
+    for row in rows:
+        lines.append("* N=%d: %s" % (row["n"], ", ".join("%s %d" % (route, count) for route, count in row["by_route"].items())))
+    for row in (baseline or {}).get("fleet", []):
+        lines.append("* before, N=%d: %s" % (row["n"], ", ".join(
+            "%s %d" % (route, count) for route, count in row["by_route"].items())))
+    lines += [
+        "",
+        "*task time* is the task's own duration (the callback's), *requests* what the emulator received from the",
+        "module. *queue-full* counts 429s on `/deploy` and restarts answered with a deployment uuid that was never",
+        "stored (Coolify's answer when a server's queue is full). *GET /deployments* is the size of that list while the",
+        "fleet builds, read every %g s by a second user with the same abilities (its requests are not counted above)." % SAMPLE_EVERY,
+        "",
+    ]
+    return lines

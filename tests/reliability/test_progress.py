@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+import ansible_runner
 import pytest
 
 import ansible_collections
@@ -104,3 +105,23 @@ def test_check_mode_and_diff_behave_as_before(slow_fleet, tmp_path):
     assert "diff" in result
     posts = [entry for entry in slow_fleet.requests_log() if entry["method"] == "POST"]
     assert posts == []
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of forkpty:DeprecationWarning")
+def test_ansible_runner_job_output_carries_the_progress_lines(slow_fleet, tmp_path):
+    """AWX runs jobs through ansible-runner: the progress lines are in the job's stdout and in its events."""
+    slow_fleet.reset()
+    _status, _headers, apps = slow_fleet.request("GET", "/applications")
+    pdd = tmp_path / "job"
+    (pdd / "project").mkdir(parents=True)
+    (pdd / "project" / "progress.yml").write_text(PLAYBOOK.format(
+        api_url=slow_fleet.api_url, token=slow_fleet.token, result=tmp_path / "result.json",
+        uuids=json.dumps([app["uuid"] for app in apps])))
+    (pdd / "inventory").mkdir()
+    (pdd / "inventory" / "hosts").write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+    runner = ansible_runner.run(private_data_dir=str(pdd), playbook="progress.yml", quiet=True, timeout=300,
+                                envvars={"ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_NOCOLOR": "1",
+                                         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")})
+    assert runner.status == "successful", runner.stdout.read()[-3000:]
+    stdout = "\n".join(event.get("stdout", "") for event in runner.events)
+    assert PROGRESS.findall(stdout), stdout[-3000:]

@@ -116,6 +116,8 @@ class RateLimitPacer(object):
         self._window_start = None  # send time of the first request seen in the current window ...
         self._first_answer = None  # ... and when its first answer arrived (the window opened in between)
         self._whole_seconds = True  # windows last whole seconds (Laravel), until evidence says otherwise
+        self._whole = None  # that whole number, once one fitted the bounds ...
+        self._early = True  # ... and probing at it (not at the upper bound) has not drawn a 429
         self._min_header = None  # lowest X-RateLimit-Remaining seen in the current window ...
         self._min_seen_at = None  # ... and when it was seen
         self._blocked_until = 0.0
@@ -136,6 +138,10 @@ class RateLimitPacer(object):
         if self._window_start is None or self._span is None:
             return None
         low, high = self._span
+        if self._whole is not None and self._early:
+            # The window reset W seconds after its first request was counted; a probe sent W seconds after that one
+            # is counted after the reset when both take as long to arrive (the margin covers jitter).
+            return self._window_start + self._whole + self._margin
         # Probing early costs a 429 half of the time: only while 429s stay within max_share of the requests.
         if high - low > self._precision and (self.throttled + 1) <= self._max_share * (self._sent + 1):
             return self._window_start + (low + high) / 2.0
@@ -253,7 +259,7 @@ class RateLimitPacer(object):
         low = self._span[0]
         if high < low:
             low = max(0.0, high - 1.0)  # the lower bound was wrong: widen it again as after a fresh 429
-            self._whole_seconds = False
+            self._whole_seconds, self._whole = False, None
         self._span = [low, min(high, self._span[1])]
 
     def _snap(self, low, high):
@@ -264,11 +270,15 @@ class RateLimitPacer(object):
         took = max(0.0, self._first_answer - self._window_start)
         whole = math.floor(high)
         if whole < 1 or whole <= low - took or whole - 1 > low - took:
+            self._whole = None
             return [low, high]  # no whole number of seconds fits, or more than one does
+        self._whole = whole
         return [max(low, whole), min(high, whole + took)]
 
     def _throttled(self, now, sent_at, headers):
         self.throttled += 1
+        if self._whole is not None:
+            self._early = False  # a probe at W seconds came too early: from now on, wait for the upper bound
         retry_after = parse_retry_after(headers.get("Retry-After") if headers else None)
         if retry_after is None:
             reset = header_int(headers, "X-RateLimit-Reset")
@@ -284,7 +294,7 @@ class RateLimitPacer(object):
             if self._span is not None and low <= self._span[1] and high >= self._span[0]:
                 low, high = max(low, self._span[0]), min(high, self._span[1])
             elif self._span is not None:
-                self._whole_seconds = False  # the bounds were wrong: learn them again, without assumptions
+                self._whole_seconds, self._whole = False, None  # the bounds were wrong: learn again, no assumption
             self._span = self._snap(low, high)
             reset_at = self._window_start + high
         self._blocked_until = max(self._blocked_until, reset_at)

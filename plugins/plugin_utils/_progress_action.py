@@ -17,6 +17,7 @@ the module's own in every case.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -54,9 +55,8 @@ class BatchProgressAction(ActionBase):
 
     def _relay(self, task_vars, host):
         """Run the module in a thread with a progress file named in its environment; show the counts it writes."""
-        handle, path = tempfile.mkstemp(prefix="coolops-coolify-progress-", suffix=".json")
-        os.close(handle)
-        os.unlink(path)  # the module creates it; an empty file is no progress
+        folder = tempfile.mkdtemp(prefix="coolops-coolify-progress-")  # private (0700): nobody else can plant the file
+        path = os.path.join(folder, "progress.json")
         box = {}
 
         def execute():
@@ -78,8 +78,7 @@ class BatchProgressAction(ActionBase):
                 os.environ.pop(PROGRESS_ENV, None)
             else:
                 os.environ[PROGRESS_ENV] = previous
-            if os.path.exists(path):
-                os.unlink(path)
+            shutil.rmtree(folder, ignore_errors=True)
         if "error" in box:
             raise box["error"]
         return box["result"]

@@ -16,14 +16,12 @@ import subprocess
 import sys
 import time
 
-import ansible_runner
 import pytest
 
-import ansible_collections
+from _support import load_harness, venv_python  # pylint: disable=import-error
 
-from ansible_collections.coolops.coolify.tests.emulator.harness import EmulatorProcess
+from ansible_collections.coolops.coolify.plugins.module_utils import _progress
 
-COLLECTIONS = os.path.dirname(list(ansible_collections.__path__)[0])
 PROGRESS = re.compile(r"^localhost \| coolify_app_batch: restarted (\d+)/(\d+)(?:, (\d+) failed)?(?:, (\d+) pending)?$",
                       re.MULTILINE)
 APPS = 16
@@ -56,8 +54,16 @@ def slow_fleet():
     args = ("--seed-apps", str(APPS), "--seed-services", "0", "--seed-servers", "2", "--random-seed", "3",
             "--concurrent-builds", "1", "--deploy-seconds", "1.5", "--status-lag-seconds", "0.1",
             "--rate-limit", "100000")
-    with EmulatorProcess(args=args) as emu:
+    with load_harness().EmulatorProcess(args=args, python=venv_python()) as emu:
         yield emu
+
+
+def collections_path():
+    """The collections directory this test session imports the collection from (never ~/.ansible's copy)."""
+    path = os.path.abspath(_progress.__file__)  # <dir>/ansible_collections/coolops/coolify/plugins/module_utils/_progress.py
+    for dummy in range(6):
+        path = os.path.dirname(path)
+    return path
 
 
 def run_playbook(emu, tmp_path, *flags):
@@ -67,7 +73,8 @@ def run_playbook(emu, tmp_path, *flags):
     playbook = tmp_path / "progress.yml"
     playbook.write_text(PLAYBOOK.format(api_url=emu.api_url, token=emu.token, result=result,
                                         uuids=json.dumps([app["uuid"] for app in apps])))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_PYTHON_INTERPRETER=venv_python(),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_RETRY_FILES_ENABLED="0")
     started = time.monotonic()
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
@@ -110,6 +117,7 @@ def test_check_mode_and_diff_behave_as_before(slow_fleet, tmp_path):
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of forkpty:DeprecationWarning")
 def test_ansible_runner_job_output_carries_the_progress_lines(slow_fleet, tmp_path):
     """AWX runs jobs through ansible-runner: the progress lines are in the job's stdout and in its events."""
+    import ansible_runner  # pylint: disable=import-outside-toplevel
     slow_fleet.reset()
     _status, _headers, apps = slow_fleet.request("GET", "/applications")
     pdd = tmp_path / "job"
@@ -118,10 +126,11 @@ def test_ansible_runner_job_output_carries_the_progress_lines(slow_fleet, tmp_pa
         api_url=slow_fleet.api_url, token=slow_fleet.token, result=tmp_path / "result.json",
         uuids=json.dumps([app["uuid"] for app in apps])))
     (pdd / "inventory").mkdir()
-    (pdd / "inventory" / "hosts").write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+    (pdd / "inventory" / "hosts").write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % venv_python())
+    envvars = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_COLLECTIONS_PATH": collections_path(),
+               "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
     runner = ansible_runner.run(private_data_dir=str(pdd), playbook="progress.yml", quiet=True, timeout=300,
-                                envvars={"ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_NOCOLOR": "1",
-                                         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")})
+                                envvars=envvars)
     assert runner.status == "successful", runner.stdout.read()[-3000:]
     stdout = "\n".join(event.get("stdout", "") for event in runner.events)
     assert PROGRESS.findall(stdout), stdout[-3000:]

@@ -38,6 +38,9 @@ BENCH = os.path.join(ROOT, "benchmarks")
 PLAYBOOKS = os.path.join(BENCH, "playbooks")
 VENV = os.environ.get("VENV") or os.path.join(ROOT, ".venv")
 PYTHON = os.path.join(VENV, "bin", "python")
+# The collection measured: the venv's (a link to this checkout) unless BENCH_COLLECTIONS names another collections
+# directory, e.g. an export of an earlier commit for a baseline.
+COLLECTIONS = os.environ.get("BENCH_COLLECTIONS") or os.path.join(VENV, "collections")
 CALLS_PER_ITEM = 1  # one POST /applications/{uuid}/restart per application; the list call is counted apart
 NO_RATE_LIMIT = 10 ** 9
 
@@ -95,7 +98,7 @@ class Runner(object):
         os.makedirs(tmp, exist_ok=True)
         self.env = dict(os.environ)
         self.env.update({
-            "ANSIBLE_COLLECTIONS_PATH": os.path.join(VENV, "collections"),
+            "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
             "ANSIBLE_CALLBACK_PLUGINS": os.path.join(BENCH, "callback_plugins"),
             "ANSIBLE_CALLBACKS_ENABLED": "bench_result",
             "ANSIBLE_NOCOLOR": "1",
@@ -265,7 +268,7 @@ def run_soak(harness, apps, runs, batch_size, workers):
             "--deploy-seconds", 0.2, "--status-lag-seconds", 0.1]
     with harness.EmulatorProcess(args=args, python=PYTHON, startup_timeout=60) as emu:
         command = [PYTHON, os.path.join(BENCH, "soak.py"), "--api-url", emu.api_url, "--token", emu.token, "--runs", str(runs),
-                   "--batch-size", str(batch_size), "--max-workers", str(workers)]
+                   "--batch-size", str(batch_size), "--max-workers", str(workers), "--collections", COLLECTIONS]
         started = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started

@@ -20,6 +20,8 @@ import time
 
 # Retry-After values above this are capped (Coolify's window is 60 s; a larger value is a misconfigured proxy).
 RETRY_AFTER_CAP = 60.0
+# Coolify's limiter is Limit::perMinute(API_RATE_LIMIT): the limit is configurable, the window is not.
+COOLIFY_WINDOW = 60
 
 
 def parse_retry_after(value, now_wall=None):
@@ -89,6 +91,9 @@ class RateLimitPacer(object):
       there raises ``low``, an answer lowers ``high``) until they are ``precision`` apart, then the probe goes at
       ``high``. Such an early probe is only sent while 429s stay within ``max_share`` (1 %) of the requests; a wrong
       bound costs one 429 and is learnt again.
+    * Coolify's window is a minute (``Limit::perMinute``; only the limit is configurable), so before any 429 the pacer
+      waits for the minute when the budget runs out in its last three quarters, and draws no 429 at all. Spent
+      earlier (a limit far above the pace, or a shorter window), a probe learns the real window from one 429.
     * Only a throttling 429 (see is_throttled) blocks every thread; a "queue full" 429 is the caller's business.
     * Fairness: threads that have to wait queue in arrival order, and the k-th in the queue sends once the budget
       exceeds k. Neither the watcher's polls nor the submitters' actions can starve the other.
@@ -98,7 +103,7 @@ class RateLimitPacer(object):
     """
 
     def __init__(self, clock=time.monotonic, sleep=time.sleep, margin=0.05, max_wait=RETRY_AFTER_CAP, probe_poll=0.01,
-                 precision=0.2, max_share=0.01):
+                 precision=0.2, max_share=0.01, window_hint=COOLIFY_WINDOW):
         self._clock = clock
         self._sleep = sleep
         self._margin = margin
@@ -116,8 +121,11 @@ class RateLimitPacer(object):
         self._window_start = None  # send time of the first request seen in the current window ...
         self._first_answer = None  # ... and when its first answer arrived (the window opened in between)
         self._whole_seconds = True  # windows last whole seconds (Laravel), until evidence says otherwise
-        self._whole = None  # that whole number, once one fitted the bounds ...
+        self._window_hint = window_hint
+        self._whole = window_hint  # that whole number: Coolify's minute until a 429 tells, then the one that fits ...
+        self._hint = window_hint is not None  # ... (still the hint, unconfirmed) ...
         self._early = True  # ... and probing at it (not at the upper bound) has not drawn a 429
+        self._cold = True  # the window's first request also opened the connection (it took longer to arrive)
         self._min_header = None  # lowest X-RateLimit-Remaining seen in the current window ...
         self._min_seen_at = None  # ... and when it was seen
         self._blocked_until = 0.0
@@ -133,15 +141,22 @@ class RateLimitPacer(object):
             return None
         return self._min_header - self._in_flight
 
-    def _target(self):
-        """When the probe for the next window goes out; None while the window's end cannot be predicted."""
-        if self._window_start is None or self._span is None:
+    def _target(self, now):
+        """When the probe for the next window goes out; None to probe now (the window's end is unknown)."""
+        if self._window_start is None:
             return None
-        low, high = self._span
+        took = max(0.0, (self._first_answer or self._window_start) - self._window_start)
         if self._whole is not None and self._early:
             # The window reset W seconds after its first request was counted; a probe sent W seconds after that one
-            # is counted after the reset when both take as long to arrive (the margin covers jitter).
-            return self._window_start + self._whole + self._margin
+            # is counted after the reset when both take as long to arrive (the margin covers jitter; a first request
+            # that also opened the connection took longer, so its whole round trip is added).
+            target = self._window_start + self._whole + (took if self._cold else self._margin)
+            if self._hint and target - now > 0.75 * self._whole:
+                return None  # a long wait on an unconfirmed hint: probe instead, a 429 tells the real window
+            return target
+        if self._span is None:
+            return None
+        low, high = self._span
         # Probing early costs a 429 half of the time: only while 429s stay within max_share of the requests.
         if high - low > self._precision and (self.throttled + 1) <= self._max_share * (self._sent + 1):
             return self._window_start + (low + high) / 2.0
@@ -150,7 +165,7 @@ class RateLimitPacer(object):
     def snapshot(self):
         """A copy of the pacer state, for tests and debugging."""
         with self._lock:
-            target = self._target()
+            target = self._target(self._clock())
             return {
                 "limit": self._limit, "budget": self._budget(), "in_flight": self._in_flight, "sent": self._sent,
                 "span": list(self._span) if self._span else None,
@@ -203,7 +218,7 @@ class RateLimitPacer(object):
         if budget > 0 or self._in_flight > 0:
             return self._probe_poll  # answers in flight, or the threads ahead, will move the budget
         # The window is spent: the first in line probes alone, when the window should have reset.
-        target = self._target()
+        target = self._target(now)
         if target is not None and now < target:
             return target - now
         if position:
@@ -249,7 +264,7 @@ class RateLimitPacer(object):
             # A new window, opened by this request: the previous one had reset when it was counted.
             if self._window_start is not None and self._span is not None:
                 self._narrow(now - self._window_start)
-            self._window_start, self._first_answer = sent_at, now
+            self._window_start, self._first_answer, self._cold = sent_at, now, False
             self._min_header, self._min_seen_at = header, now
         elif header < self._min_header:
             self._min_header, self._min_seen_at = header, now
@@ -269,7 +284,9 @@ class RateLimitPacer(object):
             return [low, high]
         took = max(0.0, self._first_answer - self._window_start)
         whole = math.floor(high)
-        if whole < 1 or whole <= low - took or whole - 1 > low - took:
+        if whole - 1 > low - took and self._window_hint is not None and low - took < self._window_hint <= high:
+            whole = self._window_hint  # Coolify's minute is one of those that fit
+        if whole < 1 or whole <= low - took or (whole - 1 > low - took and whole != self._window_hint):
             self._whole = None
             return [low, high]  # no whole number of seconds fits, or more than one does
         self._whole = whole
@@ -277,7 +294,9 @@ class RateLimitPacer(object):
 
     def _throttled(self, now, sent_at, headers):
         self.throttled += 1
-        if self._whole is not None:
+        if self._hint:
+            self._whole, self._hint = None, False  # not Coolify's minute: learn the window from this 429
+        elif self._whole is not None:
             self._early = False  # a probe at W seconds came too early: from now on, wait for the upper bound
         retry_after = parse_retry_after(headers.get("Retry-After") if headers else None)
         if retry_after is None:

@@ -263,3 +263,21 @@ def test_waiting_threads_are_served_in_arrival_order():
     for thread in threads:
         thread.join(5)
     assert order == ["submit-1", "poll", "submit-2", "submit-3"]
+
+
+@pytest.mark.parametrize("workers, latency", [(3, 0.5), (4, 0.5), (4, 0.9)])
+def test_coolifys_minute_is_waited_for_without_a_429(workers, latency):
+    """Coolify's window is always a minute (only the limit is configurable): when the budget runs out in the last
+    three quarters of it, the pacer waits for the minute instead of learning the window from a 429."""
+    sim = Simulation(limit=200, window=60.0, total=600, workers=workers, latency=latency)
+    elapsed = sim.run()
+    assert sim.throttled == 0
+    assert elapsed <= fixed_window_limit(600, 200, 60.0) + 60.0  # the last window's requests still take their time
+
+
+def test_a_budget_spent_early_in_the_window_is_learnt_from_one_429_not_waited_for_a_minute():
+    """The hint of a minute is not trusted for a long wait: 100 per 10 s, spent in half a second, costs one 429."""
+    sim = Simulation(limit=100, window=10.0, total=301, workers=20, latency=0.1)
+    elapsed = sim.run()
+    assert sim.throttled == 1
+    assert elapsed < 35.0

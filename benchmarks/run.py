@@ -282,6 +282,28 @@ def run_soak(harness, apps, runs, batch_size, workers):
     return report
 
 
+def rate_limited_lines(scenarios, rows, baseline):
+    """The rate-limited runs next to the same runs of an earlier commit (benchmarks/baseline.json)."""
+    before = (baseline or {}).get("rate_limited") or {}
+    limited = [s for s in scenarios if s.get("rate_limit") and s["id"] in before]
+    if not limited:
+        return []
+    lines = ["## Rate-limited runs against %s" % baseline.get("commit", "an earlier commit"), "",
+             "`wait: false`, %g ms latency; *x limit* divides by the fixed-window limit (empty play + (ceil(calls / limit) - 1)"
+             % limited[0]["latency_ms"],
+             "windows). The earlier commit was measured with `BENCH_COLLECTIONS` pointing at an export of it (%s)." % (
+                 baseline.get("rate_limited_measured", "")), "",
+             "| N | run | parallel | x limit | 429s | sequential | parallel / sequential |", "|---:|---|---:|---:|---:|---:|---:|"]
+    for scenario in limited:
+        for label, data in (("before", before[scenario["id"]]), ("now", rows[scenario["id"]])):
+            par, seq, limit = data["parallel"], data.get("sequential"), data["limit"]
+            lines.append("| %d | %s | %s | %.3f | %s | %s | %s |" % (
+                scenario["n"], label, fmt_seconds(par["wall"]), par["wall"] / limit["wall"], par["http_429"],
+                fmt_seconds(seq["wall"]) if seq else "n/a", "%.3f" % (par["wall"] / seq["wall"]) if seq else "n/a"))
+    lines.append("")
+    return lines
+
+
 def soak_scaling_lines(scaling, soak):
     """Time and memory per application, from one-run soaks and the first run of the long soak."""
     points = [(entry["resources"], entry["runs"][0]) for entry in scaling if not entry.get("error")]
@@ -665,7 +687,7 @@ def main(argv=None):
     parser.add_argument("--soak-runs", type=int, default=3)
     parser.add_argument("--soak-scale", default="500,1000",
                         help="application counts of one-run soaks, to show time and memory grow linearly up to --soak")
-    parser.add_argument("--baseline", default=os.path.join(BENCH, "baseline-fleet.json"),
+    parser.add_argument("--baseline", default=os.path.join(BENCH, "baseline.json"),
                         help="fleet rows measured on an earlier commit, shown next to the new ones")
     parser.add_argument("--report", default=os.path.join(ROOT, "docs", "performance.md"))
     parser.add_argument("--chart", default=os.path.join(ROOT, "docs", "performance.png"))
@@ -785,7 +807,8 @@ def main(argv=None):
     table = write_report(args.report, os.path.basename(args.chart) if chart_ok else "(no chart: matplotlib missing)", facts,
                          scenarios, rows, checks, soak, args.workers, command, started, finished,
                          repeats_used=args.repeats, measure_up_to=args.measure_up_to,
-                         extra=fleet.report_lines(fleet_rows, baseline) + soak_scaling_lines(scaling, soak))
+                         extra=(rate_limited_lines(scenarios, rows, baseline) + fleet.report_lines(fleet_rows, baseline)
+                                + soak_scaling_lines(scaling, soak)))
     raw = {"facts": facts, "scenarios": scenarios, "rows": rows, "checks": checks, "soak": soak, "fleet": fleet_rows,
            "soak_scaling": scaling,
            "started": started.isoformat(), "finished": finished.isoformat(), "workdir": workdir}

@@ -550,6 +550,11 @@ def write_report(path, chart_name, facts, scenarios, rows, checks, soak, workers
             command, started.strftime("%Y-%m-%d"), started.strftime("%H:%M"), finished.strftime("%H:%M")),
         "*extrapolated* were not run (see [Method](#method)).",
         "",
+        "The machine (%s cores) was shared with other work while it ran: the 1-minute load average was %s at the start and %s" % (
+            facts.get("cores"), facts.get("load_before"), facts.get("load_after")),
+        "at the end. Absolute seconds move with that load, start-up times most; request counts, 429s and the ratios of",
+        "long runs to their limits move much less, so read those first.",
+        "",
         "![wall time against N, log-log](%s)" % chart_name,
         "",
         "## Targets",

@@ -320,8 +320,8 @@ def soak_scaling_lines(scaling, soak):
         growth = ""
         if apps != base_apps and run["after"]["rss_kb"] and base_run["after"]["rss_kb"]:
             growth = "%.1f KiB" % ((run["after"]["rss_kb"] - base_run["after"]["rss_kb"]) / float(apps - base_apps))
-        lines.append("| %d | %s | %.1f ms | %s | %s |" % (apps, fmt_seconds(run["seconds"]), 1000.0 * run["seconds"] / apps,
-                                                            fmt_mib(run["after"]["rss_kb"]), growth))
+        lines.append("| %d | %s | %.1f ms | %s | %s |" % (
+            apps, fmt_seconds(run["seconds"]), 1000.0 * run["seconds"] / apps, fmt_mib(run["after"]["rss_kb"]), growth))
     per_app = [run["seconds"] / apps for apps, run in points]
     verdict = "linear" if max(per_app) <= 1.3 * min(per_app) else "**not linear**"
     lines += ["", "Time per application stays within %.0f%% across sizes (%s)." % (

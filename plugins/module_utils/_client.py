@@ -17,10 +17,13 @@ from urllib.parse import quote
 
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError, InvalidResponseError
 from ansible_collections.coolops.coolify.plugins.module_utils._http import ApiTransport
+from ansible_collections.coolops.coolify.plugins.module_utils._redact import strip_sensitive
 
 # The kinds of resource the modules act on, and the plural Coolify (and the results) use for every kind.
 KINDS = ("application", "service")
 PLURAL = {"application": "applications", "service": "services", "server": "servers", "database": "databases"}
+# Kinds with /{plural}/{uuid} and start/stop/restart actions (databases are not selectable by every module yet).
+RESOURCE_KINDS = KINDS + ("database",)
 RESOURCE_ACTIONS = ("start", "stop", "restart")
 
 
@@ -30,9 +33,9 @@ def _quote(value):
 
 
 def _kind_path(kind, uuid):
-    """``/applications/{uuid}`` or ``/services/{uuid}``."""
-    if kind not in KINDS:
-        raise ConfigurationError("Unknown resource kind %r; use application or service." % (kind,))
+    """``/applications/{uuid}``, ``/services/{uuid}`` or ``/databases/{uuid}``."""
+    if kind not in RESOURCE_KINDS:
+        raise ConfigurationError("Unknown resource kind %r; use application, service or database." % (kind,))
     return "/%s/%s" % (PLURAL[kind], _quote(uuid))
 
 
@@ -64,13 +67,17 @@ class CoolifyClient(ApiTransport):
     def list_services(self):
         return self._get_list("/services")
 
+    def list_databases(self):
+        return self._get_list("/databases")
+
     def get_resource(self, kind, uuid):
-        """GET /applications/{uuid} or /services/{uuid}."""
+        """GET /applications/{uuid}, /services/{uuid} or /databases/{uuid}."""
         return self._get_dict(_kind_path(kind, uuid))
 
     def resource_action(self, kind, uuid, action, params=None):
-        """POST /{applications|services}/{uuid}/{start|stop|restart}; params are Coolify's flags for that endpoint
-        (applications: force, instant_deploy, docker_cleanup; services: docker_cleanup, latest)."""
+        """POST /{applications|services|databases}/{uuid}/{start|stop|restart}; params are Coolify's flags for that
+        endpoint (applications: force, instant_deploy, docker_cleanup; services: docker_cleanup, latest; databases:
+        docker_cleanup)."""
         if action not in RESOURCE_ACTIONS:
             raise ConfigurationError("Unknown %s action %r; use one of %s." % (kind, action, ", ".join(RESOURCE_ACTIONS)))
         return self.request("POST", "%s/%s" % (_kind_path(kind, uuid), action), params=params, action=True)
@@ -87,6 +94,14 @@ class CoolifyClient(ApiTransport):
 
     def get_deployment(self, deployment_uuid):
         return self._get_dict("/deployments/%s" % _quote(deployment_uuid))
+
+    def cancel_deployment(self, deployment_uuid):
+        """POST /deployments/{uuid}/cancel (only a queued or in-progress deployment; 400 otherwise)."""
+        return self.request("POST", "/deployments/%s/cancel" % _quote(deployment_uuid), action=True)
+
+    def scrub_text(self, text):
+        """``text`` with the token and credentials inside URLs masked: for API text a module returns (log lines)."""
+        return strip_sensitive(self._scrub(text))
 
     def list_deployments(self):
         """Queued and in-progress deployments; accepts the object-keyed quirk and always returns a list."""

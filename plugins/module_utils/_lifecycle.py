@@ -5,215 +5,349 @@
 
 # This module_utils file is PRIVATE to the collection: it may change without notice; do not use it from elsewhere.
 
-"""Start, stop, restart and deploy many applications or services: the executor and the batch modules' glue.
+"""Start, stop, restart and deploy many applications, services or databases: the executor and the batch modules' glue.
 
-Workers (one per resource, on the fan-out engine) act on what the planner (``_lifecycle_plan``) decided, then wait
-through the waiter (``_lifecycle_wait``) until the resource is where it was asked to be.
+Workers (on the fan-out engine) act on what the planner (``_lifecycle_plan``) decided, register what to wait for
+with the task's one Watcher (``_watcher``) and go on; the watcher follows every deployment and status wait with a
+few list calls per poll interval. Deploys, starts and restarts of applications first take a build slot on their
+server (``_slots``), so Coolify's deployment queue is never overfilled. ``strategy: rolling`` waits per wave.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import KINDS, PLURAL
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError, InvalidResponseError, OutcomeUnknownError
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import fail_percentage_exceeded, run_batch
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import (
-    DEFAULT_POLL_INTERVAL,
-    PAST,
-    STATES,
-    action_params,
-    api_action,
-    build_diff,
-    build_msg,
-    fail_limit_exceeded,
-    needs_wait_without_action,
-    new_item,
-    short_text,
-    summarize,
-    target_of,
-    validate_options,
-)
-from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_wait import Gone, Waiter, WaitTimeout
+    ALREADY, DEFAULT_POLL_INTERVAL, KINDS, STATES, action_params, api_action, build_diff, build_msg, fail_item,
+    fail_limit_exceeded, needs_wait_without_action, new_item, server_ref, settle_from_wait, summarize, target_of,
+    validate_options)
 from ansible_collections.coolops.coolify.plugins.module_utils._module import (
-    batch_argument_spec,
-    merge_argument_specs,
-    selector_argument_spec,
-)
+    batch_argument_spec, merge_argument_specs, selector_argument_spec)
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
+from ansible_collections.coolops.coolify.plugins.module_utils._slots import ServerSlots
+from ansible_collections.coolops.coolify.plugins.module_utils._watcher import Watcher
 from ansible_collections.coolops.coolify.plugins.module_utils import _status
+from ansible_collections.coolops.coolify.plugins.module_utils._client import PLURAL
 
-ALREADY_RUNNING = "Service is already running."
-ALREADY_STOPPED = "Service is already stopped."
+PROGRESS_EVERY = 5.0
 
 
 def lifecycle_argument_spec(kind):
-    """state and the kind's Coolify flags, plus healthy and poll_interval (the batch options come from _module)."""
+    """state and the kind's Coolify flags, plus healthy, poll_interval, failure_log_lines and cancel_on_timeout."""
     if kind not in KINDS:
-        raise ValueError("kind must be application or service, not %r" % (kind,))
+        raise ValueError("kind must be application, service or database, not %r" % (kind,))
     spec = dict(
         state=dict(type="str", default="started", choices=list(STATES[kind])),
         docker_cleanup=dict(type="bool", default=True),
         healthy=dict(type="bool", default=False),
         poll_interval=dict(type="float", default=DEFAULT_POLL_INTERVAL),
+        failure_log_lines=dict(type="int", default=0),
+        cancel_on_timeout=dict(type="bool", default=False),
     )
     if kind == "application":
         spec.update(force=dict(type="bool", default=False), instant_deploy=dict(type="bool", default=False))
-    else:
+    elif kind == "service":
         spec.update(latest=dict(type="bool", default=False))
     return spec
 
 
-def short_error(exc):
-    """A few words for the one-line msg: ``HTTP 404 Application not found``, ``outcome unknown``, ..."""
-    if isinstance(exc, OutcomeUnknownError):
-        return "outcome unknown"
-    if isinstance(exc, CoolifyError) and exc.status is not None:
-        return "HTTP %s %s" % (exc.status, short_text(exc.api_message or "", 40))
-    if isinstance(exc, WaitTimeout):
-        return "timed out waiting for %s" % exc.what
-    if isinstance(exc, Gone):
-        return "deleted"
-    return short_text(str(exc), 60)
+class _Gate(object):
+    """The calls of one task (workers and watcher alike), at most ``max_workers`` requests in flight at once."""
+
+    def __init__(self, client, max_workers):
+        self.client = client
+        self._sem = threading.BoundedSemaphore(max(1, int(max_workers)))
+
+    def _do(self, func, *args, **kwargs):
+        with self._sem:
+            return func(*args, **kwargs)
+
+    def act(self, kind, uuid, action, params):
+        return self._do(self.client.resource_action, kind, uuid, action, params)
+
+    def list_deployments(self):
+        return self._do(self.client.list_deployments)
+
+    def get_deployment(self, dep_uuid):
+        return self._do(self.client.get_deployment, dep_uuid)
+
+    def cancel_deployment(self, dep_uuid):
+        return self._do(self.client.cancel_deployment, dep_uuid)
+
+    def application_deployments(self, uuid, take=10):
+        return self._do(self.client.application_deployments, uuid, take=take)
+
+    def list_servers(self):
+        return self._do(self.client.list_servers)
+
+    def list_applications(self):
+        return self._do(self.client.list_applications)
+
+    def list_services(self):
+        return self._do(self.client.list_services)
+
+    def list_databases(self):
+        return self._do(self.client.list_databases)
+
+    def get(self, kind, uuid):
+        return self._do(self.client.get_resource, kind, uuid)
+
+    def get_application(self, uuid):
+        return self.get("application", uuid)
+
+    def get_service(self, uuid):
+        return self.get("service", uuid)
+
+    def get_database(self, uuid):
+        return self.get("database", uuid)
 
 
-class _Worker(object):
-    """Acts on one planned item, then waits through the Waiter; runs on a fan-out thread and only touches its item."""
+class _Run(object):
+    """One task: submits every item's action, registers its waits with the watcher, and settles items from them."""
 
-    def __init__(self, waiter):
-        self.waiter = waiter
-        self.client = waiter.client
-        self.kind = waiter.kind
-        self.opts = waiter.opts
-        self.clock = waiter.clock
+    def __init__(self, client, kind, opts, items, clock, sleep, on_progress, progress_every):
+        self.kind = kind
+        self.opts = opts
+        self.items = items
+        self.clock = clock
+        self.gate = _Gate(client, opts.max_workers)
+        self.on_progress = on_progress
+        self.progress_every = progress_every
+        self._last_progress = None
+        self.slots = None
+        if kind == "application" and any(item["action"] in ("start", "restart", "deploy") for item in items):
+            self.slots = ServerSlots(self._servers(), clock=clock)
+        mask = getattr(client, "scrub_text", None)
+        self.watcher = Watcher(self.gate, poll_interval=opts.poll_interval, clock=clock,
+                               sleep=sleep, slots=self.slots, failure_log_lines=opts.failure_log_lines if mask else 0, mask=mask,
+                               progress=self._progress if on_progress else None, progress_every=1.0)
 
-    def act(self, uuid, action):
-        return self.client.resource_action(self.kind, uuid, api_action(action), action_params(self.kind, action, self.opts))
+    def _servers(self):
+        """One GET /servers for the build-slot limits; without it every server gets Coolify's defaults."""
+        try:
+            return self.gate.list_servers()
+        except CoolifyError:
+            return []
+
+    # -- submitting (fan-out threads) ------------------------------------------------------------------------------
 
     def work(self, item):
-        """Run one planned item; API errors end up in the item, never raised."""
-        started = self.clock()
+        """Submit one item; under ``rolling`` also wait for it, so the wave can be judged. Never raises API errors."""
+        item["_started"] = self.clock()
         try:
-            self._work(item)
-        finally:
-            item["elapsed_seconds"] = round(max(self.clock() - started, 0.0), 3)
+            self._submit(item)
+        except CoolifyError as exc:
+            fail_item(item, exc)
+        if item["failed"] and item.get("status_after") is None:
+            item["status_after"] = self.status_for_report(item["uuid"])
+        if self.opts.strategy in ("rolling", "sequential"):
+            # One after the other (sequential) or wave by wave (rolling): each item is waited for where it ran.
+            while self.step(item):
+                pass
+        elif not item.get("_wait"):
+            self._finish(item)
         return item
 
-    def _fail(self, item, exc, error=None, status_after=True):
-        item["failed"] = True
-        item["error"] = error or str(exc)
-        item["_short"] = short_error(exc)
-        if item["action"]:
-            item["reason"] = "%s failed" % item["action"]
-        else:
-            item["reason"] = "waiting failed (%s)" % item["reason"]
-        if status_after:
-            item["status_after"] = self.waiter.status_for_report(item["uuid"])
-
-    def _work(self, item):
-        uuid = item["uuid"]
-        action = item["action"]
-        opts = self.opts
+    def _submit(self, item):
+        opts, kind, uuid, action = self.opts, self.kind, item["uuid"], item["action"]
+        watcher = self.watcher
+        # wait_timeout is each item's budget, from its turn on (a rolling wave, a free worker) to the end of its waits.
+        deadline = item["_deadline"] = self.clock() + opts.wait_timeout
         if action is None:
-            if opts.wait and needs_wait_without_action(self.kind, opts.state, item["status_before"], opts.healthy):
-                try:
-                    item["status_after"] = self.waiter.wait_status(uuid, target_of(None, opts.state),
-                                                                   self.clock() + opts.wait_timeout)
-                except (WaitTimeout, Gone, CoolifyError) as exc:
-                    self._fail_wait(item, exc)
+            if opts.wait and needs_wait_without_action(kind, opts.state, item["status_before"], opts.healthy):
+                item["_wait"] = watcher.wait_status(kind, uuid, target_of(None, opts.state), before=item["status_before"],
+                                                    acted=False, healthy=opts.healthy, label=item["name"], deadline=item["_deadline"])
             return
-
-        unknown = None
-        try:
-            answer = self.act(uuid, action)
-        except OutcomeUnknownError as exc:
-            # Sent, but no answer: never sent again. What happened is observed below when waiting.
-            unknown, answer = exc, None
-        except InvalidResponseError as exc:
-            if exc.status is None or not 200 <= exc.status < 300:
-                self._fail(item, exc)
+        deploys = kind == "application" and action != "stop"
+        slot = None
+        if deploys and self.slots is not None:
+            # A server this task cannot name shares the "unknown" bucket (the smallest known capacity).
+            slot = item["_server"] if item.get("_server") is not None else "unknown"
+            if not self.slots.acquire(slot, deadline):
+                fail_item(item, CoolifyError("no build slot"), "Timed out after %gs waiting for a free build slot on "
+                          "the server (its deployment queue was full the whole time); nothing was sent." % opts.wait_timeout,
+                          short="no build slot")
                 return
-            # Accepted (2xx) but the body was garbled on the way back: as good as no answer, observe what happened.
-            unknown, answer = exc, None
+        sent_at = time.time()
+        try:
+            answer = self.gate.act(kind, uuid, api_action(action), action_params(kind, action, opts))
+        except (OutcomeUnknownError, InvalidResponseError) as exc:
+            if isinstance(exc, InvalidResponseError) and (exc.status is None or not 200 <= exc.status < 300):
+                self._release(slot)
+                fail_item(item, exc)
+                return
+            # Sent, but the answer was lost: never sent again; what it caused is looked for instead.
+            self._unknown(item, getattr(exc, "sent_at", None) or sent_at, exc, deploys, slot)
+            return
         except CoolifyError as exc:
-            api_message = exc.api_message
-            if self.kind == "service" and exc.status == 400 and api_message in (ALREADY_RUNNING, ALREADY_STOPPED):
-                # The status changed between the plan and the action: Coolify says there is nothing to do.
-                item["reason"] = "already %s (Coolify answered: %s)" % (
-                    "running" if api_message == ALREADY_RUNNING else "stopped", api_message)
-                item["status_after"] = self.waiter.status_for_report(uuid)
+            self._release(slot)
+            if exc.status == 400 and exc.api_message in ALREADY:
+                item["reason"] = "already %s (Coolify answered: %s)" % (ALREADY[exc.api_message], exc.api_message)
+                item["status_after"] = self.status_for_report(uuid)
                 return
-            self._fail(item, exc)
+            fail_item(item, exc)
             return
-
+        dep_uuid = answer.get("deployment_uuid") if isinstance(answer, dict) else None
+        if deploys and not dep_uuid:
+            # "Deployment already queued for this commit.": this request queued nothing.
+            self._release(slot)
+            item["reason"] = "a deployment of this commit was already queued; nothing new was queued"
+            if opts.wait:
+                self._follow_existing(item)
+            return
         item["changed"] = True
-        if isinstance(answer, dict) and answer.get("deployment_uuid"):
-            item["deployment_uuid"] = answer.get("deployment_uuid")
-        if not opts.wait:
-            if unknown is not None:
-                self._fail(item, unknown)
-            else:
-                item["reason"] = "%s requested (was %s; not waited for)" % (action, item["status_before"] or "unknown")
-            return
+        if deploys:
+            item["deployment_uuid"] = dep_uuid
+            item["_wait"] = watcher.follow_deployment(dep_uuid, uuid, slot=slot, label=item["name"], deadline=item["_deadline"],
+                                                      until="finished" if opts.wait else "queued")
+        elif opts.wait:
+            item["_wait"] = watcher.wait_status(kind, uuid, target_of(action, opts.state), before=item["status_before"],
+                                                healthy=opts.healthy, label=item["name"], deadline=item["_deadline"])
+        else:
+            item["reason"] = "%s requested (was %s; not waited for)" % (action, item["status_before"] or "unknown")
 
-        deadline = self.clock() + opts.wait_timeout
-        target = target_of(action, opts.state)
+    def _unknown(self, item, sent_at, exc, deploys, slot):
+        item["changed"] = True
+        item["_unknown"] = str(exc)
+        if deploys:
+            item["_wait"] = self.watcher.verify_app_action(item["uuid"], sent_at, slot=slot, label=item["name"], deadline=item["_deadline"],
+                                                           until="finished" if self.opts.wait else "queued")
+        elif self.opts.wait:
+            item["_wait"] = self.watcher.wait_status(self.kind, item["uuid"], target_of(item["action"], self.opts.state),
+                                                     before=item["status_before"], healthy=self.opts.healthy,
+                                                     label=item["name"], deadline=item["_deadline"])
+        else:
+            fail_item(item, exc, "%s It was not resent, and wait=false does not look for what it did." % exc,
+                      short="outcome unknown")
+
+    def _follow_existing(self, item):
         try:
-            if self.kind == "application" and action != "stop":
-                dep_status = self.waiter.follow_deployment(item, uuid, deadline)
-                if dep_status is not None and not _status.deployment_succeeded(dep_status):
-                    if unknown is not None:
-                        self._fail(item, unknown, "%s Deployment %s then ended %s." % (
-                            str(unknown), item["deployment_uuid"], dep_status))
-                    else:
-                        self._fail(item, CoolifyError("deployment %s" % dep_status),
-                                   "Deployment %s ended %s." % (item["deployment_uuid"], dep_status))
-                    return
-            item["status_after"] = self.waiter.wait_status(
-                uuid, target, deadline, immediate=self.kind == "application" and target == _status.RUNNING)
-        except (WaitTimeout, Gone, CoolifyError) as exc:
-            if unknown is not None:
-                self._fail(item, unknown, "%s Afterwards: %s" % (str(unknown), self._wait_error(exc)))
-            else:
-                self._fail_wait(item, exc)
+            data = self.gate.application_deployments(item["uuid"], take=5)
+        except CoolifyError:
+            data = {}
+        for dep in data.get("deployments") or ():
+            if isinstance(dep, dict) and _status.deployment_is_active(dep.get("status")):
+                item["deployment_uuid"] = dep.get("deployment_uuid")
+                item["_wait"] = self.watcher.follow_deployment(item["deployment_uuid"], item["uuid"], label=item["name"], deadline=item["_deadline"])
+                return
+        item["_wait"] = self.watcher.wait_status(self.kind, item["uuid"], _status.RUNNING, acted=False,
+                                                 healthy=self.opts.healthy, label=item["name"], deadline=item["_deadline"])
+
+    def _release(self, slot):
+        if slot is not None:
+            self.slots.release(slot)
+
+    def status_for_report(self, uuid):
+        """The current status for a report (one read); None when it cannot be read."""
+        try:
+            return self.gate.get(self.kind, uuid).get("status")
+        except (CoolifyError, AttributeError):
+            return None
+
+    # -- settling --------------------------------------------------------------------------------------------------
+
+    def step(self, item):
+        """Wait for the item's current wait and apply it; True when a follow-up wait was registered."""
+        wait = item.pop("_wait", None)
+        if wait is None:
+            return False
+        while not wait.wait(1.0):
+            if not self.watcher.alive():
+                self.watcher.fail_all("The watcher stopped before this wait was settled.")
+        follow_up = settle_from_wait(item, wait, self.kind, self.opts)
+        if follow_up:
+            # The deployment finished: Coolify writes the status shortly after; wait until it reads as asked.
+            item["_wait"] = self.watcher.wait_status(self.kind, item["uuid"], _status.RUNNING, acted=False,
+                                                     healthy=self.opts.healthy, label=item["name"], deadline=item["_deadline"])
+            return True
+        if item["failed"] and item.get("status_after") is None and item.get("_gone") is None:
+            item["status_after"] = self.status_for_report(item["uuid"])
+        self._finish(item)
+        return False
+
+    def _finish(self, item):
+        item["elapsed_seconds"] = round(max(self.clock() - item.get("_started", self.clock()), 0.0), 3)
+        item["_settled"] = True
+
+    def settle_all(self):
+        """Apply every wait as soon as it settles, so follow-up status waits start at once, in any order."""
+        pending = [item for item in self.items if item.get("_wait")]
+        while pending:
+            self.watcher.settled.clear()
+            for item in pending:
+                if not item["_wait"].pending:
+                    self.step(item)
+            pending = [item for item in pending if item.get("_wait")]
+            if pending and not self.watcher.settled.wait(1.0) and not self.watcher.alive():
+                self.watcher.fail_all("The watcher stopped before every wait was settled.")
+
+    def cancel_timed_out(self):
+        """cancel_on_timeout: cancel this task's deployments still queued or in progress when the wait ran out."""
+        by_dep = dict((item.get("deployment_uuid"), item) for item in self.items if item.get("deployment_uuid"))
+        for dep_uuid in self.watcher.timed_out_deployments():
+            item = by_dep.get(dep_uuid)
+            if item is None:
+                continue
+            try:
+                self.gate.cancel_deployment(dep_uuid)
+            except CoolifyError as exc:
+                item["error"] = "%s Cancelling it failed: %s" % (item["error"], exc)
+                continue
+            item["cancelled"] = True
+            item["deployment_status"] = _status.DEPLOYMENT_CANCELLED
+            item["error"] = "%s It was cancelled (cancel_on_timeout)." % item["error"]
+            item["_short"] = "timed out, cancelled"
+
+    def _progress(self, _snapshot=None, final=False):
+        now = self.clock()
+        if not final and self._last_progress is not None and now - self._last_progress < self.progress_every:
             return
-        if unknown is not None:
-            self._fail(item, unknown, "%s Afterwards the %s reached %s." % (str(unknown), self.kind, item["status_after"]),
-                       status_after=False)
-            return
-        item["reason"] = "%s (was %s)" % (PAST[action], item["status_before"] or "unknown")
-
-    def _wait_error(self, exc):
-        if isinstance(exc, Gone):
-            return "the %s no longer exists (HTTP 404)." % self.kind
-        if isinstance(exc, WaitTimeout):
-            return "timed out after %gs waiting for %s (%s)." % (self.opts.wait_timeout, exc.what, exc.last)
-        return str(exc)
-
-    def _fail_wait(self, item, exc):
-        text = self._wait_error(exc)
-        self._fail(item, exc, text[0].upper() + text[1:], status_after=not isinstance(exc, Gone))
-        if isinstance(exc, Gone):
-            item["status_after"] = None
+        self._last_progress = now
+        settled = [item for item in self.items if item.get("_settled")]
+        failed = sum(1 for item in settled if item.get("failed"))
+        total = len(self.items)
+        self.on_progress({"total": total, "done": len(settled) - failed, "failed": failed,
+                          "pending": total - len(settled)})
 
 
-def run_lifecycle(client, kind, resources, state, options, check_mode=False, clock=None, sleep=None):
+def run_lifecycle(client, kind, resources, state, options, check_mode=False, clock=None, sleep=None,
+                  on_progress=None, progress_every=PROGRESS_EVERY):
     """Plan, then (unless check_mode) act on every resource with bounded fan-out, and wait as asked.
 
-    Returns ``{items, summary, msg, changed, failed, diff}``; ``failed`` already applies max_fail_percentage and is
-    true when a rolling run halted.
+    ``on_progress(counts)`` (optional) is called from the watcher's thread at most every ``progress_every`` seconds
+    while the task runs, and once at the end, with ``{total, done, failed, pending}`` item counts.
+
+    Returns ``{items, summary, msg, changed, failed, diff, warnings}``; ``failed`` already applies max_fail_percentage
+    and is true when a rolling run halted.
     """
     opts = validate_options(kind, state, options)
     clock = clock or time.monotonic
-    sleep = sleep or time.sleep
     items = [new_item(kind, state, resource, check_mode) for resource in resources]
+    for item, resource in zip(items, resources):
+        item["_server"] = server_ref(resource)
     halted = False
+    warnings = []
     if not check_mode and items:
-        worker = _Worker(Waiter(client, kind, opts, clock, sleep))
-        outcomes = run_batch(items, worker.work, strategy=opts.strategy, max_workers=opts.max_workers,
-                             batch_size=opts.batch_size, pause_seconds=opts.pause_seconds,
-                             wave_failed=fail_percentage_exceeded(opts.max_fail_percentage), sleep=sleep)
-        halted = bool(getattr(outcomes, "halted", False))
+        # An injected sleep paces the watcher too (tests drive it with a virtual clock); else stop() wakes it.
+        run = _Run(client, kind, opts, items, clock, sleep, on_progress, progress_every)
+        run.watcher.start()
+        try:
+            outcomes = run_batch(items, run.work, strategy=opts.strategy, max_workers=opts.max_workers,
+                                 batch_size=opts.batch_size, pause_seconds=opts.pause_seconds,
+                                 wave_failed=fail_percentage_exceeded(opts.max_fail_percentage),
+                                 sleep=sleep or time.sleep)
+            halted = bool(getattr(outcomes, "halted", False))
+            run.settle_all()
+        finally:
+            if run.slots is not None:
+                run.slots.close()
+            run.watcher.stop()
+        if opts.cancel_on_timeout:
+            run.cancel_timed_out()
+        warnings.extend(run.watcher.notes)
         for outcome in outcomes:
             item = outcome.item
             if not outcome.attempted:
@@ -223,27 +357,28 @@ def run_lifecycle(client, kind, resources, state, options, check_mode=False, clo
                 item["reason"] = "not attempted (%s)" % (
                     "the rolling run halted after a failed wave" if halted else "the run was interrupted")
             elif outcome.error is not None:
-                item["failed"] = True
-                item["error"] = "Unexpected %s: %s" % (type(outcome.error).__name__, outcome.error)
-                item["_short"] = short_error(outcome.error)
+                fail_item(item, outcome.error, "Unexpected %s: %s" % (type(outcome.error).__name__, outcome.error))
+            item["_settled"] = True
+        if on_progress is not None:
+            run._progress(final=True)  # pylint: disable=protected-access
     summary = summarize(items)
-    failed = halted or fail_limit_exceeded(summary["failed"], summary["total"], opts.max_fail_percentage)
     result = {
         "items": items,
         "summary": summary,
         "msg": build_msg(kind, state, items, check_mode=check_mode, waited=opts.wait, halted=halted),
         "changed": any(item["changed"] for item in items),
-        "failed": failed,
+        "failed": halted or fail_limit_exceeded(summary["failed"], summary["total"], opts.max_fail_percentage),
         "diff": build_diff(items, check_mode=check_mode),
+        "warnings": warnings,
     }
     for item in items:
-        item.pop("planned_status", None)
-        item.pop("_short", None)
+        for key in [key for key in item if key.startswith("_") or key == "planned_status"]:
+            item.pop(key)
     return result
 
 
 def batch_module_argument_spec(kind):
-    """The whole argument spec of coolify_app_batch (kind application) or coolify_service_batch (kind service)."""
+    """The whole argument spec of coolify_app_batch, coolify_service_batch or coolify_database_batch."""
     spec = merge_argument_specs(selector_argument_spec(), batch_argument_spec(), lifecycle_argument_spec(kind))
     spec["uuids"]["aliases"] = ["%s_uuids" % kind]
     return spec
@@ -259,12 +394,19 @@ def run_service_batch(cm):
     return _run_batch_module(cm, "service")
 
 
+def run_database_batch(cm):
+    """coolify_database_batch's run(cm)."""
+    return _run_batch_module(cm, "database")
+
+
 def _run_batch_module(cm, kind):
     """Validate, resolve the selectors, run, shape the result."""
     params = cm.params
     validate_options(kind, params["state"], params)
     resources = resolve(cm.client, kind, params)
     result = run_lifecycle(cm.client, kind, resources, params["state"], params, check_mode=cm.check_mode)
+    for warning in result["warnings"]:
+        cm.warn(warning)
     out = {
         "changed": result["changed"],
         "failed": result["failed"],

@@ -13,19 +13,30 @@ the same way and check mode sends no write. This file also shapes the result: it
 
 from __future__ import annotations
 
-from ansible_collections.coolops.coolify.plugins.module_utils._client import KINDS, PLURAL
-from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.coolops.coolify.plugins.module_utils._client import PLURAL
+from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
+    ConfigurationError, CoolifyError, OutcomeUnknownError)
 from ansible_collections.coolops.coolify.plugins.module_utils import _status
 
 STATES = {
     "application": ("started", "stopped", "restarted", "deployed"),
     "service": ("started", "stopped", "restarted"),
+    "database": ("started", "stopped", "restarted"),
 }
+# The kinds the lifecycle engine acts on.
+KINDS = tuple(STATES)
 # state -> the API action sent when the resource needs it ("deploy" goes to the application start endpoint).
 ACTIONS = {"started": "start", "stopped": "stop", "restarted": "restart", "deployed": "deploy"}
 PAST = {"start": "started", "stop": "stopped", "restart": "restarted", "deploy": "deployed"}
 
 DEFAULT_POLL_INTERVAL = 2.0
+# Coolify's 400 answers that mean "nothing to do" (the status changed between the plan and the action).
+ALREADY = {"Service is already running.": "running", "Service is already stopped.": "stopped",
+           "Database is already running.": "running", "Database is already stopped.": "stopped"}
+# The watcher's failure reasons, as the few words of the one-line msg.
+SHORT_REASONS = {"not queued": "not queued", "not observed": "not observed", "timed out": "timed out",
+                 "deleted": "deleted", "outcome unknown": "outcome unknown", "failed": "deployment failed",
+                 "cancelled-by-user": "deployment cancelled-by-user", "error": "error while waiting"}
 
 
 class Options(object):
@@ -53,12 +64,14 @@ class Options(object):
         self.force = bool(get("force", False))
         self.instant_deploy = bool(get("instant_deploy", False))
         self.latest = bool(get("latest", False))
+        self.failure_log_lines = int(get("failure_log_lines", 0))
+        self.cancel_on_timeout = bool(get("cancel_on_timeout", False))
 
 
 def validate_options(kind, state, params):
     """Raise ConfigurationError (one sentence) for options that cannot work together; call before any write."""
     if kind not in KINDS:
-        raise ConfigurationError("Unknown resource kind %r; use application or service." % (kind,))
+        raise ConfigurationError("Unknown resource kind %r; use application, service or database." % (kind,))
     if state not in STATES[kind]:
         raise ConfigurationError("state=%s is not available for %s; use one of %s." % (
             state, PLURAL[kind], ", ".join(STATES[kind])))
@@ -74,6 +87,8 @@ def validate_options(kind, state, params):
         problems.append("wait_timeout must be greater than 0")
     if opts.poll_interval <= 0:
         problems.append("poll_interval must be greater than 0")
+    if opts.failure_log_lines < 0:
+        problems.append("failure_log_lines must not be negative")
     if opts.max_fail_percentage is not None and not 0 <= float(opts.max_fail_percentage) <= 100:
         problems.append("max_fail_percentage must be between 0 and 100")
     if opts.strategy == "rolling" and not opts.wait:
@@ -265,3 +280,86 @@ def new_item(kind, state, resource, check_mode):
             item["changed"] = True
             item["status_after"] = status
     return item
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Results of the executor (pure)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def short_error(exc):
+    """A few words for the one-line msg: ``HTTP 404 Application not found``, ``outcome unknown``, ..."""
+    if isinstance(exc, OutcomeUnknownError):
+        return "outcome unknown"
+    if isinstance(exc, CoolifyError) and exc.status is not None:
+        return "HTTP %s %s" % (exc.status, short_text(exc.api_message or "", 40))
+    return short_text(str(exc), 60)
+
+
+def fail_item(item, exc, error=None, short=None):
+    """Mark an item failed with a full error sentence and a short one for the msg."""
+    item["failed"] = True
+    item["error"] = error or str(exc)
+    item["_short"] = short or short_error(exc)
+    if item["action"]:
+        item["reason"] = "%s failed" % item["action"]
+    elif not item["reason"].startswith("waiting failed"):
+        item["reason"] = "waiting failed (%s)" % item["reason"]
+
+
+def server_ref(resource):
+    """The server an application is on, as Coolify's deployments name it (the id), else its uuid; None if unknown."""
+    destination = resource.get("destination") if isinstance(resource.get("destination"), dict) else {}
+    server = destination.get("server") if isinstance(destination.get("server"), dict) else {}
+    for value in (destination.get("server_id"), server.get("id"), server.get("uuid"), resource.get("server_id")):
+        if value is not None:
+            return value
+    return None
+
+
+def settle_from_wait(item, wait, kind, opts):
+    """Apply a settled watcher wait to its item; True when a deployment finished and its status is still to be read.
+
+    Done means observed: a finished deployment, a deployment seen queued (``wait: false``), or a status change that
+    this request caused (see _evidence). Everything else fails the item with the watcher's reason.
+    """
+    res = wait.result
+    for key in ("deployment_uuid", "deployment_status"):
+        if res.get(key):
+            item[key] = res[key]
+    if res.get("status") is not None:
+        item["status_after"] = res["status"]
+    action, reason, unknown = item["action"], res["reason"], item.get("_unknown")
+    if res.get("verified"):
+        item["_verified"] = True
+    found = " The answer was lost; %s." % (
+        "the deployment it created was found" if item.get("_verified") else "a change caused by the request was seen")
+    if wait.state == "done":
+        if reason == "finished" and opts.wait:
+            return True
+        if reason in ("queued", "finished"):
+            item["reason"] = "%s queued (deployment %s %s; not waited for)" % (
+                action, item["deployment_uuid"], item.get("deployment_status") or reason)
+        elif action is not None:
+            item["reason"] = "%s (was %s)" % (PAST[action], item["status_before"] or "unknown")
+        if unknown:
+            item["reason"] += found
+        return False
+    message = res.get("message") or reason
+    short = SHORT_REASONS.get(reason, short_text(reason, 40))
+    if reason == "timed out" and message.startswith("Timed out waiting"):
+        message = "Timed out after %gs waiting%s" % (opts.wait_timeout, message[len("Timed out waiting"):])
+        short = "timed out waiting for %s" % message.split("waiting for ", 1)[1].split(" (", 1)[0]
+    if reason == "not queued":
+        item["changed"] = False
+    elif reason == "deleted":
+        item["_gone"] = True
+        item["status_after"] = None
+        message = "The %s no longer exists (HTTP 404)." % kind
+    elif unknown and reason in ("not observed", "outcome unknown"):
+        message = "%s It was not resent, and nothing it caused was observed before wait_timeout." % unknown
+        short = "outcome unknown"
+    fail_item(item, CoolifyError(message), message, short=short)
+    if opts.failure_log_lines:
+        item["log_lines"] = list(res.get("log_lines") or [])
+    return False

@@ -58,6 +58,8 @@ class Watcher(object):
         self.deadline = deadline
         self.clock = clock
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self.settled = threading.Event()
         self.sleep = sleep or self._stop.wait
         self.slots = slots
         self.failure_log_lines = int(failure_log_lines or 0)
@@ -92,6 +94,7 @@ class Watcher(object):
                 wait.deadline = self.deadline
             self._waits.append(wait)
             self._counts["registered"] += 1
+            self._wake.set()
             if wait.what == "deployment":
                 self._follows[wait.deployment_uuid] = wait
                 self._claimed.add(wait.deployment_uuid)
@@ -144,6 +147,7 @@ class Watcher(object):
             wait.result["message"] = message
             self._counts[state] += 1
         wait._event.set()
+        self.settled.set()
 
     def _leave(self, wait):
         """The deployment is no longer active (or no longer followed): forget it and give its slot back."""
@@ -187,7 +191,7 @@ class Watcher(object):
                 if wait.pending and (last is None or _status.deployment_is_active(last)):
                     self._timed_out.append(wait.deployment_uuid)
                 self._leave(wait)
-                self._settle(wait, "failed", "timed out", "Timed out waiting for deployment %s (last status: %s)." % (
+                self._settle(wait, "failed", "timed out", "Timed out waiting for deployment %s to finish (last deployment status: %s)." % (
                     wait.deployment_uuid, last or "not read"))
             elif wait.what == "status" and wait.pending:
                 text = wait.evidence.timeout_message()
@@ -364,6 +368,15 @@ class Watcher(object):
         with self._lock:
             return sum(1 for wait in self._waits if wait.pending)
 
+    def _capped_delay(self):
+        """The next delay, never sleeping past the earliest deadline of a pending wait."""
+        delay = self.next_delay()
+        with self._lock:
+            deadlines = [wait.deadline for wait in self._waits if wait.pending and wait.deadline is not None]
+        if deadlines:
+            delay = max(min(delay, min(deadlines) - self.clock()), 0.0)
+        return delay
+
     def next_delay(self):
         """The steady poll interval, stretched only after a poll that met errors."""
         return self._delay
@@ -382,13 +395,38 @@ class Watcher(object):
         self._thread.start()
         return self
 
+    def _busy(self):
+        return bool(self.pending() or (self.slots is not None and self.slots.waiting))
+
     def _loop(self):
-        while not self._stop.is_set():
-            self.poll_once()
-            self.sleep(self.next_delay())
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                if not self._busy():
+                    # Idle: no request, no sleep on the (maybe virtual) clock; a registration or stop() wakes it.
+                    self._wake.wait(0.5)
+                    continue
+                self.poll_once()
+                if self._busy():
+                    self.sleep(self._capped_delay())
+        except Exception as exc:  # noqa: BLE001 - a bug must fail the waits, never leave a worker blocked forever
+            self.fail_all("The watcher stopped: %s: %s" % (type(exc).__name__, exc))
+
+    def fail_all(self, message):
+        """Settle every pending wait as failed (the watcher cannot go on)."""
+        with self._lock:
+            waits = [wait for wait in self._waits if wait.pending]
+        for wait in waits:
+            self._leave(wait)
+            self._settle(wait, "failed", "error", message)
+
+    def alive(self):
+        """True while the background poll loop runs."""
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self):
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None

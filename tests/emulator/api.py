@@ -214,6 +214,7 @@ class Api:
         if route.action and version >= (4, 2, 0) and req.method in ("GET", "HEAD"):
             return message(405, POST_REQUIRED, headers=[("Allow", "POST")])
         ctx = Context(token, now, version)
+        req.processed = True  # past the rate limiter, authentication and abilities: the controller runs
         return getattr(self, "c_" + route.handler)(req, ctx, *params)
 
     def policy_manage(self, ctx):

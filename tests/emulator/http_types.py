@@ -55,6 +55,7 @@ class Request:
         self.headers = headers
         self.body = body or b""
         self.ip = ip
+        self.processed = False  # set once the request reaches its controller (see /_emulator/requests)
         raw_query = parse_qs(query_string or "", keep_blank_values=True)
         self.query = clean_input({key: values[-1] for key, values in raw_query.items()})
         content_type = (headers.get("Content-Type") or "").lower()

@@ -146,7 +146,8 @@ class Emulator:
         entry = {"time": _iso(time.time()), "method": method, "path": path,
                  "query": {key: values[-1] for key, values in parse_qs(query or "", keep_blank_values=True).items()},
                  "body": req.logged_body(), "status": status, "route": route,
-                 "fault": None if fault is None else str(fault)}
+                 "fault": None if fault is None else str(fault),
+                 "processed": bool(getattr(req, "processed", False))}
         with self.meta_lock:
             self.stats["in_flight"] -= 1
             self.stats["total"] += 1

@@ -266,8 +266,10 @@ class Store:
         elif job["kind"] == "service":
             if job["action"] == "stop":
                 self.stop_service(row, when)
+            elif job["action"] == "restart":
+                job["finishes_at"] = when + 2 * self.settings.status_lag_seconds  # stop, then the start activity
+                self.restart_service(row, when)
             else:
-                # A restart is a stop then a start in one job: the start phase reads `starting:unhealthy` at once.
                 self.start_service(row, when)
         else:
             self.run_database_job(row, job["action"], when)
@@ -276,9 +278,22 @@ class Store:
         """StartService: `starting:unhealthy` for the status lag, then every container runs."""
         lag = self.settings.status_lag_seconds
         self.clear_pending("service", service)
+        service["starting_from"] = when
         service["starting_until"] = when + lag
         service["updated"] = when
         self.schedule_status("service", service, when + lag, "running:healthy")
+
+    def restart_service(self, service, when):
+        """RestartService (API-NOTES 9.3): StopService then StartService in one job. With the status lag L, the
+        containers stop within L/2 (StopService marks them `exited`), the start activity reads `starting:unhealthy`
+        from L to 2L, and the sub-resources read `exited` until the next status check finds them running, at 3L."""
+        lag = self.settings.status_lag_seconds
+        self.clear_pending("service", service)
+        service["updated"] = when
+        service["starting_from"] = when + lag
+        service["starting_until"] = when + 2 * lag
+        self.schedule_status("service", service, when + lag / 2.0, "exited")
+        self.schedule_status("service", service, when + 3 * lag, "running:healthy")
 
     def stop_service(self, service, when):
         """StopService: every container `exited` once the stop has taken the status lag."""
@@ -318,7 +333,7 @@ class Store:
     def service_status(self, service, now):
         """Coolify's service aggregation (no `restarting` preservation; plain `exited`)."""
         until = service.get("starting_until")
-        if until is not None and now < until:
+        if until is not None and service.get("starting_from", 0) <= now < until:
             return "starting:unhealthy"
         subs = service["applications"] + service["databases"]
         if not subs:

@@ -17,8 +17,8 @@ def _harness():
 # A seeded fleet with short timings so waits finish quickly.
 FLEET_ARGS = (
     "--seed-apps", "12", "--seed-services", "4", "--seed-servers", "2", "--seed-projects", "2",
-    "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "0.1",
-    "--job-delay-seconds", "0",  # TODO(issue 11): queued jobs on once the modules observe the transition
+    "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "0.2",
+    "--job-delay-seconds", "0.3",  # queued jobs wait, as on Coolify: the modules must observe their transition
 )
 
 

@@ -23,8 +23,12 @@ def test_service_restart_keeps_running_until_the_job_runs(api):
     assert api.service_status("svc-analytics") == "running:healthy"
     [job] = api.jobs("svc-analytics")
     assert (job["kind"], job["action"], job["status"]) == ("service", "restart", "pending")
+    # Coolify's transitions (API-NOTES 9.3): the stop phase marks the containers exited, the start activity reads
+    # starting:unhealthy, then the containers read exited until the next status check finds them running.
+    api.wait_for(lambda: api.service_status("svc-analytics") == "exited")
     api.wait_for(lambda: api.service_status("svc-analytics") == "starting:unhealthy")
     assert api.jobs("svc-analytics")[0]["status"] == "running"
+    api.wait_for(lambda: api.service_status("svc-analytics") == "exited")
     api.wait_for(lambda: api.service_status("svc-analytics") == "running:healthy")
     api.wait_for(lambda: api.jobs("svc-analytics")[0]["status"] == "done")
 

@@ -9,9 +9,9 @@ EMULATOR_TOKEN=${EMULATOR_TOKEN:-1|coolops-emulator-root-token}
 EMULATOR_PIDS=()
 # The seeded fleet of the batch targets (the unit tests' too): emulator_start "${EMULATOR_FLEET[@]}" ...
 # shellcheck disable=SC2034 # used by the targets that source this file
-# TODO(issue 11): --job-delay-seconds 0 until the modules observe queued jobs; then drop it.
+# Queued jobs wait 0.3 s, as on Coolify; the modules observe the transition each job causes.
 EMULATOR_FLEET=(--seed-apps 12 --seed-services 4 --seed-servers 2 --seed-projects 2 --random-seed 7
-  --deploy-seconds 0.2 --status-lag-seconds 0.1 --job-delay-seconds 0)
+  --deploy-seconds 0.2 --status-lag-seconds 0.2 --job-delay-seconds 0.3)
 
 # collection_path RELPATH: the file RELPATH of this collection, through ANSIBLE_COLLECTIONS_PATH, else in a directory
 # above the current one (a checkout). ansible-test runs the targets from a copy, so the path is never hard-coded.

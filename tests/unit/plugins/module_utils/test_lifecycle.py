@@ -5,13 +5,10 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from ansible_collections.coolops.coolify.plugins.module_utils import _lifecycle as lc
 from ansible_collections.coolops.coolify.plugins.module_utils import _lifecycle_plan as lp
-from ansible_collections.coolops.coolify.plugins.module_utils import _lifecycle_wait as lw
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError
 
 
@@ -123,13 +120,6 @@ def test_needs_wait_without_action(kind, state, status, healthy, expected):
 # --------------------------------------------------------------------------------------------------- back-off and params
 
 
-def test_poll_delays_back_off_and_cap():
-    delays = list(itertools.islice(lw.poll_delays(2.0), 10))
-    assert delays[:4] == [2.0, 3.0, 4.5, 6.75]
-    assert all(later >= earlier for earlier, later in zip(delays, delays[1:]))
-    assert max(delays) == 16.0 and delays[-1] == 16.0
-
-
 def _opts(kind="application", state="started", **params):
     return lp.Options(kind, state, params)
 
@@ -171,7 +161,9 @@ def test_options_defaults_for_callers_without_batch_params():
     ("application", "started", {"max_fail_percentage": 101}, "max_fail_percentage must be between 0 and 100"),
     ("application", "started", {"pause_seconds": -1}, "pause_seconds must not be negative"),
     ("service", "deployed", {}, "state=deployed is not available for services"),
-    ("database", "started", {}, "Unknown resource kind"),
+    ("volume", "started", {}, "Unknown resource kind"),
+    ("database", "deployed", {}, "state=deployed is not available for databases"),
+    ("application", "restarted", {"failure_log_lines": -1}, "failure_log_lines must not be negative"),
 ])
 def test_validate_options_rejects(kind, state, params, fragment):
     with pytest.raises(ConfigurationError) as info:
@@ -187,15 +179,17 @@ def test_validate_options_accepts_rolling_with_wait():
 @pytest.mark.parametrize("kind, states", [
     ("application", ["started", "stopped", "restarted", "deployed"]),
     ("service", ["started", "stopped", "restarted"]),
+    ("database", ["started", "stopped", "restarted"]),
 ])
 def test_argument_spec(kind, states):
     spec = lc.lifecycle_argument_spec(kind)
     assert spec["state"]["choices"] == states
     assert spec["docker_cleanup"]["default"] is True
-    assert ("force" in spec, "instant_deploy" in spec, "latest" in spec) == (
-        (True, True, False) if kind == "application" else (False, False, True))
+    assert (spec["failure_log_lines"]["default"], spec["cancel_on_timeout"]["default"]) == (0, False)
+    assert ("force" in spec, "instant_deploy" in spec, "latest" in spec) == {
+        "application": (True, True, False), "service": (False, False, True), "database": (False, False, False)}[kind]
     with pytest.raises(ValueError):
-        lc.lifecycle_argument_spec("database")
+        lc.lifecycle_argument_spec("volume")
 
 
 # --------------------------------------------------------------------------------------------------- failure policy

@@ -13,9 +13,9 @@ import threading
 import time
 
 # The seeded fleet of tests/unit/conftest.py (FLEET_ARGS, --random-seed 7), for emulator_factory with extra flags.
-# TODO(issue 11): --job-delay-seconds 0 until the modules observe queued jobs (kept before the last 6 flags: FLEET[:-6]).
-FLEET = ("--seed-apps", "12", "--seed-services", "4", "--seed-servers", "2", "--seed-projects", "2", "--job-delay-seconds", "0",
-         "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "0.1")
+# Queued jobs wait 0.3 s as on Coolify (kept before the last 6 flags: FLEET[:-6]).
+FLEET = ("--seed-apps", "12", "--seed-services", "4", "--seed-servers", "2", "--seed-projects", "2", "--job-delay-seconds", "0.3",
+         "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "0.2")
 FAST = {"poll_interval": 0.05, "wait_timeout": 20}
 
 
@@ -62,6 +62,16 @@ class Kind(object):
 
     def uuid_of(self, emu, name):
         return [res["uuid"] for res in emu.state()[self.key] if res["name"] == name][0]
+
+    def until_status(self, emu, name, wanted, timeout=10.0):
+        """Wait until the emulator shows ``name`` with a status starting with ``wanted`` (queued jobs take a while)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.real_statuses(emu)[name]
+            if status.startswith(wanted):
+                return status
+            assert time.monotonic() < deadline, "%s still %s, not %s" % (name, status, wanted)
+            time.sleep(0.02)
 
     def by_name(self, result):
         return {item["name"]: item for item in result[self.key]}

@@ -89,8 +89,7 @@ def test_already_running_answer_means_unchanged(emulator, run_module):
     first, second = uuid_of(emulator, "billing-uptime-kuma"), uuid_of(emulator, "shop-plausible")
     status, _h, _b = emulator.request("POST", "/services/%s/stop" % second, params={"docker_cleanup": "false"})
     assert status == 200
-    time.sleep(0.2)
-    assert real_statuses(emulator)["shop-plausible"] == "exited"
+    SERVICES.until_status(emulator, "shop-plausible", "exited")
     emulator.configure(status_lag_seconds=1.0)
 
     def start_second_behind_our_back():
@@ -143,6 +142,7 @@ def test_starting_is_a_transition_not_a_result(emulator, run_module):
     kuma = uuid_of(emulator, "billing-uptime-kuma")
     emulator.configure(status_lag_seconds=0.6)
     assert emulator.request("POST", "/services/%s/start" % kuma)[0] == 200
+    SERVICES.until_status(emulator, "billing-uptime-kuma", "starting")
     result = run_module(coolify_service_batch, args_for(emulator, names=["billing-uptime-kuma"], state="started"))
     item = result["services"][0]
     assert item["status_before"] == "starting:unhealthy"
@@ -224,7 +224,7 @@ def test_rolling_tolerates_with_max_fail_percentage(emulator, run_module):
 @pytest.mark.parametrize("state", ["restarted", "stopped"])
 def test_fault_rate(emulator_factory, run_module, state):
     emu = emulator_factory("--seed-apps", "2", "--seed-services", "10", "--random-seed", "5", "--status-lag-seconds", "0.1",
-                           "--fault-rate", "0.2", "--job-delay-seconds", "0")  # TODO(issue 11): queued jobs on
+                           "--fault-rate", "0.2", "--job-delay-seconds", "0.3")
     names = sorted(s["name"] for s in emu.state()["services"] if s["team_id"] == 0)
     result = run_module(coolify_service_batch, args_for(emu, names=names, state=state, max_retries=8))
     log = emu.requests_log()

@@ -74,6 +74,11 @@ class Sampler(threading.Thread):
                 "max_listed": max([listed or 0 for _size, listed in self.samples] or [0])}
 
 
+def wait_timeout(limit):
+    """The task's wait_timeout: well past the target (1.15x the limit), so a run that misses it still ends in minutes."""
+    return int(math.ceil(1.5 * limit)) + 60
+
+
 def build_slot_limit(state, uuids, cfg=None):
     """Seconds Coolify itself needs: the slowest server's ceil(apps / concurrent builds) waves x deployment seconds."""
     cfg = dict(FLEET, **(cfg or {}))
@@ -122,7 +127,7 @@ def measure_fleet(runner, harness, python, n, cfg=None, log=print):
         sampler.start()
         started = time.perf_counter()
         run = runner.run("fleet.yml", {"bench_api_url": emu.api_url, "bench_api_token": emu.token, "bench_uuids": uuids,
-                                       "bench_wait_timeout": 3600}, measure_rss=True)
+                                       "bench_wait_timeout": wait_timeout(limit)}, measure_rss=True)
         wall = time.perf_counter() - started
         sampler.stop()
         counts = count_requests(emu.requests_log(), emu.state(), sampler.sent)
@@ -135,7 +140,7 @@ def measure_fleet(runner, harness, python, n, cfg=None, log=print):
         "per_server": per_server, "ratio": round(task / limit, 3), "requests_per_app": round(counts["requests"] / float(n), 2),
         "failed_items": sum(1 for item in items if item.get("failed")), "reported_items": len(items),
         "summary": summary, "msg": result.get("msg"), "rss_kb": run["rss_kb"], "deployments_poll": sampler.summary(),
-        "stdout": run["stdout"], "config": cfg,
+        "stdout": run["stdout"], "config": cfg, "wait_timeout": wait_timeout(limit),
     }
     row.update(counts)
     log("fleet N=%d: task %.1fs against a build-slot limit of %ds (%.2fx); %d requests (%.2f per app); %d rate-limit 429s; "

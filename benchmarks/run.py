@@ -31,11 +31,16 @@ import sys
 import tempfile
 import time
 
+import fleet
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "benchmarks")
 PLAYBOOKS = os.path.join(BENCH, "playbooks")
 VENV = os.environ.get("VENV") or os.path.join(ROOT, ".venv")
 PYTHON = os.path.join(VENV, "bin", "python")
+# The collection measured: the venv's (a link to this checkout) unless BENCH_COLLECTIONS names another collections
+# directory, e.g. an export of an earlier commit for a baseline.
+COLLECTIONS = os.environ.get("BENCH_COLLECTIONS") or os.path.join(VENV, "collections")
 CALLS_PER_ITEM = 1  # one POST /applications/{uuid}/restart per application; the list call is counted apart
 NO_RATE_LIMIT = 10 ** 9
 
@@ -93,7 +98,7 @@ class Runner(object):
         os.makedirs(tmp, exist_ok=True)
         self.env = dict(os.environ)
         self.env.update({
-            "ANSIBLE_COLLECTIONS_PATH": os.path.join(VENV, "collections"),
+            "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
             "ANSIBLE_CALLBACK_PLUGINS": os.path.join(BENCH, "callback_plugins"),
             "ANSIBLE_CALLBACKS_ENABLED": "bench_result",
             "ANSIBLE_NOCOLOR": "1",
@@ -194,7 +199,13 @@ def theoretical_limit(scenario, n, workers, empty_seconds):
     if scenario.get("rate_limit"):
         rate = scenario["rate_limit"] / float(scenario["rate_window"])
     total_calls = n * CALLS_PER_ITEM + 1
-    rate_bound = total_calls / rate if rate else 0.0
+    if rate:
+        # Laravel's fixed window: a full window per `limit` calls, the last one not waited out (the issue's bound).
+        rate_bound = (math.ceil(total_calls / float(scenario["rate_limit"])) - 1) * scenario["rate_window"]
+        return {"approach": "limit", "n": n, "measured": False, "wall": round(max(fanout, rate_bound) + empty_seconds, 3),
+                "fanout_seconds": round(fanout, 3), "rate_seconds": round(rate_bound, 3), "requests": total_calls,
+                "http_429": 0, "failed_items": 0}
+    rate_bound = 0.0
     return {"approach": "limit", "n": n, "measured": False, "wall": round(max(fanout, rate_bound) + latency + empty_seconds, 3),
             "fanout_seconds": round(fanout, 3), "rate_seconds": round(rate_bound, 3), "requests": total_calls,
             "http_429": 0, "failed_items": 0}
@@ -257,7 +268,7 @@ def run_soak(harness, apps, runs, batch_size, workers):
             "--deploy-seconds", 0.2, "--status-lag-seconds", 0.1]
     with harness.EmulatorProcess(args=args, python=PYTHON, startup_timeout=60) as emu:
         command = [PYTHON, os.path.join(BENCH, "soak.py"), "--api-url", emu.api_url, "--token", emu.token, "--runs", str(runs),
-                   "--batch-size", str(batch_size), "--max-workers", str(workers)]
+                   "--batch-size", str(batch_size), "--max-workers", str(workers), "--collections", COLLECTIONS]
         started = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
@@ -269,6 +280,53 @@ def run_soak(harness, apps, runs, batch_size, workers):
     report["requests"] = stats.get("total")
     report["by_status"] = stats.get("by_status")
     return report
+
+
+def rate_limited_lines(scenarios, rows, baseline):
+    """The rate-limited runs next to the same runs of an earlier commit (benchmarks/baseline.json)."""
+    before = (baseline or {}).get("rate_limited") or {}
+    limited = [s for s in scenarios if s.get("rate_limit") and s["id"] in before]
+    if not limited:
+        return []
+    lines = ["## Rate-limited runs against %s" % baseline.get("commit", "an earlier commit"), "",
+             "`wait: false`, %g ms latency; *x limit* divides by the fixed-window limit (empty play + (ceil(calls / limit) - 1)"
+             % limited[0]["latency_ms"],
+             "windows). The earlier commit was measured with `BENCH_COLLECTIONS` pointing at an export of it (%s)." % (
+                 baseline.get("rate_limited_measured", "")), "",
+             "| N | run | parallel | x limit | 429s | sequential | parallel / sequential |", "|---:|---|---:|---:|---:|---:|---:|"]
+    for scenario in limited:
+        for label, data in (("before", before[scenario["id"]]), ("now", rows[scenario["id"]])):
+            par, seq, limit = data["parallel"], data.get("sequential"), data["limit"]
+            lines.append("| %d | %s | %s | %.3f | %s | %s | %s |" % (
+                scenario["n"], label, fmt_seconds(par["wall"]), par["wall"] / limit["wall"], par["http_429"],
+                fmt_seconds(seq["wall"]) if seq else "n/a", "%.3f" % (par["wall"] / seq["wall"]) if seq else "n/a"))
+    lines.append("")
+    return lines
+
+
+def soak_scaling_lines(scaling, soak):
+    """Time and memory per application, from one-run soaks and the first run of the long soak."""
+    points = [(entry["resources"], entry["runs"][0]) for entry in scaling if not entry.get("error")]
+    if soak and not soak.get("error"):
+        points.append((soak["resources"], soak["runs"][0]))
+    if len(points) < 2:
+        return []
+    lines = ["## Scaling to %d applications" % points[-1][0], "",
+             "One run each (`benchmarks/soak.py`, rolling waves of 250 with `wait: true`, deployments 0.2 s, no rate limit):",
+             "", "| applications | run time | per application | RSS after the run | RSS growth per application |",
+             "|---:|---:|---:|---:|---:|"]
+    base_apps, base_run = points[0]
+    for apps, run in points:
+        growth = ""
+        if apps != base_apps and run["after"]["rss_kb"] and base_run["after"]["rss_kb"]:
+            growth = "%.1f KiB" % ((run["after"]["rss_kb"] - base_run["after"]["rss_kb"]) / float(apps - base_apps))
+        lines.append("| %d | %s | %.1f ms | %s | %s |" % (
+            apps, fmt_seconds(run["seconds"]), 1000.0 * run["seconds"] / apps, fmt_mib(run["after"]["rss_kb"]), growth))
+    per_app = [run["seconds"] / apps for apps, run in points]
+    verdict = "linear" if max(per_app) <= 1.3 * min(per_app) else "**not linear**"
+    lines += ["", "Time per application stays within %.0f%% across sizes (%s)." % (
+        100.0 * (max(per_app) / min(per_app) - 1), verdict), ""]
+    return lines
 
 
 def fmt_seconds(value):
@@ -341,7 +399,7 @@ def check_targets(rows, scenarios, workers):  # pylint: disable=too-many-locals
     by_n = {scenario["n"]: scenario["id"] for scenario in scenarios if not scenario.get("rate_limit")}
     if 100 in by_n:
         sid = by_n[100]
-        par, limit, uri = rows[sid]["parallel"], rows[sid]["limit"], rows[sid]["uri"]
+        par, limit, uri = rows[sid]["parallel"], rows[sid]["limit"], rows[sid].get("uri")
         ratio = par["wall"] / limit["wall"]
         runs = par.get("runs") or [par["wall"]]
         module_floor = limit["wall"] - rows["_empty"] + rows["_ping"]
@@ -351,17 +409,33 @@ def check_targets(rows, scenarios, workers):  # pylint: disable=too-many-locals
                            ratio, fmt_seconds(par["wall"]), len(runs), ", ".join("%.2f" % run for run in runs),
                            fmt_seconds(limit["wall"]), par["wall"] / module_floor, fmt_seconds(rows["_ping"]),
                            fmt_seconds(rows["_empty"]))))
-        speedup = uri["wall"] / par["wall"]
-        checks.append(("at least 20x faster than the uri loop at N=100", speedup >= 20,
-                       "%.1fx (%s against %s)" % (speedup, fmt_seconds(par["wall"]), fmt_seconds(uri["wall"]))))
+        if uri:
+            speedup = uri["wall"] / par["wall"]
+            checks.append(("at least 20x faster than the uri loop at N=100", speedup >= 20,
+                           "%.1fx (%s against %s)" % (speedup, fmt_seconds(par["wall"]), fmt_seconds(uri["wall"]))))
+        floor = (1 + math.ceil(100 / float(workers))) * scenarios[0]["latency_ms"] / 1000.0
+        bound = rows["_ping"] + floor
+        checks.append(("N=100 at %g ms, W=%d: at most 1.1x one ping task plus the network floor" % (
+            scenarios[0]["latency_ms"], workers), par["wall"] <= 1.1 * bound,
+            "%.3fx (%s against %s: a play with one ansible.builtin.ping task, %s, plus %s of latency: one list call and "
+            "%d waves of %d)" % (par["wall"] / bound, fmt_seconds(par["wall"]), fmt_seconds(bound), fmt_seconds(rows["_ping"]),
+                                 fmt_seconds(floor), math.ceil(100 / float(workers)), workers)))
     for scenario in scenarios:
         if scenario.get("rate_limit"):
-            par = rows[scenario["id"]]["parallel"]
+            par, seq, limit = (rows[scenario["id"]].get(key) for key in ("parallel", "sequential", "limit"))
             share = par["http_429"] / float(par["requests"] or 1)
-            ok = par["failed_items"] == 0 and par["reported_items"] == scenario["n"] and share <= 0.01
-            checks.append(("rate-limited N=%d: zero failed items, 429s on at most 1%% of requests" % scenario["n"], ok,
-                           "%d failed of %d reported; %d 429s in %d requests (%.2f%%)" % (
-                               par["failed_items"], par["reported_items"], par["http_429"], par["requests"], 100 * share)))
+            ratio = par["wall"] / limit["wall"]
+            ok = (par["failed_items"] == 0 and par["reported_items"] == scenario["n"] and share <= 0.01 and ratio <= 1.05
+                  and (seq is None or par["wall"] <= seq["wall"]))
+            checks.append(("rate-limited N=%d (%d per %g s): <= 1.05x the fixed-window limit, <= 1%% 429s, no failed item, "
+                           "parallel no slower than sequential" % (scenario["n"], scenario["rate_limit"], scenario["rate_window"]),
+                           ok, "%.3fx (%s against %s); the task alone %.3fx (%s against %s of windows); %d 429s in %d requests "
+                           "(%.2f%%); %d failed of %d reported; sequential %s" % (
+                               ratio, fmt_seconds(par["wall"]), fmt_seconds(limit["wall"]),
+                               (par["task_seconds"] or 0) / limit["rate_seconds"], fmt_seconds(par["task_seconds"]),
+                               fmt_seconds(limit["rate_seconds"]), par["http_429"], par["requests"],
+                               100 * share, par["failed_items"], par["reported_items"],
+                               fmt_seconds(seq["wall"]) if seq else "not measured")))
     if 1000 in by_n and 100 in by_n and 10 in by_n:
         p10, p100, p1000 = (rows[by_n[n]]["parallel"] for n in (10, 100, 1000))
         empty = rows["_empty"]
@@ -383,7 +457,7 @@ def check_targets(rows, scenarios, workers):  # pylint: disable=too-many-locals
     return checks
 
 
-def draw_chart(path, scenarios, rows, workers):
+def draw_chart(path, scenarios, rows, workers, fleet_rows=(), baseline=None):  # pylint: disable=too-many-locals
     try:
         import matplotlib  # pylint: disable=import-outside-toplevel
         matplotlib.use("Agg")
@@ -394,7 +468,8 @@ def draw_chart(path, scenarios, rows, workers):
         return False
     plain = [scenario for scenario in scenarios if not scenario.get("rate_limit")]
     limited = [scenario for scenario in scenarios if scenario.get("rate_limit")]
-    fig, axes = plt.subplots(1, 2 if limited else 1, figsize=(12 if limited else 7, 5), squeeze=False)
+    panels = 1 + (1 if limited else 0) + (1 if fleet_rows else 0)
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 5), squeeze=False)
     axis = axes[0][0]
     styles = {"parallel": ("tab:green", "o"), "sequential": ("tab:orange", "s"), "uri": ("tab:red", "^"),
               "limit": ("tab:gray", "x")}
@@ -426,22 +501,35 @@ def draw_chart(path, scenarios, rows, workers):
     axis.legend(fontsize=8)
     if limited:
         axis = axes[0][1]
-        scenario = limited[0]
-        data = rows[scenario["id"]]
-        names = [a for a in APPROACHES if a in data]
-        values = [data[a]["wall"] for a in names]
-        colors = [styles[a][0] for a in names]
-        bars = axis.bar(range(len(names)), values, color=colors)
-        for rect, name in zip(bars, names):
-            if not data[name].get("measured", True) and name != "limit":
-                rect.set_hatch("//")
-                rect.set_alpha(0.5)
-        axis.set_xticks(range(len(names)))
-        axis.set_xticklabels(["parallel", "sequential", "uri loop", "limit"][:len(names)] if names == list(APPROACHES) else names)
+        names = ("parallel", "sequential", "limit")
+        width = 0.8 / len(names)
+        for offset, name in enumerate(names):
+            values = [rows[s["id"]][name]["wall"] if name in rows[s["id"]] else 0 for s in limited]
+            axis.bar([i + offset * width for i in range(len(limited))], values, width, color=styles[name][0],
+                     label={"parallel": "parallel (W=%d)" % workers, "limit": "fixed-window limit"}.get(name, name))
+        axis.set_xticks([i + width for i in range(len(limited))])
+        axis.set_xticklabels(["N=%d" % s["n"] for s in limited])
         axis.set_ylabel("wall time (s)")
-        axis.set_title("N=%d, rate limit %d per %g s (hatched: extrapolated)" % (
-            scenario["n"], scenario["rate_limit"], scenario["rate_window"]))
+        axis.set_title("Rate limit %d per %g s, wait: false" % (limited[0]["rate_limit"], limited[0]["rate_window"]))
         axis.grid(True, axis="y", alpha=0.3)
+        axis.legend(fontsize=8)
+    if fleet_rows:
+        axis = axes[0][panels - 1]
+        groups = [("before", row) for row in (baseline or {}).get("fleet", [])] + [("now", row) for row in fleet_rows]
+        xs = range(len(groups))
+        axis.bar([x - 0.2 for x in xs], [row["task_seconds"] for _label, row in groups], 0.4, color="tab:green",
+                 label="task time")
+        axis.bar([x + 0.2 for x in xs], [row["limit"] for _label, row in groups], 0.4, color="tab:gray",
+                 label="build-slot limit")
+        for x, (_label, row) in zip(xs, groups):
+            axis.annotate("%.2fx\n%.1f req/app" % (row["ratio"], row["requests_per_app"]), (x, row["task_seconds"]),
+                          ha="center", va="bottom", fontsize=8)
+        axis.set_xticks(list(xs))
+        axis.set_xticklabels(["%s\nN=%d" % (label, row["n"]) for label, row in groups])
+        axis.set_ylabel("seconds")
+        axis.set_title("Fleet: restart and wait (2 builds, queue 25 per server)")
+        axis.grid(True, axis="y", alpha=0.3)
+        axis.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -449,7 +537,7 @@ def draw_chart(path, scenarios, rows, workers):
 
 
 def write_report(path, chart_name, facts, scenarios, rows, checks, soak, workers, command, started, finished,
-                 repeats_used=3, measure_up_to=100):
+                 repeats_used=3, measure_up_to=100, extra=()):
     table = build_table(scenarios, rows, workers)
     lines = [
         "# Performance",
@@ -461,6 +549,11 @@ def write_report(path, chart_name, facts, scenarios, rows, checks, soak, workers
         "below was measured by `%s` on %s (%s to %s UTC) against the Coolify emulator; numbers marked" % (
             command, started.strftime("%Y-%m-%d"), started.strftime("%H:%M"), finished.strftime("%H:%M")),
         "*extrapolated* were not run (see [Method](#method)).",
+        "",
+        "The machine (%s cores) was shared with other work while it ran: the 1-minute load average was %s at the start and %s" % (
+            facts.get("cores"), facts.get("load_before"), facts.get("load_after")),
+        "at the end. Absolute seconds move with that load, start-up times most; request counts, 429s and the ratios of",
+        "long runs to their limits move much less, so read those first.",
         "",
         "![wall time against N, log-log](%s)" % chart_name,
         "",
@@ -483,6 +576,7 @@ def write_report(path, chart_name, facts, scenarios, rows, checks, soak, workers
         "the largest of its per-item processes).",
         "",
     ]
+    lines += list(extra)
     if soak:
         lines += ["## Soak: %s resources in rolling waves" % soak.get("resources", "?"), ""]
         if soak.get("error"):
@@ -588,12 +682,21 @@ def main(argv=None):
     parser.add_argument("--sizes", default="10,100,1000", help="N values at --latency-ms without a rate limit")
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--workers", type=int, default=20)
-    parser.add_argument("--rate-limited", default="600:100:10", help="N:LIMIT:WINDOW for the rate-limited case ('' to skip)")
+    parser.add_argument("--rate-limited", default="300:100:10,600:100:10",
+                        help="N:LIMIT:WINDOW[,...] for the rate-limited cases ('' to skip)")
     parser.add_argument("--measure-up-to", type=int, default=100,
                         help="run the uri loop and sequential up to this N (sequential also in the rate-limited case)")
     parser.add_argument("--repeats", type=int, default=5, help="timing runs of the parallel task for N <= --measure-up-to")
+    parser.add_argument("--fleet", default="100,500",
+                        help="N values of the fleet scenario (restart and wait under Coolify's build slots; '' to skip)")
+    parser.add_argument("--fleet-only", action="store_true",
+                        help="run only the fleet scenario; print and save its rows, leave docs/performance.md alone")
     parser.add_argument("--soak", type=int, default=2000, help="applications in the soak run (0 to skip)")
     parser.add_argument("--soak-runs", type=int, default=3)
+    parser.add_argument("--soak-scale", default="500,1000",
+                        help="application counts of one-run soaks, to show time and memory grow linearly up to --soak")
+    parser.add_argument("--baseline", default=os.path.join(BENCH, "baseline.json"),
+                        help="fleet rows measured on an earlier commit, shown next to the new ones")
     parser.add_argument("--report", default=os.path.join(ROOT, "docs", "performance.md"))
     parser.add_argument("--chart", default=os.path.join(ROOT, "docs", "performance.png"))
     parser.add_argument("--results", default=os.path.join(BENCH, "results"))
@@ -607,12 +710,21 @@ def main(argv=None):
     facts = machine_facts()
     log("machine: %s, %s cores; work dir %s" % (facts.get("cpu"), facts.get("cores"), workdir))
 
+    fleet_sizes = [int(item) for item in args.fleet.split(",") if item.strip()]
+    if args.fleet_only:
+        rows = [fleet.measure_fleet(runner, harness, PYTHON, n, log=log) for n in fleet_sizes]
+        with open(os.path.join(args.results, "fleet-latest.json"), "w", encoding="utf-8") as handle:
+            json.dump({"facts": facts, "fleet": rows}, handle, indent=1, default=str)
+        for name, verdict, detail in fleet.fleet_checks(rows):
+            print("%-4s %s: %s" % ("ok" if verdict else "MISS", name, detail))
+        return 0
+
     scenarios = []
     for n in [int(item) for item in args.sizes.split(",") if item.strip()]:
         scenarios.append({"id": "n%d" % n, "n": n, "latency_ms": args.latency_ms,
                           "title": "N=%d, %g ms" % (n, args.latency_ms)})
-    if args.rate_limited:
-        n, limit, window = args.rate_limited.split(":")
+    for spec in [item for item in args.rate_limited.split(",") if item.strip()]:
+        n, limit, window = spec.split(":")
         scenarios.append({"id": "rl%s" % n, "n": int(n), "latency_ms": args.latency_ms, "rate_limit": int(limit),
                           "rate_window": float(window),
                           "title": "N=%s, %g ms, %s req / %s s" % (n, args.latency_ms, limit, window)})
@@ -676,6 +788,15 @@ def main(argv=None):
                 "requests": scenario["n"] + overhead, "http_429": None, "failed_items": None,
                 "rss_kb": uri_rss if approach == "uri" else None}
 
+    fleet_rows = []
+    for n in fleet_sizes:
+        log("fleet scenario: %d applications, waiting for their deployments" % n)
+        fleet_rows.append(fleet.measure_fleet(runner, harness, PYTHON, n, log=log))
+
+    scaling = []
+    for apps in [int(item) for item in args.soak_scale.split(",") if item.strip()]:
+        log("soak scaling: %d applications, one run" % apps)
+        scaling.append(run_soak(harness, apps, 1, 250, args.workers))
     soak = None
     if args.soak:
         log("soak: %d applications, %d runs in one process" % (args.soak, args.soak_runs))
@@ -683,14 +804,21 @@ def main(argv=None):
         log("soak: %s" % json.dumps({k: soak.get(k) for k in ("baseline", "final", "wall", "error")}))
 
     finished = datetime.datetime.now(datetime.timezone.utc)
-    checks = check_targets(rows, scenarios, args.workers)
-    chart_ok = draw_chart(args.chart, scenarios, rows, args.workers)
+    checks = check_targets(rows, scenarios, args.workers) + fleet.fleet_checks(fleet_rows)
+    baseline = None
+    if args.baseline and os.path.exists(args.baseline):
+        with open(args.baseline, encoding="utf-8") as handle:
+            baseline = json.load(handle)
+    chart_ok = draw_chart(args.chart, scenarios, rows, args.workers, fleet_rows, baseline)
     command = "make bench"
     facts["load_after"] = round(os.getloadavg()[0], 2)
     table = write_report(args.report, os.path.basename(args.chart) if chart_ok else "(no chart: matplotlib missing)", facts,
                          scenarios, rows, checks, soak, args.workers, command, started, finished,
-                         repeats_used=args.repeats, measure_up_to=args.measure_up_to)
-    raw = {"facts": facts, "scenarios": scenarios, "rows": rows, "checks": checks, "soak": soak,
+                         repeats_used=args.repeats, measure_up_to=args.measure_up_to,
+                         extra=(rate_limited_lines(scenarios, rows, baseline) + fleet.report_lines(fleet_rows, baseline)
+                                + soak_scaling_lines(scaling, soak)))
+    raw = {"facts": facts, "scenarios": scenarios, "rows": rows, "checks": checks, "soak": soak, "fleet": fleet_rows,
+           "soak_scaling": scaling,
            "started": started.isoformat(), "finished": finished.isoformat(), "workdir": workdir}
     with open(os.path.join(args.results, "latest.json"), "w", encoding="utf-8") as handle:
         json.dump(raw, handle, indent=1, default=str)

@@ -41,6 +41,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._pacer import (
     RETRY_AFTER_CAP,
     RateLimitPacer,
     header_int,
+    is_throttled,
     parse_retry_after,
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import MASK, mask, mask_quoted, scrub_data, sent_secrets
@@ -342,7 +343,8 @@ class ApiTransport(object):
                 body = None
         body = body if isinstance(body, dict) else None
         case = status_case(status, json_answer=body is not None, api_message=(body or {}).get("message"),
-                           remaining=header_int(response.headers, "X-RateLimit-Remaining"))
+                           remaining=header_int(response.headers, "X-RateLimit-Remaining"),
+                           throttled=is_throttled(response.headers) if status == 429 else None)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         error = self._http_error(response, method, path, retry_after, secrets,
                                  cls=QueueFullError if case is QUEUE_FULL else None)

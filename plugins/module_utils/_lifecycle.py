@@ -414,7 +414,8 @@ def _run_batch_module(cm, kind):
     params = cm.params
     validate_options(kind, params["state"], params)
     resources = resolve(cm.client, kind, params)
-    result = run_lifecycle(cm.client, kind, resources, params["state"], params, check_mode=cm.check_mode)
+    result = run_lifecycle(cm.client, kind, resources, params["state"], params, check_mode=cm.check_mode,
+                           on_progress=cm.progress)
     for warning in result["warnings"]:
         cm.warn(warning)
     out = {

@@ -17,6 +17,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import ConfigurationError, CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.coolops.coolify.plugins.module_utils._progress import progress_writer
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import NARROWING_KEYS, SELECTING_KEYS, given_but_empty
 
 API_URL_ENV = ("COOLIFY_API_URL", "COOLIFY_URL", "COOLIFY_BASE_URL")
@@ -156,6 +157,8 @@ class CoolifyModule(object):
         # What the user gave, before defaults: only an absent option means "not given".
         self.raw_params = raw_arguments(getattr(self.module, "raw_params", {}), spec)
         self._client = None
+        # on_progress(counts) for long tasks, when the collection's action plugin asked for progress; else None.
+        self.progress = progress_writer()
         self._keys_only = tuple(keys_only)
         self._release_keys_only()
         try:

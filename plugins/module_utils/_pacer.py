@@ -12,6 +12,7 @@ Stdlib only and clock-injectable, so it is tested as pure code.
 
 from __future__ import annotations
 
+import collections
 import email.utils
 import math
 import threading
@@ -19,6 +20,8 @@ import time
 
 # Retry-After values above this are capped (Coolify's window is 60 s; a larger value is a misconfigured proxy).
 RETRY_AFTER_CAP = 60.0
+# Coolify's limiter is Limit::perMinute(API_RATE_LIMIT): the limit is configurable, the window is not.
+COOLIFY_WINDOW = 60
 
 
 def parse_retry_after(value, now_wall=None):
@@ -43,6 +46,22 @@ def parse_retry_after(value, now_wall=None):
     return max(0.0, seconds)
 
 
+def is_throttled(headers):
+    """True when a 429 comes from the rate limiter, False for Coolify's own "queue full" 429 on /deploy.
+
+    Laravel's throttle answers with ``X-RateLimit-Reset``; an answer that passed the throttle carries only Limit and
+    Remaining (API-NOTES §2.4), and the queue's 429 ``Retry-After: 60``, even when Remaining is 0. A 429 without
+    Remaining came from something in front of Coolify and is treated as a throttle.
+    """
+    if not headers or headers.get("X-RateLimit-Reset") is not None:
+        return True
+    remaining = header_int(headers, "X-RateLimit-Remaining")
+    if remaining is None:
+        return True
+    # Without a Reset header, Remaining 0 is the throttle unless the answer carries the queue's Retry-After: 60.
+    return remaining == 0 and parse_retry_after(headers.get("Retry-After")) != 60.0
+
+
 def header_int(headers, name):
     if not headers:
         return None
@@ -56,133 +75,185 @@ def header_int(headers, name):
 
 
 class RateLimitPacer(object):
-    """Spreads the requests of all worker threads over Coolify's fixed-window rate limit.
+    """Spreads the requests of all worker threads (submitters and the watcher alike) over Coolify's fixed-window limit.
 
     Coolify (Laravel ``throttle:api``) counts requests per user in a fixed window (60 s by default) that starts with
     the first request after the previous window expired. Successful answers carry ``X-RateLimit-Limit`` and
-    ``X-RateLimit-Remaining``; a 429 carries ``Retry-After`` (seconds until the window resets).
+    ``X-RateLimit-Remaining``; a throttling 429 carries ``Retry-After`` (whole seconds until the window resets).
 
-    * Budget: the lowest Remaining seen in the current window, minus the requests in flight. The server counts
-      requests in its own order, so the lowest Remaining is the latest state known, and every request it has not
-      counted yet is in flight: the budget never exceeds what is really left, and it recovers as answers arrive.
-      Requests go out while it is positive, so a window is used fully without a 429.
+    * Budget: the lowest Remaining seen in the current window, minus the requests in flight. Requests go out while
+      it is positive, so a window is used fully without a 429.
     * New window: an answer to a request sent after the lowest Remaining was seen, reporting a Remaining that is not
       lower (within one window a later request is counted later, so Remaining only falls).
-    * Window end: the window length is never sent, so it is learnt. When the budget is spent and the end is unknown,
-      one probe goes out alone; its 429 announces the reset, blocks every thread until then and gives the window
-      length (reset minus the window's first request). From then on the pacer waits for each predicted reset
-      instead of probing, so a long batch sees a 429 only while learning (one or two) and none afterwards; a wrong
-      prediction costs one 429, which corrects it.
-    * Any throttling 429 blocks every thread until Retry-After has passed.
+    * Window end: the window length is never sent, so it is learnt as the span from the send time of a window's
+      first request to its reset, kept as bounds ``(low, high]``. A 429's Retry-After is rounded up to whole seconds,
+      so it gives bounds a second apart; every later window narrows them by sending its probe at the middle (a 429
+      there raises ``low``, an answer lowers ``high``) until they are ``precision`` apart, then the probe goes at
+      ``high``. Such an early probe is only sent while 429s stay within ``max_share`` (1 %) of the requests; a wrong
+      bound costs one 429 and is learnt again.
+    * Coolify's window is a minute (``Limit::perMinute``; only the limit is configurable), so before any 429 the pacer
+      waits for the minute when the budget runs out in its last three quarters, and draws no 429 at all. Spent
+      earlier (a limit far above the pace, or a shorter window), a probe learns the real window from one 429.
+    * Only a throttling 429 (see is_throttled) blocks every thread; a "queue full" 429 is the caller's business.
+    * Fairness: threads that have to wait queue in arrival order, and the k-th in the queue sends once the budget
+      exceeds k. Neither the watcher's polls nor the submitters' actions can starve the other.
 
-    ``before_request``/``after_response`` are called by the client around every attempt, from any thread.
+    ``before_request``/``after_response`` are called by the client around every attempt, from any thread; the send
+    time is kept per thread, or passed back explicitly (``after_response(..., sent_at=before_request())``).
     """
 
-    def __init__(self, clock=time.monotonic, sleep=time.sleep, margin=0.25, max_wait=RETRY_AFTER_CAP, probe_poll=0.01):
+    def __init__(self, clock=time.monotonic, sleep=time.sleep, margin=0.05, max_wait=RETRY_AFTER_CAP, probe_poll=0.01,
+                 precision=0.2, max_share=0.01, window_hint=COOLIFY_WINDOW):
         self._clock = clock
         self._sleep = sleep
         self._margin = margin
         self._max_wait = max_wait
         self._probe_poll = probe_poll
+        self._precision = precision
+        self._max_share = max_share
         self._lock = threading.Lock()
         self._local = threading.local()
         self._limit = None
         self._in_flight = 0
         self._sent = 0  # requests sent in the pacer's life
         self._first_sent = None
-        self._window = None  # learnt window length (s)
-        self._window_start = None  # send time of the first request seen in the current window
-        self._reset_at = None  # predicted (or announced) end of the current window
+        self._span = None  # [low, high]: bounds of (reset - send time of the window's first request), seconds
+        self._window_start = None  # send time of the first request seen in the current window ...
+        self._first_answer = None  # ... and when its first answer arrived (the window opened in between)
+        self._whole_seconds = True  # windows last whole seconds (Laravel), until evidence says otherwise
+        self._window_hint = window_hint
+        self._whole = window_hint  # that whole number: Coolify's minute until a 429 tells, then the one that fits ...
+        self._hint = window_hint is not None  # ... (still the hint, unconfirmed) ...
+        self._early = True  # ... and probing at it (not at the upper bound) has not drawn a 429
+        self._cold = True  # the window's first request also opened the connection (it took longer to arrive)
         self._min_header = None  # lowest X-RateLimit-Remaining seen in the current window ...
         self._min_seen_at = None  # ... and when it was seen
         self._blocked_until = 0.0
-        self._probing = False
+        self._probe = None  # send time of the probe in flight
+        self._queue = collections.deque()
+        self._tickets = 0
         self.waits = 0
         self.waited_seconds = 0.0
+        self.throttled = 0
 
     def _budget(self):
         if self._min_header is None:
             return None
         return self._min_header - self._in_flight
 
+    def _target(self, now):
+        """When the probe for the next window goes out; None to probe now (the window's end is unknown)."""
+        if self._window_start is None:
+            return None
+        took = max(0.0, (self._first_answer or self._window_start) - self._window_start)
+        if self._whole is not None and self._early:
+            # The window reset W seconds after its first request was counted; a probe sent W seconds after that one
+            # is counted after the reset when both take as long to arrive (the margin covers jitter; a first request
+            # that also opened the connection took longer, so its whole round trip is added).
+            target = self._window_start + self._whole + (took if self._cold else self._margin)
+            if self._hint and target - now > 0.75 * self._whole:
+                return None  # a long wait on an unconfirmed hint: probe instead, a 429 tells the real window
+            return target
+        if self._span is None:
+            return None
+        low, high = self._span
+        # Probing early costs a 429 half of the time: only while 429s stay within max_share of the requests.
+        if high - low > self._precision and (self.throttled + 1) <= self._max_share * (self._sent + 1):
+            return self._window_start + (low + high) / 2.0
+        return self._window_start + high + self._margin
+
     def snapshot(self):
         """A copy of the pacer state, for tests and debugging."""
         with self._lock:
+            target = self._target(self._clock())
             return {
-                "limit": self._limit,
-                "budget": self._budget(),
-                "in_flight": self._in_flight,
-                "sent": self._sent,
-                "window": self._window,
-                "window_start": self._window_start,
-                "reset_at": self._reset_at,
-                "blocked_until": self._blocked_until,
-                "waits": self.waits,
-                "waited_seconds": round(self.waited_seconds, 3),
+                "limit": self._limit, "budget": self._budget(), "in_flight": self._in_flight, "sent": self._sent,
+                "span": list(self._span) if self._span else None,
+                "window": round(self._span[1], 3) if self._span else None,
+                "window_start": self._window_start, "reset_at": target, "blocked_until": self._blocked_until,
+                "queued": len(self._queue), "waits": self.waits, "waited_seconds": round(self.waited_seconds, 3),
+                "throttled": self.throttled,
             }
 
     def before_request(self):
-        """Block while a Retry-After is pending or the window's budget is spent; then count the request in flight."""
-        while True:
+        """Wait for this thread's turn; return the send time (the request is counted in flight from now on)."""
+        with self._lock:
+            self._tickets += 1
+            ticket = self._tickets
+            self._queue.append(ticket)
+        try:
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    wait = self._decide(now, self._queue.index(ticket))
+                    if wait is None:
+                        self._queue.remove(ticket)
+                        self._in_flight += 1
+                        self._sent += 1
+                        if self._first_sent is None:
+                            self._first_sent = now
+                        self._local.sent_at = now
+                        return now
+                    wait = min(wait, self._max_wait)
+                    self.waits += 1
+                    self.waited_seconds += wait
+                self._sleep(wait)
+        except BaseException:
             with self._lock:
-                now = self._clock()
-                wait = self._decide(now)
-                if wait is None:
-                    self._in_flight += 1
-                    self._sent += 1
-                    if self._first_sent is None:
-                        self._first_sent = now
-                    self._local.sent_at = now
-                    return
-                wait = min(wait, self._max_wait)
-                self.waits += 1
-                self.waited_seconds += wait
-            self._sleep(wait)
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
+            raise
 
-    def _decide(self, now):
+    def _decide(self, now, position):
         """Seconds to wait before sending, or None to send now; called with the lock held."""
         if now < self._blocked_until:
             return self._blocked_until - now
-        if self._probing:
+        if self._probe is not None:
             return self._probe_poll
         budget = self._budget()
-        if budget is None or budget > 0:
+        if budget is None:
             return None
-        if self._in_flight > 0:
-            return self._probe_poll  # the answers in flight will tell whether budget is left
-        # The window is spent.
-        if self._reset_at is not None and now < self._reset_at:
-            return self._reset_at - now
-        # It should have reset by now, or its end is unknown: send one probe alone.
-        self._probing = True
+        if budget > position:
+            return None
+        if budget > 0 or self._in_flight > 0:
+            return self._probe_poll  # answers in flight, or the threads ahead, will move the budget
+        # The window is spent: the first in line probes alone, when the window should have reset.
+        target = self._target(now)
+        if target is not None and now < target:
+            return target - now
+        if position:
+            return self._probe_poll
+        self._probe = now
         return None
 
-    def after_response(self, status, headers, throttled=None):
-        """Record an answer (status None: the attempt failed without one); learn the limit, budget and reset.
+    def after_response(self, status, headers, throttled=None, sent_at=None):
+        """Record an answer (status None: the attempt failed without one); learn the limit, budget and window.
 
         ``throttled`` says whether a 429 came from the rate limiter (True) or is an application-level 429 such as a
-        full deployment queue (False), which must not slow the other requests; None: judge by the headers.
+        full deployment queue (False), which must not slow the other requests; None: judge by the headers
+        (is_throttled).
         """
         with self._lock:
             now = self._clock()
-            sent_at = getattr(self._local, "sent_at", None)
+            if sent_at is None:
+                sent_at = getattr(self._local, "sent_at", None)
             self._local.sent_at = None
             if sent_at is None:
                 sent_at = now
             if self._in_flight > 0:
                 self._in_flight -= 1
-            self._probing = False
+            self._probe = None
             if status is None:
                 return
             limit = header_int(headers, "X-RateLimit-Limit")
             remaining = header_int(headers, "X-RateLimit-Remaining")
-            if status == 429 and throttled is not False:
-                self._after_429(now, headers, remaining, limit)
+            if limit is not None:
+                self._limit = limit
+            if status == 429 and (is_throttled(headers) if throttled is None else throttled):
+                self._throttled(now, sent_at, headers)
                 return
             if remaining is None:
                 return
-            if limit is not None:
-                self._limit = limit
             self._observe(now, sent_at, remaining)
 
     def _observe(self, now, sent_at, header):
@@ -192,33 +263,63 @@ class RateLimitPacer(object):
             # First answer of the pacer's life: if every request counted so far may be ours, the window began with
             # our first request; otherwise its start is unknown.
             if self._limit is not None and header >= self._limit - self._sent:
-                self._start_window(self._first_sent)
+                self._window_start, self._first_answer = self._first_sent, now
             self._min_header, self._min_seen_at = header, now
         elif sent_at > self._min_seen_at and header >= self._min_header:
-            self._start_window(sent_at)
+            # A new window, opened by this request: the previous one had reset when it was counted.
+            if self._window_start is not None and self._span is not None:
+                self._narrow(now - self._window_start)
+            self._window_start, self._first_answer, self._cold = sent_at, now, False
             self._min_header, self._min_seen_at = header, now
         elif header < self._min_header:
             self._min_header, self._min_seen_at = header, now
 
-    def _start_window(self, start):
-        self._window_start = start
-        self._reset_at = start + self._window + self._margin if self._window is not None else None
+    def _narrow(self, high):
+        """A window reset no later than ``high`` after its first request: lower the span's upper bound."""
+        low = self._span[0]
+        if high < low:
+            low = max(0.0, high - 1.0)  # the lower bound was wrong: widen it again as after a fresh 429
+            self._whole_seconds, self._whole = False, None
+        self._span = [low, min(high, self._span[1])]
 
-    def _after_429(self, now, headers, remaining, limit):
-        if remaining is not None and remaining > 0:
-            return  # not the throttle (a full deployment queue): do not stop every thread
+    def _snap(self, low, high):
+        """Laravel's windows last whole seconds W, and the span is W plus at most the time the window's first request
+        took to be counted (its first answer came later). When one whole W fits the bounds, they shrink to it."""
+        if not self._whole_seconds or self._first_answer is None:
+            return [low, high]
+        took = max(0.0, self._first_answer - self._window_start)
+        whole = math.floor(high)
+        if whole - 1 > low - took and self._window_hint is not None and low - took < self._window_hint <= high:
+            whole = self._window_hint  # Coolify's minute is one of those that fit
+        if whole < 1 or whole <= low - took or (whole - 1 > low - took and whole != self._window_hint):
+            self._whole = None
+            return [low, high]  # no whole number of seconds fits, or more than one does
+        self._whole = whole
+        return [max(low, whole), min(high, whole + took)]
+
+    def _throttled(self, now, sent_at, headers):
+        self.throttled += 1
+        if self._hint:
+            self._whole, self._hint = None, False  # not Coolify's minute: learn the window from this 429
+        elif self._whole is not None:
+            self._early = False  # a probe at W seconds came too early: from now on, wait for the upper bound
         retry_after = parse_retry_after(headers.get("Retry-After") if headers else None)
         if retry_after is None:
             reset = header_int(headers, "X-RateLimit-Reset")
             retry_after = max(0.0, reset - time.time()) if reset is not None else 1.0
         retry_after = min(retry_after, self._max_wait)
-        if limit is not None:
-            self._limit = limit
-        reset_at = now + retry_after
+        reset_at = now + retry_after  # the latest the window can reset (Retry-After is rounded up)
+        if self._window_start is not None and sent_at < self._window_start:
+            return  # counted in a window that has ended since: its reset is past
         if self._window_start is not None:
-            learnt = reset_at - self._window_start
-            if learnt > 0 and (self._window is None or learnt > self._window):
-                self._window = learnt
-        self._reset_at = reset_at + self._margin
+            # The window reset after this request was counted, and within a second of the rounded Retry-After.
+            low = max(sent_at, sent_at + retry_after - 1.0) - self._window_start
+            high = reset_at - self._window_start
+            if self._span is not None and low <= self._span[1] and high >= self._span[0]:
+                low, high = max(low, self._span[0]), min(high, self._span[1])
+            elif self._span is not None:
+                self._whole_seconds, self._whole = False, None  # the bounds were wrong: learn again, no assumption
+            self._span = self._snap(low, high)
+            reset_at = self._window_start + high
         self._blocked_until = max(self._blocked_until, reset_at)
         self._min_header, self._min_seen_at = 0, now

@@ -106,16 +106,19 @@ def is_action(method, path, action=False):
     return bool(action) or method.upper() not in IDEMPOTENT_METHODS or ACTION_ROUTE.match(path) is not None
 
 
-def status_case(status, json_answer=False, api_message=None, remaining=None):
+def status_case(status, json_answer=False, api_message=None, remaining=None, throttled=None):
     """The Case for an HTTP answer, or None when the answer is final (a 2xx, or any other status).
 
     ``json_answer``: the body was JSON (the API answered, not a proxy); ``api_message``: its ``message``;
-    ``remaining``: the X-RateLimit-Remaining header as an int, or None.
+    ``remaining``: the X-RateLimit-Remaining header as an int, or None; ``throttled``: the headers' verdict on a 429
+    (``_pacer.is_throttled``), or None to judge by ``remaining`` alone.
     """
     if status == 429:
-        if QUEUE_FULL_TEXT in str(api_message or "").lower() or (remaining is not None and remaining > 0):
+        if QUEUE_FULL_TEXT in str(api_message or "").lower():
             return QUEUE_FULL
-        return RATE_LIMITED
+        if throttled is None:
+            throttled = remaining is None or remaining <= 0
+        return RATE_LIMITED if throttled else QUEUE_FULL
     if status == 503:
         return MAINTENANCE if json_answer else UNAVAILABLE
     return _BY_STATUS.get(status)

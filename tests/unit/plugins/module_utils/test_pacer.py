@@ -1,0 +1,283 @@
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The rate-limit pacer as pure code: an injected clock, and a simulated Laravel fixed-window limiter.
+
+``Simulation`` runs W virtual workers on one thread: the pacer's sleep advances the fake clock and delivers the
+answers that fall due meanwhile, so every run is deterministic and takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import pytest
+
+from ansible_collections.coolops.coolify.plugins.module_utils._pacer import RateLimitPacer, is_throttled
+
+
+class Limiter(object):
+    """Laravel's throttle: a fixed window opened by the first request after the last one expired; Retry-After is
+    the time left, rounded up to whole seconds; a throttled answer carries X-RateLimit-Reset."""
+
+    def __init__(self, limit, window):
+        self.limit = limit
+        self.window = window
+        self.count = 0
+        self.reset = None
+
+    def hit(self, now):
+        if self.reset is None or now >= self.reset:
+            self.count, self.reset = 0, now + self.window
+        if self.count >= self.limit:
+            retry = max(1, int(math.ceil(self.reset - now)))
+            return 429, {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": "0", "Retry-After": str(retry),
+                         "X-RateLimit-Reset": str(int(1.7e9 + now) + retry)}
+        self.count += 1
+        return 200, {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.limit - self.count)}
+
+
+class Simulation(object):
+    """``total`` requests from ``workers`` virtual threads through one pacer; each takes ``latency`` seconds and is
+    counted by the limiter halfway. A throttled request is retried after its Retry-After, as the client does."""
+
+    def __init__(self, limit=100, window=10.0, latency=0.1, workers=20, total=601, **pacer_options):
+        self.now = 0.0
+        self.limiter = Limiter(limit, window)
+        self.latency = latency
+        self.workers = workers
+        self.total = total
+        self.events = []
+        self.sequence = 0
+        self.free = workers
+        self.pending = total
+        self.done = 0
+        self.throttled = 0
+        self.sent = 0
+        self.pacer = RateLimitPacer(clock=lambda: self.now, sleep=self.sleep, **pacer_options)
+
+    def push(self, when, kind, payload=None):
+        self.sequence += 1
+        heapq.heappush(self.events, (when, self.sequence, kind, payload))
+
+    def deliver(self):
+        when, _sequence, kind, payload = heapq.heappop(self.events)
+        self.now = max(self.now, when)
+        if kind == "retry":  # the worker that got a 429 slept its Retry-After and sends the item again
+            self.free += 1
+            self.pending += 1
+            return
+        status, headers, sent_at = payload
+        self.pacer.after_response(status, headers, sent_at=sent_at)
+        if status == 429:
+            self.throttled += 1
+            self.push(self.now + float(headers["Retry-After"]), "retry")
+        else:
+            self.free += 1
+            self.done += 1
+
+    def sleep(self, seconds):
+        until = self.now + seconds
+        while self.events and self.events[0][0] <= until:
+            self.deliver()
+        self.now = max(self.now, until)
+
+    def send(self):
+        sent_at = self.pacer.before_request()
+        self.sent += 1
+        status, headers = self.limiter.hit(self.now + self.latency / 2.0)
+        self.push(self.now + self.latency, "answer", (status, headers, sent_at))
+
+    def run(self):
+        while self.done < self.total:
+            if self.free and self.pending:
+                self.free -= 1
+                self.pending -= 1
+                self.send()
+            else:
+                self.deliver()
+        return self.now
+
+
+def fixed_window_limit(calls, limit=100, window=10.0):
+    """The issue's bound: (ceil(calls / limit) - 1) windows, the empty play left out."""
+    return (math.ceil(calls / float(limit)) - 1) * window
+
+
+@pytest.mark.parametrize("total", [301, 601])
+def test_parallel_stays_within_5_percent_of_the_fixed_window_limit_with_at_most_1_percent_429s(total):
+    sim = Simulation(total=total, workers=20, latency=0.1)
+    elapsed = sim.run()
+    assert elapsed <= 1.05 * fixed_window_limit(total)
+    assert sim.throttled <= 0.01 * sim.sent
+    assert sim.throttled >= 1  # the window length is learnt from one 429: the simulation really hit the limit
+
+
+@pytest.mark.parametrize("total", [301, 601])
+def test_parallel_is_no_slower_than_sequential(total):
+    # A sequential request costs a little more than the latency (the client's own work), as on a real machine.
+    parallel = Simulation(total=total, workers=20, latency=0.105).run()
+    sequential = Simulation(total=total, workers=1, latency=0.105).run()
+    assert parallel <= sequential
+
+
+def test_the_learnt_window_converges_on_the_real_one():
+    sim = Simulation(total=1001, workers=20, latency=0.1)
+    sim.run()
+    low, high = sim.pacer.snapshot()["span"]
+    # The span runs from the send time of a window's first request to the reset: the window plus half a latency.
+    assert low <= 10.05 <= high
+    assert high - low <= 0.1
+    assert sim.throttled == 1
+
+
+@pytest.mark.parametrize("window", [7.3, 10.5])
+def test_a_window_of_no_whole_seconds_is_learnt_by_bisection_within_1_percent_429s(window):
+    """Laravel's windows last whole seconds, which the pacer assumes first; another window costs a 429 and is learnt."""
+    sim = Simulation(total=601, workers=20, latency=0.1, window=window)
+    elapsed = sim.run()
+    assert sim.throttled <= 0.01 * sim.sent
+    assert elapsed <= 1.1 * fixed_window_limit(601, window=window)
+    low, high = sim.pacer.snapshot()["span"]
+    assert low <= window + 0.05 <= high
+
+
+def test_a_window_that_resets_while_requests_are_in_flight_neither_stalls_nor_oversends():
+    """Latency-bound: 20 workers at 2.5 s each send 80 requests per 10 s window against a limit of 100, so every
+    window resets with requests in flight and answers from both windows interleave. No 429, no idle time."""
+    sim = Simulation(total=400, workers=20, latency=2.5)
+    elapsed = sim.run()
+    assert sim.throttled == 0
+    assert elapsed <= 1.02 * (400 / 20.0) * 2.5
+
+
+def test_answers_from_both_sides_of_a_reset_never_raise_the_budget_above_what_is_left():
+    clock = {"now": 0.0}
+    pacer = RateLimitPacer(clock=lambda: clock["now"], sleep=lambda s: clock.update(now=clock["now"] + s))
+    limiter = Limiter(100, 10.0)
+    answers = []
+    for dummy in range(80):  # 80 of 100 used in the first window
+        sent = pacer.before_request()
+        answers.append((limiter.hit(clock["now"]), sent))
+        clock["now"] += 0.05
+    for (status, headers), sent in answers:
+        pacer.after_response(status, headers, sent_at=sent)
+    assert pacer.snapshot()["budget"] == 20
+    clock["now"] = 9.9
+    in_flight = []
+    for dummy in range(20):  # all 20 go out; the window resets at 10.0 while they are on the way
+        in_flight.append(pacer.before_request())
+    results = []
+    for index, sent in enumerate(in_flight):
+        results.append((limiter.hit(9.95 + index * 0.01), sent))  # 5 in the old window, 15 in the new one
+    clock["now"] = 10.2
+    for (status, headers), sent in reversed(results):  # answers arrive out of order
+        pacer.after_response(status, headers, sent_at=sent)
+        assert status == 200
+        budget = pacer.snapshot()["budget"]
+        assert budget is None or budget <= 100 - limiter.count
+    # From here the pacer sends exactly what is left in the new window without a 429, then waits for the next.
+    sent_now = 0
+    while pacer.snapshot()["budget"] > 0:
+        sent = pacer.before_request()
+        status, headers = limiter.hit(clock["now"])
+        pacer.after_response(status, headers, sent_at=sent)
+        assert status == 200
+        sent_now += 1
+    assert limiter.count == 100
+
+
+def queue_full_headers(remaining):
+    """POST /deploy's own 429: it passed the throttle, so it carries Limit and Remaining, and Retry-After: 60."""
+    return {"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": str(remaining), "Retry-After": "60"}
+
+
+def throttle_headers(retry):
+    return {"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "0", "Retry-After": str(retry),
+            "X-RateLimit-Reset": "1700000060"}
+
+
+@pytest.mark.parametrize("remaining", [150, 0])
+def test_a_queue_full_429_slows_no_other_request(remaining):
+    now = {"t": 100.0}
+    slept = []
+    pacer = RateLimitPacer(clock=lambda: now["t"], sleep=slept.append)
+    pacer.before_request()
+    pacer.after_response(429, queue_full_headers(remaining))
+    assert not is_throttled(queue_full_headers(remaining))
+    pacer.before_request()
+    pacer.after_response(200, {"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "149"})
+    assert slept == []
+    assert pacer.snapshot()["throttled"] == 0
+
+
+def test_a_rate_limit_429_slows_every_request_until_retry_after():
+    now = {"t": 100.0}
+
+    def sleep(seconds):
+        now["t"] += seconds
+
+    pacer = RateLimitPacer(clock=lambda: now["t"], sleep=sleep)
+    pacer.before_request()
+    pacer.after_response(429, throttle_headers(7))
+    assert is_throttled(throttle_headers(7))
+    for dummy in range(3):  # any thread, any request: all wait for the reset
+        pacer.before_request()
+        assert now["t"] >= 107.0
+        pacer.after_response(200, {"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "199"})
+    assert pacer.snapshot()["throttled"] == 1
+
+
+def test_waiting_threads_are_served_in_arrival_order():
+    """A poll that queues behind submitters goes out before submitters that arrive after it (and vice versa)."""
+    import threading
+    import time
+
+    pacer = RateLimitPacer(probe_poll=0.001)
+    # Spend the budget: Limit 3, Remaining 0 with one request counted; the window end is unknown.
+    pacer.before_request()
+    pacer.after_response(200, {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0"})
+    order = []
+    blocker = pacer.before_request()  # the probe: everyone else queues until its answer
+
+    def worker(name):
+        pacer.before_request()
+        order.append(name)
+
+    threads = []
+    for name in ("submit-1", "poll", "submit-2", "submit-3"):
+        thread = threading.Thread(target=worker, args=(name,))
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.02)
+    assert order == []
+    # Each answer leaves room for exactly one more request: the queue must drain in arrival order.
+    for expected in range(1, len(threads) + 1):
+        pacer.after_response(200, {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "1"}, sent_at=time.monotonic())
+        deadline = time.monotonic() + 5
+        while len(order) < expected and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.02)
+        assert len(order) == expected
+    for thread in threads:
+        thread.join(5)
+    assert order == ["submit-1", "poll", "submit-2", "submit-3"]
+
+
+@pytest.mark.parametrize("workers, latency", [(3, 0.5), (4, 0.5), (4, 0.9)])
+def test_coolifys_minute_is_waited_for_without_a_429(workers, latency):
+    """Coolify's window is always a minute (only the limit is configurable): when the budget runs out in the last
+    three quarters of it, the pacer waits for the minute instead of learning the window from a 429."""
+    sim = Simulation(limit=200, window=60.0, total=600, workers=workers, latency=latency)
+    elapsed = sim.run()
+    assert sim.throttled == 0
+    assert elapsed <= fixed_window_limit(600, 200, 60.0) + 60.0  # the last window's requests still take their time
+
+
+def test_a_budget_spent_early_in_the_window_is_learnt_from_one_429_not_waited_for_a_minute():
+    """The hint of a minute is not trusted for a long wait: 100 per 10 s, spent in half a second, costs one 429."""
+    sim = Simulation(limit=100, window=10.0, total=301, workers=20, latency=0.1)
+    elapsed = sim.run()
+    assert sim.throttled == 1
+    assert elapsed < 35.0

@@ -507,8 +507,43 @@ def test_a_failed_service_restart_rolls_back_the_applications_too(run_module, em
     for name in ("env-a", "env-b"):
         assert resources[name]["rolled_back"] is True and resources[name]["outcome"] == "rolled_back"
     # One unit: every kind's rows are back, and the applications, restarted on the new value, were restarted again.
+    # The service's restart got a 500, so its outcome is unknown (it may run the new value): restarted again too.
+    assert resources["env-db"]["restarted"] is True and "restart after rollback" in resources["env-db"]["error"]
     assert _comparable(emu.state()) == _comparable(before)
-    assert sorted(restarts(emu.requests_log())) == ["app-a", "app-a", "app-b", "app-b", "svc-db"]
+    assert sorted(restarts(emu.requests_log())) == ["app-a", "app-a", "app-b", "app-b", "svc-db", "svc-db"]
+
+
+def test_resource_types_spans_applications_and_databases_as_one_unit(emulator_factory, run_module, tmp_path):
+    """resource_types=[application, database]: both kinds written and restarted kind by kind; then a database whose
+    restart fails rolls the application back too and restarts it again onto the old value."""
+    fixture = dict(FIXTURE, databases=[
+        {"uuid": "db-env", "name": "env-pg", "type": "postgresql", "project": "prj-env", "environment": "staging",
+         "server": "srv-1", "status": "running:healthy", "envs": [{"key": "LOG_LEVEL", "value": "info"}]}])
+    path = tmp_path / "fixture.json"
+    path.write_text(json.dumps(fixture))
+    emu = emulator_factory("--fixture", str(path), "--deploy-seconds", "0.1", "--status-lag-seconds", "0.05",
+                           "--job-delay-seconds", "0", token=TOKEN)
+    args = dict(resource_types=["application", "database"], uuids=["app-b", "db-env"], env={"LOG_LEVEL": "debug"},
+                restart="changed", rollback=True, poll_interval=0.05, wait_timeout=30)
+    result = run(run_module, emu, **args)
+    assert not result.get("failed"), result["msg"]
+    assert [(entry["type"], entry["name"], entry["restarted"]) for entry in result["resources"]] == [
+        ("application", "env-b", True), ("database", "env-pg", True)]
+    assert envs(emu, "db-env")[("LOG_LEVEL", False)]["value"] == "debug"
+    assert restarts(emu.requests_log()) == ["app-b", "db-env"]
+    assert run(run_module, emu, **args)["changed"] is False
+
+    before = emu.state()
+    emu.configure(fail_paths=["^POST /api/v1/databases/db-env/restart$"])
+    count = len(emu.requests_log())
+    result = run(run_module, emu, **dict(args, env={"LOG_LEVEL": NEW}, wait_timeout=3))
+    assert result["failed"] is True
+    resources = by_name(result)
+    assert resources["env-pg"]["outcome"] == "failed" and "restart failed" in resources["env-pg"]["error"]
+    assert resources["env-b"]["rolled_back"] is True and resources["env-b"]["outcome"] == "rolled_back"
+    assert _comparable(emu.state()) == _comparable(before)
+    # The database's restart outcome is unknown (a 500), so it is restarted again after the rollback, as the app is.
+    assert sorted(restarts(emu.requests_log()[count:])) == ["app-b", "app-b", "db-env", "db-env"]
 
 
 def test_resource_types_refuses_a_repeated_kind_before_any_request(run_module, emu):

@@ -207,7 +207,7 @@ def test_inventory_plugin_at_vvvv_leaks_nothing(emu, tmp_path, token_kind):
 
 def test_rotate_keys_playbook_lists_the_keys_a_failed_rollback_left_changed(emu, proxy, tmp_path):
     """playbooks/rotate-keys.yml at -vvvv: app-2's write fails, then app-1's restore cannot read its rows (for ever).
-    The report names app-1's API_KEY as not restored; no value appears anywhere."""
+    The report names app-1's API_KEY rows (production and preview) as not restored; no value appears anywhere."""
     app1, app2 = uuids_of(emu.state(), "applications", ["app-1", "app-2"])
 
     def break_app1_reads(method, path):  # pylint: disable=unused-argument
@@ -225,8 +225,10 @@ def test_rotate_keys_playbook_lists_the_keys_a_failed_rollback_left_changed(emu,
     proc = subprocess.run([ansible_bin("ansible-playbook"), "-vvvv", "-i", "localhost,", "-e", "@%s" % extra, playbook],
                           capture_output=True, text=True, env=env, cwd=str(out), timeout=300, check=False)
     assert proc.returncode != 0, proc.stdout[-3000:]
-    assert "app-1 (%s): unknown, NOT RESTORED (fix by hand): API_KEY" % app1 in proc.stdout, proc.stdout[-4000:]
-    assert "not restored: app-1 (%s): API_KEY." % app1 in proc.stdout
+    # rotate_scope defaults to both, so app-1's preview row was written too and is listed with the production one.
+    assert "app-1 (%s): unknown, NOT RESTORED (fix by hand): API_KEY@preview, API_KEY" % app1 in proc.stdout, \
+        proc.stdout[-4000:]
+    assert "not restored: app-1 (%s): API_KEY@preview, API_KEY." % app1 in proc.stdout
     hits = grep_everything(out, proc.stdout, proc.stderr)
     assert not hits, "secret marker found in: %s" % "; ".join(hits)
 

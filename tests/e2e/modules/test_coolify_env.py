@@ -536,7 +536,9 @@ def test_resource_types_spans_applications_and_databases_as_one_unit(emulator_fa
     before = emu.state()
     emu.configure(fail_paths=["^POST /api/v1/databases/db-env/restart$"])
     count = len(emu.requests_log())
-    result = run(run_module, emu, **dict(args, env={"LOG_LEVEL": NEW}, wait_timeout=3))
+    failing = dict(args)
+    failing.update(env={"LOG_LEVEL": NEW}, wait_timeout=3)
+    result = run(run_module, emu, **failing)
     assert result["failed"] is True
     resources = by_name(result)
     assert resources["env-pg"]["outcome"] == "failed" and "restart failed" in resources["env-pg"]["error"]

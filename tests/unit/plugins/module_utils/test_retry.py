@@ -72,6 +72,28 @@ def test_status_cases(status, json_answer, message, remaining, case):
     assert _retry.status_case(status, json_answer=json_answer, api_message=message, remaining=remaining) is case
 
 
+@pytest.mark.parametrize("message,remaining,throttled,case", [
+    ("Too Many Attempts.", 0, False, _retry.QUEUE_FULL),  # the headers (no Reset, Retry-After: 60) passed the throttle
+    ("Deployment queue is full. Please wait for existing deployments to complete.", 0, True, _retry.QUEUE_FULL),
+    ("Too Many Attempts.", 57, True, _retry.RATE_LIMITED),  # a Reset header: the throttle answered
+    ("Too Many Attempts.", 0, None, _retry.RATE_LIMITED),
+])
+def test_a_429_is_judged_by_the_queue_message_then_the_headers_verdict(message, remaining, throttled, case):
+    assert _retry.status_case(429, json_answer=True, api_message=message, remaining=remaining,
+                              throttled=throttled) is case
+
+
+def test_a_queue_full_429_is_told_by_its_headers_when_its_message_is_not_the_queue_one(server):
+    """No X-RateLimit-Reset, Remaining 0 and Retry-After: 60 (_pacer.is_throttled): the queue's 429, not the throttle."""
+    server.script["/api/v1/deploy"] = [(429, "application/json", b'{"message":"Too Many Requests"}',
+                                        {"Retry-After": "60", "X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "0"})]
+    client = client_for(server)
+    with pytest.raises(QueueFullError):
+        client.request("POST", "/deploy", params={"uuid": "a1"})
+    assert requests_seen(server) == [("POST", "/api/v1/deploy")]
+    assert client.fake_clock.sleeps == [] and client.pacer.snapshot()["blocked_until"] == 0.0
+
+
 def test_every_case_is_named_and_explained_and_actions_never_resend_an_unproven_attempt():
     names = [case.name for case in _retry.CASES]
     assert len(names) == len(set(names))

@@ -36,9 +36,9 @@ options:
       - Tags are narrowed by the scope; a tag that matches nothing (in the scope) fails the task.
       - Applications are found with one C(GET /applications?tag=) per tag (exact, lowercase names). Services and
         databases carry no tags in their lists, so their tags are read per resource, only for the candidates left
-        after O(project)/O(environment)/O(server) (and O(status) where offered) narrowed the list - one list plus one
-        C(GET /{services|databases}/{uuid}/tags) per candidate, concurrently; names compare lowercase. A failed tag
-        read fails the task: no resource is silently dropped or included.
+        after O(project)/O(environment)/O(server) (and the status filter of the info module) narrowed the list;
+        that is one list plus one C(GET /{services|databases}/{uuid}/tags) per candidate, read concurrently. Names
+        compare lowercase. A failed tag read fails the task; no resource is silently dropped or included.
     type: list
     elements: str
   project:

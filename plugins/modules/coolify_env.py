@@ -51,8 +51,8 @@ options:
   resource_type:
     description:
       - Whether the selectors pick applications, services or standalone databases.
-      - Services and databases cannot be selected by O(tags) (Coolify offers no tag filter for them) and have no
-        preview variables, so they need O(scope=production).
+      - Services and databases have no preview variables, so they need O(scope=production). Selecting them by
+        O(tags) reads each candidate's tags (one C(GET …/{uuid}/tags) each, after the scope narrowed the list).
       - A database reads its variables only when it starts, so use O(restart=changed) (or a later restart with
         M(coolops.coolify.coolify_database_batch)) to apply them. Never manage the variables that hold a database's
         own credentials here (for example C(REDIS_PASSWORD)); Coolify keeps them in step with the database settings.

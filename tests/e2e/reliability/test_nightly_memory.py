@@ -1,0 +1,50 @@
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The memory tag of playbooks/nightly-shutdown.yml and nightly-startup.yml, run with ansible-playbook against the
+emulator: the startup forgets only what really runs again (review-b reproductions)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+FIXTURE = os.path.join(HERE, "files", "nightly_memory.yml")
+MEMORY = "coolops-nightly-stopped"
+SELECT = ("-e", "nightly_tag=staging", "-e", "nightly_database_project=ops", "-e", "nightly_poll_interval=0.05")
+
+
+@pytest.fixture
+def nightemu(emulator_factory):
+    return emulator_factory("--fixture", FIXTURE, "--job-delay-seconds", "0.2", "--status-lag-seconds", "0.1")
+
+
+def playbook(emu, name, *extra):
+    env = dict(os.environ, COOLIFY_API_URL=emu.api_url.rsplit("/api/v1", 1)[0], COOLIFY_API_TOKEN=emu.token,
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".venv", "collections"), ANSIBLE_NOCOLOR="1")
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+           "-e", "ansible_python_interpreter=" + sys.executable, os.path.join(ROOT, "playbooks", name)] + list(extra)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240, check=False)
+
+
+def tags_of(emu, name):
+    return [row for row in emu.state()["databases"] if row["name"] == name][0].get("tags") or []
+
+
+def test_startup_keeps_the_memory_of_a_database_that_did_not_start(nightemu):
+    """With nightly_max_fail_percentage a failed start is tolerated; the database still down keeps its memory tag (so a
+    rerun retries it) and only the one that runs again loses it."""
+    run = playbook(nightemu, "nightly-startup.yml", *SELECT, "-e", "nightly_max_fail_percentage=50",
+                   "-e", "nightly_wait_timeout=3")
+    log = run.stdout + run.stderr
+    assert run.returncode == 0, log[-3000:]
+    rows = {row["name"]: row for row in nightemu.state()["databases"]}
+    assert not str(rows["ops-pg-lost"]["status"]).startswith("running"), rows["ops-pg-lost"]["status"]
+    assert str(rows["ops-pg"]["status"]).startswith("running"), rows["ops-pg"]["status"]
+    assert MEMORY in tags_of(nightemu, "ops-pg-lost"), log[-3000:]
+    assert MEMORY not in tags_of(nightemu, "ops-pg"), log[-3000:]

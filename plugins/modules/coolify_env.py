@@ -57,7 +57,7 @@ options:
         M(coolops.coolify.coolify_database_batch)) to apply them.
       - The variables that hold a database's own credentials (C(REDIS_PASSWORD), C(REDIS_USERNAME),
         C(POSTGRES_PASSWORD), C(POSTGRES_USER), C(POSTGRES_DB), and the C(MYSQL_*), C(MARIADB_*), C(MONGO_INITDB_*),
-        C(KEYDB_PASSWORD), C(DRAGONFLY_PASSWORD) and C(CLICKHOUSE_*) credential keys) are never managed here: with
+        C(KEYDB_PASSWORD), C(DRAGONFLY_PASSWORD) and C(CLICKHOUSE_*) credential keys) are never managed here; with
         V(database), listing one in O(env) fails the task before any write, and O(prune) never deletes them. Coolify
         keeps them in step with the database settings.
     type: str

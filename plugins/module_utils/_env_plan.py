@@ -17,8 +17,8 @@ from ansible_collections.coolops.coolify.plugins.module_utils._env_input import 
     DEFAULT_FLAGS,
     FLAGS,
     EnvInputError,
-    check_service_keys,
-    is_service_key,
+    check_protected_keys,
+    is_protected_key,
     managed_previews,
     normalize_value,
     row_label,
@@ -122,8 +122,7 @@ def plan_resource(kind, resource, rows, desired, state="present", scope="product
     plan = ResourcePlan(resource, kind)
     plan.rows = index_rows(kind, rows)
     wanted = set(item.key for item in desired)
-    if not manage_service_keys:
-        check_service_keys(wanted)
+    check_protected_keys(kind, wanted, manage_service_keys)
     if prune and state != "present":
         raise EnvInputError("prune only applies to state=present.")
 
@@ -141,7 +140,7 @@ def plan_resource(kind, resource, rows, desired, state="present", scope="product
             key, is_preview = row_id
             if is_preview not in previews or key in wanted:
                 continue
-            if is_service_key(key) and not manage_service_keys:
+            if is_protected_key(kind, key, manage_service_keys):
                 continue
             _plan_delete(plan, row_id)
     return plan

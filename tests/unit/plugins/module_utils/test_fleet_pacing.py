@@ -7,6 +7,7 @@ spent waiting for a build slot is not charged to wait_timeout, and wait: false c
 from __future__ import annotations
 
 import threading
+import time
 
 from ansible_collections.coolops.coolify.plugins.module_utils import _lifecycle as lc
 from ansible_collections.coolops.coolify.plugins.module_utils._slots import NO_SLOT, ServerSlots, SlotQueue
@@ -29,10 +30,12 @@ def servers(count, builds, queue_limit):
 class FakeCoolify(object):
     """Applications on servers; a restart queues a deployment that finishes after ``lists`` list reads saw it."""
 
-    def __init__(self, per_server, count=4, builds=2, queue_limit=1, lists=2):
+    def __init__(self, per_server, count=4, builds=2, queue_limit=1, lists=2, lasts=None, latency=0.0):
         self.servers = servers(count, builds, queue_limit)
         self.capacity = builds + queue_limit
         self.lists = lists
+        self.lasts = lasts  # seconds a deployment stays active (instead of ``lists`` list reads)
+        self.latency = latency  # seconds each action takes to answer
         self.apps = {}
         for sid in range(1, count + 1):
             for number in range(per_server):
@@ -56,13 +59,15 @@ class FakeCoolify(object):
         return self.servers
 
     def resource_action(self, kind, uuid, action, params=None):
+        time.sleep(self.latency)
         with self._lock:
             self.calls.append("post")
             sid = self.apps[uuid]
             if self._active(sid) >= self.capacity:
                 self.refused += 1  # Coolify would answer "queue full"
             dep = "dep-%d" % len(self.deployments)
-            self.deployments[dep] = {"deployment_uuid": dep, "server_id": sid, "status": "queued", "seen": 0}
+            self.deployments[dep] = {"deployment_uuid": dep, "server_id": sid, "status": "queued", "seen": 0,
+                                     "created": time.monotonic()}
             self.posts.append(sid)
         return {"message": "Restart request queued.", "deployment_uuid": dep}
 
@@ -74,17 +79,21 @@ class FakeCoolify(object):
                 if dep["status"] != "queued":
                     continue
                 dep["seen"] += 1
-                if dep["seen"] > self.lists:
+                if (dep["seen"] > self.lists) if self.lasts is None else self._over(dep):
                     dep["status"] = "finished"
                 else:
                     rows.append(dict(dep))
             return rows
 
+    def _over(self, dep):
+        return time.monotonic() - dep["created"] >= self.lasts
+
     def get_deployment(self, dep_uuid):
         with self._lock:
             self.calls.append("get_deployment")
             dep = self.deployments[dep_uuid]
-            dep["status"] = "finished" if dep["seen"] else dep["status"]
+            if dep["seen"] if self.lasts is None else self._over(dep):
+                dep["status"] = "finished"
             return dict(dep)
 
     def get_resource(self, kind, uuid):
@@ -165,3 +174,16 @@ def test_a_closed_slot_queue_wakes_its_takers():
     queue.close()
     taker.join(5)
     assert got == [None] and slots.waiting == 0
+
+
+def test_wait_false_confirms_queued_from_a_list_read_soon_after_the_posts_not_one_get_each():
+    # Deployments stay active 2 s; the poll interval is 5 s. Read a full interval later, every deployment would have
+    # left the list and cost a GET /deployments/{uuid} of its own (twice the requests of the POSTs). The POSTs take
+    # 0.2 s (4 workers, 20 ms each), longer than the first list read.
+    fake = FakeCoolify(per_server=10, queue_limit=25, lasts=2.0, latency=0.02)
+    result = lc.run_lifecycle(fake, "application", fake.resources(), "restarted",
+                              {"poll_interval": 5, "wait": False, "max_workers": 4})
+    assert not result["failed"], result["msg"]
+    assert all(item["reason"].startswith("restart queued (deployment") for item in result["items"])
+    assert fake.calls.count("post") == 40 and fake.calls.count("get_deployment") == 0
+    assert fake.calls.count("list_deployments") <= 3 and len(fake.calls) <= 44

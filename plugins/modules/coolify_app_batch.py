@@ -87,7 +87,7 @@ options:
       - Deploys, starts and restarts are submitted at Coolify's pace. Each server's C(concurrent_builds) and
         C(deployment_queue_limit) are read once (C(GET /servers)), and at most that many of the task's deployments are
         queued or in progress per server, so Coolify never answers that its queue is full. Every server gets work at
-        once: the next application sent is one whose server has a free slot.
+        once, as the next application sent is one whose server has a free slot.
       - With V(false) the task returns once every deployment is queued; each returned deployment uuid is read back
         once (seen in the C(GET /deployments) list read soon after the send, else one C(GET /deployments/{uuid})),
         and a uuid that Coolify never stored fails the application as C(not queued).

@@ -26,6 +26,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import (
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
+from ansible_collections.coolops.coolify.plugins.module_utils._retry import in_flight
 
 RESTORE_ROUNDS = 3
 RESTORE_BACKOFF = 1.0
@@ -51,16 +52,15 @@ def client_store(client, kind):
 def answered(error):
     """True when the error is the API's own final answer, so nothing of the request can still land later.
 
-    A lost answer, a timeout, a reset after sending, and a proxy's 502/503/504 page leave the request possibly still
-    running on Coolify: a re-read that sees no change does not prove it will not land. A 500 is Coolify's own answer
-    once the request has ended, so a re-read shows all it did, also when the transport's retries ran out on it and
-    raised OutcomeUnknownError (which keeps the status of the last answer).
+    A lost answer, a timeout, a reset after sending, a proxy's 502/504 or other give-up (408, 499, 520-524) and any
+    503 but Laravel's maintenance answer leave the request possibly still running on Coolify: a re-read that sees no
+    change does not prove it will not land. That holds when any attempt ended so, even if a retry then got a final
+    answer (the transport sets ``in_flight``). A 500 is Coolify's own answer once the request has ended.
     """
-    if not isinstance(error, CoolifyError) or error.status is None:
+    if not isinstance(error, CoolifyError) or error.status is None or error.in_flight:
         return False
-    if error.status in (502, 504):
-        return False
-    return not (error.status == 503 and "json" not in (error.content_type or "").lower())
+    body = {"message": error.api_message} if "json" in (error.content_type or "").lower() else None
+    return not in_flight(error.status, body)
 
 
 def settle(store, plan, error, items=(), deletes=()):

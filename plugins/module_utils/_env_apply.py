@@ -64,7 +64,12 @@ def answered(error):
 
 
 def settle(store, plan, error, items=(), deletes=()):
-    """``written``, ``not_written``, ``partly`` or ``unknown``: what a failed write did, from one re-read."""
+    """``written``, ``not_written``, ``partly`` or ``unknown``: what a failed write did, from one re-read.
+
+    When the error leaves the write possibly still running, the plan is marked ``in_flight`` (see restore_plans).
+    """
+    if not answered(error):
+        plan.in_flight = True
     try:
         current = store.read(plan)
     except Exception:  # noqa: BLE001 - an unreadable resource is exactly what "unknown" means
@@ -113,7 +118,7 @@ def restore_plan(store, plan):
     Returns the labels of rows that cannot be restored (their previous value was unreadable). Raises on error.
     """
     current = store.read(plan)
-    items, unrestorable = plan_restore(plan, current)
+    items, unrestorable = plan_restore(plan, current, force=plan.in_flight)
     if items:
         store.upsert(plan, items)
         current = store.read(plan)
@@ -133,7 +138,9 @@ def restore_plans(store, plans, max_workers=10, rounds=RESTORE_ROUNDS, sleep=Non
 
     A report is ``{"error": exc or None, "not_restored": [(label, how), ...]}``: after a failure the rows are read
     once more to list every row that remains changed, deleted or added (all touched rows, as ``unknown``, when even
-    that read fails). Rows whose previous value was unreadable are listed as ``changed`` even on success.
+    that read fails). Rows whose previous value was unreadable are listed as ``changed`` even on success. For a plan
+    whose write may still land (``in_flight``), the snapshot is rewritten whatever the re-read shows, and every touched
+    row is listed (``unknown`` when not otherwise): no re-read proves that the late write will not undo the restore.
     """
     sleep = sleep or time.sleep
     reports = {}
@@ -161,4 +168,7 @@ def restore_plans(store, plans, max_workers=10, rounds=RESTORE_ROUNDS, sleep=Non
             except Exception:  # noqa: BLE001 - then every touched row is listed as unknown
                 current = None
             report["not_restored"] = remaining_changes(plan, current)
+        if plan.in_flight:
+            listed = set(label for label, _how in report["not_restored"])
+            report["not_restored"] += [(label, how) for label, how in remaining_changes(plan) if label not in listed]
     return reports

@@ -54,6 +54,7 @@ def backup_argument_spec():
         wait_timeout=dict(type="float", default=3600.0),
         poll_interval=dict(type="float", default=2.0),
         max_fail_percentage=dict(type="float"),
+        max_resources=dict(type="int"),
     ))
     spec["uuids"]["aliases"] = ["database_uuids"]
     return spec

@@ -87,6 +87,13 @@ options:
       - Percentage of failed databases that is tolerated. The task fails only when more than this percentage of the
         selected databases failed. When not set, any failed database fails the task.
     type: float
+  max_resources:
+    description:
+      - The most databases the selectors may select. When they select more, the task fails before any backup is
+        started, naming the count; check mode fails the same way.
+      - A guard against a selector that matches far more than intended. When not set, there is no limit.
+      - Must be at least V(1).
+    type: int
 notes:
   - The token needs the C(read) and C(write) abilities (or C(root)); Coolify checks that the token's team member may
     update the database (admin or owner).

@@ -28,7 +28,7 @@ description:
   - A backup that fails, or does not finish within O(wait_timeout), fails with one sentence naming the database.
   - A run makes one execution per database name of the configuration (MongoDB's names are separated by C(|), the
     others' by a comma); the module waits for all of them.
-  - When the configuration saves to S3 (C(save_s3)) and an execution's S3 upload failed, the database fails: Coolify
+  - When the configuration saves to S3 (C(save_s3)) and an execution's S3 upload failed, the database fails. Coolify
     records such an execution as a success with a warning, but the off-site copy does not exist.
   - When a database has several backup configurations, the newest enabled one is used (RV(databases[].backup_uuid)).
   - Check mode says which databases would be backed up with which configuration, and sends no write.

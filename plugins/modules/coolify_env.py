@@ -147,7 +147,7 @@ options:
         like any idempotent write. When it still fails, RV(resources[].not_restored) and the task message list every
         key left changed, deleted or added, per resource (keys only, never values).
       - A resource whose write may still land (a proxy's 502/504 or other give-up, a lost answer) gets its previous
-        rows written back whatever the re-read shows, and is never reported V(rolled_back): its touched keys are
+        rows written back whatever the re-read shows, and is never reported V(rolled_back); its touched keys are
         listed in RV(resources[].not_restored) as unknown, because no re-read proves the late write will not land.
       - With O(restart=changed), a failed restart (after O(max_fail_percentage)) also rolls back the variables of
         every written resource and restarts the already restarted ones again, so the previous values are live.

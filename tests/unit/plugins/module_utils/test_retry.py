@@ -207,8 +207,7 @@ def test_a_persistent_fault_is_bounded(server, answer, call):
     server.script[path] = [ANSWERS[answer]] * 10
     client = client_for(server, max_retries=2)
     attempts, error = EXPECTED[(answer, "action" if call in ACTIONS else "idempotent")]
-    if method in ("PATCH", "DELETE") and answer in ("500", "502", "503-html", "504", "503-other-json",
-                                                         "524", "408"):
+    if method in ("PATCH", "DELETE") and answer in ("500", "502", "503-html", "504", "503-other-json", "524", "408"):
         error = OutcomeUnknownError  # the last attempt of a write may have been applied
     with pytest.raises(error) as info:
         send(client)

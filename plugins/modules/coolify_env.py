@@ -151,6 +151,9 @@ options:
       - The restore reads the rows again and writes back only what differs, so it is retried, in up to three rounds,
         like any idempotent write. When it still fails, RV(resources[].not_restored) and the task message list every
         key left changed, deleted or added, per resource (keys only, never values).
+      - A resource whose write may still land (a proxy's 502/504 or other give-up, a lost answer) gets its previous
+        rows written back whatever the re-read shows, and is never reported V(rolled_back); its touched keys are
+        listed in RV(resources[].not_restored) as unknown, because no re-read proves the late write will not land.
       - With O(restart=changed), a failed restart (after O(max_fail_percentage)) also rolls back the variables of
         every written resource and restarts the already restarted ones again, so the previous values are live.
       - Recreated rows get new uuids.
@@ -297,8 +300,8 @@ resources:
       sample: written
     not_restored:
       description:
-        - Rows that a failed rollback left changed, deleted or added (the task message says which), or whose previous
-          value was unreadable. Keys only.
+        - Rows that a failed rollback left changed, deleted or added (the task message says which), whose previous
+          value was unreadable, or whose write may still land after the restore (unknown). Keys only.
       type: list
       elements: str
       sample: [API_KEY, OLD_KEY]

@@ -50,6 +50,10 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for one resource when O(wait=true). A resource that does not get there in time fails.
+      - Counted per resource from the moment its action is sent (from its turn when nothing needs to be sent), so a
+        large fleet does not use up the budget of its last resources while the first ones build.
+      - An application waiting for a free build slot on its server is not charged for that wait; it fails (nothing
+        sent) only when its server frees no build slot for O(wait_timeout) seconds.
     type: float
     default: 600
   max_fail_percentage:

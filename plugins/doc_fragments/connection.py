@@ -48,7 +48,9 @@ options:
   max_retries:
     description:
       - How many times one request is retried after HTTP 429 (honouring C(Retry-After)), 502, 503, 504, or a connection
-        failure that happened before the request was sent.
+        failure that happened before the request was sent. Reads and idempotent writes are also retried after a 500,
+        another proxy's give-up (408, 499, 520-524) or a lost answer; an action (start, stop, restart, deploy) is then
+        never sent again, its outcome is unknown.
       - Retries of one request also stop after 120 seconds in total. V(0) disables retries.
     type: int
     default: 5
@@ -101,7 +103,9 @@ options:
   max_retries:
     description:
       - How many times one request is retried after HTTP 429 (honouring C(Retry-After)), 502, 503, 504, or a connection
-        failure that happened before the request was sent.
+        failure that happened before the request was sent. Reads and idempotent writes are also retried after a 500,
+        another proxy's give-up (408, 499, 520-524) or a lost answer; an action (start, stop, restart, deploy) is then
+        never sent again, its outcome is unknown.
     type: int
     default: 5
 requirements:

@@ -32,10 +32,13 @@ options:
     elements: str
   tags:
     description:
-      - Select every application carrying one of these tags (exact tag names).
+      - Select every resource carrying one of these tags (any of them, as a union).
       - Tags are narrowed by the scope; a tag that matches nothing (in the scope) fails the task.
-      - Services cannot be selected by tag, because the Coolify API offers no tag filter for services; using
-        O(tags) for services fails with a clear message.
+      - Applications are found with one C(GET /applications?tag=) per tag (exact, lowercase names). Services and
+        databases carry no tags in their lists, so their tags are read per resource, only for the candidates left
+        after O(project)/O(environment)/O(server) (and the status filter of the info module) narrowed the list;
+        that is one list plus one C(GET /{services|databases}/{uuid}/tags) per candidate, read concurrently. Names
+        compare lowercase. A failed tag read fails the task; no resource is silently dropped or included.
     type: list
     elements: str
   project:

@@ -13,7 +13,8 @@
   whose uuid was not there before (and, as a second check, created no earlier than the send less a clock margin);
 * a lost answer is never resent: the executions are read instead, and when none appears the outcome is unknown;
 * a run is done when every new execution is ``success`` or ``failed`` and either the last one has ``finished_at``
-  (Coolify writes it only on the run's last execution) or there is one execution per database name of the run.
+  (Coolify writes it only on the run's last execution) or there is one execution per database name of the run;
+* under ``save_s3``, a successful execution whose S3 upload failed fails the database.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def backup_argument_spec():
         wait_timeout=dict(type="float", default=3600.0),
         poll_interval=dict(type="float", default=2.0),
         max_fail_percentage=dict(type="float"),
+        max_resources=dict(type="int"),
     ))
     spec["uuids"]["aliases"] = ["database_uuids"]
     return spec
@@ -82,11 +84,22 @@ def pick_config(configs):
 
 
 def expected_executions(database, config):
-    """How many executions one run creates: one per database name; ``dump_all`` and MongoDB count as at least one."""
-    if config.get("dump_all") or _type_key(database.get("database_type")) == "standalonemongodb":
+    """How many executions one run creates: one per database name (MongoDB's are separated by ``|``, the others' by
+    a comma; API-NOTES §15.3, §15.6); ``dump_all`` and an empty list count as one."""
+    if config.get("dump_all"):
         return 1
-    names = [name for name in str(config.get("databases_to_backup") or "").split(",") if name.strip()]
+    separator = "|" if _type_key(database.get("database_type")) == "standalonemongodb" else ","
+    names = [name for name in str(config.get("databases_to_backup") or "").split(separator) if name.strip()]
     return max(1, len(names))
+
+
+def s3_failures(config, executions):
+    """The successful executions whose S3 upload failed, when ``config`` saves to S3 (API-NOTES §15.6: the execution
+    stays ``success``, with ``s3_uploaded`` false and a warning in its message)."""
+    if not config.get("save_s3"):
+        return []
+    return [e for e in executions if e.get("status") == "success" and (
+        e.get("s3_uploaded") is False or "s3 upload failed" in str(e.get("message") or "").lower())]
 
 
 def _executions(config):
@@ -222,7 +235,7 @@ class _Worker(object):
             self._report(item, found, started)
             if run_finished(found, expected):
                 break
-        self._conclude(item, found, expected, unknown, name)
+        self._conclude(item, found, expected, unknown, name, before)
 
     def _report(self, item, found, started):
         item["executions"] = [public_fields(e, "backup_execution") for e in found]
@@ -237,7 +250,7 @@ class _Worker(object):
         item["duration_seconds"] = _duration(found[-1] if found[-1].get("finished_at") else found[0],
                                              self.clock() - started)
 
-    def _conclude(self, item, found, expected, unknown, name):
+    def _conclude(self, item, found, expected, unknown, name, config):
         if not found:
             if unknown is not None:
                 self._fail(item, "The backup request for database %s got no answer (%s) and no backup execution appeared "
@@ -256,6 +269,11 @@ class _Worker(object):
         elif not run_finished(found, expected):
             self._fail(item, "The backup of database %s did not finish within %gs (execution %s is still %s)." % (
                 name, self.opts["wait_timeout"], found[-1].get("uuid"), found[-1].get("status")))
+        elif s3_failures(config, found):
+            bad = s3_failures(config, found)[0]
+            message = short_text(strip_sensitive(bad.get("message") or ""), 120)
+            self._fail(item, "The backup of database %s was made but not uploaded to S3, though save_s3 is on "
+                             "(execution %s%s)." % (name, bad.get("uuid"), ": " + message if message else ""))
         item["reason"] = "backup %s (configuration %s)" % (item["status"] or "unknown", item["backup_uuid"])
 
 

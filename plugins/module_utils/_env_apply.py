@@ -26,6 +26,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import (
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
+from ansible_collections.coolops.coolify.plugins.module_utils._retry import in_flight
 
 RESTORE_ROUNDS = 3
 RESTORE_BACKOFF = 1.0
@@ -51,20 +52,24 @@ def client_store(client, kind=None):
 def answered(error):
     """True when the error is the API's own final answer, so nothing of the request can still land later.
 
-    A lost answer, a timeout, a reset after sending, and a proxy's 502/503/504 page leave the request possibly still
-    running on Coolify: a re-read that sees no change does not prove it will not land. A 500 is Coolify's own answer
-    once the request has ended, so a re-read shows all it did, also when the transport's retries ran out on it and
-    raised OutcomeUnknownError (which keeps the status of the last answer).
+    A lost answer, a timeout, a reset after sending, a proxy's 502/504 or other give-up (408, 499, 520-524) and any
+    503 but Laravel's maintenance answer leave the request possibly still running on Coolify: a re-read that sees no
+    change does not prove it will not land. That holds when any attempt ended so, even if a retry then got a final
+    answer (the transport sets ``in_flight``). A 500 is Coolify's own answer once the request has ended.
     """
-    if not isinstance(error, CoolifyError) or error.status is None:
+    if not isinstance(error, CoolifyError) or error.status is None or error.in_flight:
         return False
-    if error.status in (502, 504):
-        return False
-    return not (error.status == 503 and "json" not in (error.content_type or "").lower())
+    body = {"message": error.api_message} if "json" in (error.content_type or "").lower() else None
+    return not in_flight(error.status, body)
 
 
 def settle(store, plan, error, items=(), deletes=()):
-    """``written``, ``not_written``, ``partly`` or ``unknown``: what a failed write did, from one re-read."""
+    """``written``, ``not_written``, ``partly`` or ``unknown``: what a failed write did, from one re-read.
+
+    When the error leaves the write possibly still running, the plan is marked ``in_flight`` (see restore_plans).
+    """
+    if not answered(error):
+        plan.in_flight = True
     try:
         current = store.read(plan)
     except Exception:  # noqa: BLE001 - an unreadable resource is exactly what "unknown" means
@@ -113,7 +118,7 @@ def restore_plan(store, plan):
     Returns the labels of rows that cannot be restored (their previous value was unreadable). Raises on error.
     """
     current = store.read(plan)
-    items, unrestorable = plan_restore(plan, current)
+    items, unrestorable = plan_restore(plan, current, force=plan.in_flight)
     if items:
         store.upsert(plan, items)
         current = store.read(plan)
@@ -133,7 +138,9 @@ def restore_plans(store, plans, max_workers=10, rounds=RESTORE_ROUNDS, sleep=Non
 
     A report is ``{"error": exc or None, "not_restored": [(label, how), ...]}``: after a failure the rows are read
     once more to list every row that remains changed, deleted or added (all touched rows, as ``unknown``, when even
-    that read fails). Rows whose previous value was unreadable are listed as ``changed`` even on success.
+    that read fails). Rows whose previous value was unreadable are listed as ``changed`` even on success. For a plan
+    whose write may still land (``in_flight``), the snapshot is rewritten whatever the re-read shows, and every touched
+    row is listed (``unknown`` when not otherwise): no re-read proves that the late write will not undo the restore.
     """
     sleep = sleep or time.sleep
     reports = {}
@@ -161,4 +168,7 @@ def restore_plans(store, plans, max_workers=10, rounds=RESTORE_ROUNDS, sleep=Non
             except Exception:  # noqa: BLE001 - then every touched row is listed as unknown
                 current = None
             report["not_restored"] = remaining_changes(plan, current)
+        if plan.in_flight:
+            listed = set(label for label, _how in report["not_restored"])
+            report["not_restored"] += [(label, how) for label, how in remaining_changes(plan) if label not in listed]
     return reports

@@ -22,6 +22,17 @@ MAX_KEY_LENGTH = 255
 MAX_COMMENT_LENGTH = 256
 SERVICE_KEY_PREFIX = "SERVICE_"
 PREVIEW_SUFFIX = "@preview"
+# The variables that hold a standalone database's own credentials (Coolify creates REDIS_PASSWORD and REDIS_USERNAME
+# and reads the password back from them, API-NOTES 14.2; the other names are the images' credential variables). They
+# are never managed through coolify_env: refused in env, never pruned.
+DATABASE_CREDENTIAL_KEYS = frozenset((
+    "POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB",
+    "MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD", "MYSQL_USER", "MYSQL_DATABASE",
+    "MARIADB_ROOT_PASSWORD", "MARIADB_PASSWORD", "MARIADB_USER", "MARIADB_DATABASE",
+    "MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD", "MONGO_INITDB_DATABASE",
+    "REDIS_PASSWORD", "REDIS_USERNAME", "KEYDB_PASSWORD", "DRAGONFLY_PASSWORD",
+    "CLICKHOUSE_ADMIN_USER", "CLICKHOUSE_ADMIN_PASSWORD", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DB",
+))
 
 FLAGS = ("is_literal", "is_multiline", "is_shown_once", "is_runtime", "is_buildtime")
 # Coolify's defaults for a new row (API-NOTES 6.4).
@@ -66,6 +77,13 @@ def normalize_value(value):
 
 def is_service_key(key):
     return key.startswith(SERVICE_KEY_PREFIX)
+
+
+def is_protected_key(kind, key, manage_service_keys=False):
+    """True for a key coolify_env never touches: a database's credentials always, SERVICE_* unless opted in."""
+    if kind == "database" and key in DATABASE_CREDENTIAL_KEYS:
+        return True
+    return is_service_key(key) and not manage_service_keys
 
 
 def _type_name(value):
@@ -160,9 +178,18 @@ def validate_input(kind, params):
     if params.get("prune") and not desired:
         # An env that rendered empty would otherwise delete every variable in scope.
         raise EnvInputError("prune=true needs at least one key in env; an empty env would delete every variable in scope.")
-    if not params.get("manage_service_keys"):
-        check_service_keys(item.key for item in desired)
+    check_protected_keys(kind, [item.key for item in desired], params.get("manage_service_keys"))
     return desired, warnings
+
+
+def check_protected_keys(kind, keys, manage_service_keys=False):
+    """Refuse the keys coolify_env must not manage (see is_protected_key), before any write."""
+    credentials = sorted(key for key in keys if kind == "database" and key in DATABASE_CREDENTIAL_KEYS)
+    if credentials:
+        raise EnvInputError("The env keys %s hold the database's own credentials, which Coolify keeps in step with the "
+                            "database settings; change them in the database settings instead." % ", ".join(credentials))
+    if not manage_service_keys:
+        check_service_keys(keys)
 
 
 def check_service_keys(keys):

@@ -17,8 +17,8 @@ from ansible_collections.coolops.coolify.plugins.module_utils._env_input import 
     DEFAULT_FLAGS,
     FLAGS,
     EnvInputError,
-    check_service_keys,
-    is_service_key,
+    check_protected_keys,
+    is_protected_key,
     managed_previews,
     normalize_value,
     row_label,
@@ -57,7 +57,10 @@ def row_body(kind, key, is_preview, value, flags, comment):
 
 
 class ResourcePlan(object):
-    """What to do on one resource. ``rows`` is the snapshot read before writing, kept in memory only (for rollback)."""
+    """What to do on one resource. ``rows`` is the snapshot read before writing, kept in memory only (for rollback).
+
+    ``in_flight`` is set when a write to the resource may still land later (its answer was not Coolify's final one).
+    """
 
     def __init__(self, resource, kind):
         self.resource = resource
@@ -74,6 +77,7 @@ class ResourcePlan(object):
         self.items = []
         self.deletes = []
         self.changed_values = set()
+        self.in_flight = False
 
     @property
     def changed(self):
@@ -122,8 +126,7 @@ def plan_resource(kind, resource, rows, desired, state="present", scope="product
     plan = ResourcePlan(resource, kind)
     plan.rows = index_rows(kind, rows)
     wanted = set(item.key for item in desired)
-    if not manage_service_keys:
-        check_service_keys(wanted)
+    check_protected_keys(kind, wanted, manage_service_keys)
     if prune and state != "present":
         raise EnvInputError("prune only applies to state=present.")
 
@@ -141,7 +144,7 @@ def plan_resource(kind, resource, rows, desired, state="present", scope="product
             key, is_preview = row_id
             if is_preview not in previews or key in wanted:
                 continue
-            if is_service_key(key) and not manage_service_keys:
+            if is_protected_key(kind, key, manage_service_keys):
                 continue
             _plan_delete(plan, row_id)
     return plan
@@ -244,10 +247,11 @@ def hidden_value_messages(plans, hidden_values):
     return warnings, None
 
 
-def plan_restore(plan, current_rows):
+def plan_restore(plan, current_rows, force=False):
     """Bulk items that put the snapshot back for the rows this run wrote or deleted, and the rows it cannot restore.
 
-    Only rows whose current state differs from the snapshot are written. A row whose previous value was hidden cannot be
+    Only rows whose current state differs from the snapshot are written, unless ``force`` (a write that may still
+    land: a re-read that shows the snapshot proves nothing). A row whose previous value was hidden cannot be
     restored (its value was never known); it is reported, never guessed.
     """
     current = index_rows(plan.kind, current_rows)
@@ -261,7 +265,7 @@ def plan_restore(plan, current_rows):
             unrestorable.append(row_id)
             continue
         now = current.get(row_id)
-        if now is not None and value_known(now) and not _row_differs(now, before):
+        if not force and now is not None and value_known(now) and not _row_differs(now, before):
             continue
         items.append(row_body(plan.kind, row_id[0], row_id[1], before.get("value"), row_flags(before), before.get("comment")))
     return items, unrestorable

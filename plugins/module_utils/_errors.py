@@ -19,7 +19,13 @@ EXCERPT_LENGTH = 80
 
 
 class CoolifyError(Exception):
-    """Base error. ``str(e)`` is one sentence naming method, path, status and Coolify's message; never the token."""
+    """Base error. ``str(e)`` is one sentence naming method, path, status and Coolify's message; never the token.
+
+    ``in_flight`` is True when an attempt of the request may still be processed by Coolify (a proxy gave up, the
+    answer was lost), whatever the last attempt's answer: the transport sets it.
+    """
+
+    in_flight = False
 
     def __init__(self, message, method=None, path=None, status=None, api_message=None, errors=None, retry_after=None,
                  content_type=None):

@@ -107,8 +107,28 @@ def _run_wave(executor, worker, outcomes, clock):
         raise
 
 
+def _run_queued(executor, worker, outcomes, clock, queue, workers):
+    """Run a group through ``queue``: each of ``workers`` threads takes the outcome the queue hands out next."""
+    for outcome in outcomes:
+        queue.put(outcome)
+
+    def loop():
+        outcome = queue.take()
+        while outcome is not None:
+            _call(worker, outcome, clock)
+            outcome = queue.take()
+
+    futures = [executor.submit(loop) for _number in range(min(workers, len(outcomes)))]
+    try:
+        concurrent.futures.wait(futures)
+    except KeyboardInterrupt:
+        queue.close()
+        concurrent.futures.wait(futures)
+        raise
+
+
 def run_batch(items, worker, strategy="parallel", max_workers=10, batch_size=None, pause_seconds=0, wave_failed=None,
-              sleep=time.sleep):
+              sleep=time.sleep, queue=None):
     """Run ``worker(item)`` for every item and return a BatchResult (a list of Outcome, in input order).
 
     * ``parallel``: at most ``max_workers`` items at a time (1 runs them one after the other);
@@ -116,6 +136,10 @@ def run_batch(items, worker, strategy="parallel", max_workers=10, batch_size=Non
     * ``rolling``: waves of ``batch_size`` items (default ``max_workers``), each run in parallel, with
       ``pause_seconds`` between waves; when ``wave_failed(outcomes_of_the_wave)`` is true (default: any outcome not
       ok) the run halts.
+
+    ``queue`` (optional, not for ``sequential``) chooses which outcome a free thread runs next instead of input order:
+    ``put(outcome)``, ``take()`` (the next outcome, None when none is left) and ``close()`` (the lifecycle hands out
+    items whose server has a free build slot, see ``_slots.SlotQueue``).
 
     Items never started (after a halt, or on KeyboardInterrupt) come back with ``attempted=False``. An interrupt does
     not propagate: the result has ``interrupted=True``, so the caller can still report what happened.
@@ -159,7 +183,10 @@ def run_batch(items, worker, strategy="parallel", max_workers=10, batch_size=Non
         for number, wave in enumerate(waves):
             if number and pause_seconds:
                 sleep(pause_seconds)
-            _run_wave(executor, worker, wave, clock)
+            if queue is not None:
+                _run_queued(executor, worker, wave, clock, queue, workers)
+            else:
+                _run_wave(executor, worker, wave, clock)
             if strategy == "rolling" and number + 1 < len(waves) and wave_failed(wave):
                 result.halted = True
                 break

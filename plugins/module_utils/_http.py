@@ -26,6 +26,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
     ApiDisabledError,
     AuthenticationError,
     ConfigurationError,
+    CoolifyError,
     InvalidResponseError,
     OutcomeUnknownError,
     PermissionDeniedError,
@@ -46,6 +47,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._pacer import (
 )
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import MASK, mask, mask_quoted, scrub_data, sent_secrets
 from ansible_collections.coolops.coolify.plugins.module_utils._retry import (
+    IN_FLIGHT,
     QUEUE_FULL,
     RATE_LIMITED,
     RETRY,
@@ -271,8 +273,17 @@ class ApiTransport(object):
         What may be sent again is decided by the policy in ``_retry``: an action (any POST, any start, stop, restart
         or deploy route, or ``action=True``) only when the attempt provably did not reach Coolify; an idempotent
         request also after a 5xx or a lost answer. Bounded by ``max_retries`` and ``max_retry_seconds``. An action
-        whose outcome is unknown raises OutcomeUnknownError with ``sent_at``, and is never sent again.
+        whose outcome is unknown raises OutcomeUnknownError with ``sent_at``, and is never sent again. Any error raised
+        after an attempt that may still be processed (_retry.IN_FLIGHT) has ``in_flight`` set.
         """
+        in_flight = []
+        try:
+            return self._request(method, path, params, json, action, in_flight)
+        except CoolifyError as exc:
+            exc.in_flight = exc.in_flight or bool(in_flight)
+            raise
+
+    def _request(self, method, path, params, json, action, in_flight):
         method = method.upper()
         if not path.startswith("/"):
             path = "/" + path
@@ -293,6 +304,8 @@ class ApiTransport(object):
             except requests.exceptions.RequestException as exc:
                 self.pacer.after_response(None, None)
                 case = transport_case(exc)
+                if case in IN_FLIGHT:
+                    in_flight.append(case)
                 error = self._error(TransportError, method, path, reason=_transport_reason(exc, self.timeout),
                                     option=_transport_option(exc))
                 delay = self._backoff(attempt)
@@ -307,6 +320,8 @@ class ApiTransport(object):
                 if case is None:
                     return self._decode(response, method, path, secrets)
                 response.close()
+                if case in IN_FLIGHT:
+                    in_flight.append(case)
                 if case is RATE_LIMITED:
                     self._count("rate_limited")
                 if error.retry_after is not None:
@@ -333,7 +348,7 @@ class ApiTransport(object):
     def _answer_case(self, response, method, path, secrets):
         """(Case, typed error) for an answer the policy has a case for; (None, None) for a final answer."""
         status = response.status_code
-        if status not in (429, 500, 502, 503, 504):
+        if status < 400 or status_case(status) is None:
             return None, None
         body = None
         if "json" in response.headers.get("Content-Type", "").lower():
@@ -342,8 +357,7 @@ class ApiTransport(object):
             except ValueError:
                 body = None
         body = body if isinstance(body, dict) else None
-        case = status_case(status, json_answer=body is not None, api_message=(body or {}).get("message"),
-                           remaining=header_int(response.headers, "X-RateLimit-Remaining"),
+        case = status_case(status, body, remaining=header_int(response.headers, "X-RateLimit-Remaining"),
                            throttled=is_throttled(response.headers) if status == 429 else None)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         error = self._http_error(response, method, path, retry_after, secrets,

@@ -28,7 +28,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan im
 from ansible_collections.coolops.coolify.plugins.module_utils._module import (
     batch_argument_spec, merge_argument_specs, selector_argument_spec)
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
-from ansible_collections.coolops.coolify.plugins.module_utils._slots import ServerSlots
+from ansible_collections.coolops.coolify.plugins.module_utils._slots import NO_SLOT, ServerSlots, SlotQueue
 from ansible_collections.coolops.coolify.plugins.module_utils._watcher import Watcher
 from ansible_collections.coolops.coolify.plugins.module_utils import _status
 from ansible_collections.coolops.coolify.plugins.module_utils._client import PLURAL
@@ -160,8 +160,9 @@ class _Run(object):
     def _submit(self, item):
         opts, kind, uuid, action = self.opts, self.kind, item["uuid"], item["action"]
         watcher = self.watcher
-        # wait_timeout is each item's budget, from its turn on (a rolling wave, a free worker) to the end of its waits.
-        deadline = item["_deadline"] = self.clock() + opts.wait_timeout
+        # wait_timeout is each item's budget from the send of its action (or, with nothing to send, from its turn) to
+        # the end of its waits; the time it waited for a build slot is not charged to it.
+        item["_deadline"] = self.clock() + opts.wait_timeout
         if action is None:
             if opts.wait and needs_wait_without_action(kind, opts.state, item["status_before"], opts.healthy):
                 item["_wait"] = watcher.wait_status(kind, uuid, target_of(None, opts.state), acted=False,
@@ -170,13 +171,17 @@ class _Run(object):
         deploys = kind == "application" and action != "stop"
         slot = None
         if deploys and self.slots is not None:
-            # A server this task cannot name shares the "unknown" bucket (the smallest known capacity).
-            slot = item["_server"] if item.get("_server") is not None else "unknown"
-            if not self.slots.acquire(slot, deadline):
-                fail_item(item, CoolifyError("no build slot"), "Timed out after %gs waiting for a free build slot on "
-                          "the server (its deployment queue was full all along); nothing was sent." % opts.wait_timeout,
+            slot = item.get("_slot")  # taken by the SlotQueue (parallel, rolling)
+            if slot is None:  # one at a time: wait here
+                slot = self.slot_ref(item)
+                if not self.slots.acquire(slot, self.clock() + opts.wait_timeout):
+                    slot = False
+            if slot is False:
+                fail_item(item, CoolifyError("no build slot"), "Timed out: the server freed no build slot for %gs "
+                          "(its deployment queue stayed full); nothing was sent." % opts.wait_timeout,
                           short="no build slot")
                 return
+            item["_deadline"] = self.clock() + opts.wait_timeout
         sent_at = time.time()
         try:
             answer = self.gate.act(kind, uuid, api_action(action), action_params(kind, action, opts))
@@ -245,6 +250,19 @@ class _Run(object):
                 return
         item["_wait"] = self.watcher.wait_status(self.kind, item["uuid"], _status.RUNNING, acted=False,
                                                  healthy=self.opts.healthy, **_about(item))
+
+    def slot_ref(self, item):
+        """The server whose build slot the item's action needs (NO_SLOT: none); an unknown one shares "unknown"."""
+        if self.slots is None or self.kind != "application" or item["action"] not in ("start", "restart", "deploy"):
+            return NO_SLOT
+        return item["_server"] if item.get("_server") is not None else "unknown"
+
+    def queue(self):
+        """Per-server queues for the submitters (parallel, rolling), so every server builds at once; None without slots."""
+        if self.slots is None or self.opts.strategy == "sequential":
+            return None
+        return SlotQueue(self.slots, lambda outcome: self.slot_ref(outcome.item),
+                         lambda outcome, slot: outcome.item.__setitem__("_slot", slot), self.opts.wait_timeout)
 
     def _release(self, slot):
         if slot is not None:
@@ -348,7 +366,7 @@ def run_lifecycle(client, kind, resources, state, options, check_mode=False, clo
             outcomes = run_batch(items, run.work, strategy=opts.strategy, max_workers=opts.max_workers,
                                  batch_size=opts.batch_size, pause_seconds=opts.pause_seconds,
                                  wave_failed=fail_percentage_exceeded(opts.max_fail_percentage),
-                                 sleep=sleep or time.sleep)
+                                 sleep=sleep or time.sleep, queue=run.queue())
             halted = bool(getattr(outcomes, "halted", False))
             run.settle_all()
         finally:

@@ -77,10 +77,11 @@ QUEUE_FULL = Case("queue_full", FAIL, FAIL,
                   "/deploy may already have queued the resources before the full one (API-NOTES 8). It is reported "
                   "as QueueFullError, and it does not slow the other requests.")
 MAINTENANCE = Case("maintenance", RETRY, RETRY,
-                   "A 503 the API itself answered as JSON: Laravel's maintenance mode, which answers before routing, "
-                   "so nothing was processed.")
+                   "A 503 whose JSON body is exactly Laravel's maintenance answer, which comes before routing, so "
+                   "nothing was processed.")
 UNAVAILABLE = Case("unavailable", RETRY, UNKNOWN,
-                   "A 503 page from something in front of Coolify: nothing proves whether it passed the request on.")
+                   "Any other 503 (a page or JSON from something in front of Coolify, or Coolify's own): nothing proves "
+                   "whether the request was processed.")
 SERVER_ERROR = Case("server_error", RETRY, UNKNOWN,
                     "A 500: Coolify failed while handling the request, and part of it (a queued deployment) may have "
                     "run.")
@@ -89,6 +90,9 @@ BAD_GATEWAY = Case("bad_gateway", RETRY, UNKNOWN,
 GATEWAY_TIMEOUT = Case("gateway_timeout", RETRY, UNKNOWN,
                        "A 504 from a proxy that gave up waiting: Coolify may have processed the request, or still be "
                        "processing it.")
+PROXY_TIMEOUT = Case("proxy_timeout", RETRY, UNKNOWN,
+                     "Another proxy's give-up or an unexpected 5xx (408, 499, Cloudflare's 520-524, any 5xx but 501 "
+                     "and 505): the request may have reached Coolify and may still be processed.")
 LOST_ANSWER = Case("lost_answer", RETRY, UNKNOWN,
                    "The request was sent and no answer came back (read timeout, connection reset or closed after "
                    "sending, a truncated answer): it may have been processed.")
@@ -96,9 +100,14 @@ NOT_RETRYABLE = Case("not_retryable", FAIL, FAIL,
                      "A TLS failure, a bad URL or header, or an unexpected local error: sending again cannot help.")
 
 CASES = (NOT_SENT, RATE_LIMITED, QUEUE_FULL, MAINTENANCE, UNAVAILABLE, SERVER_ERROR, BAD_GATEWAY, GATEWAY_TIMEOUT,
-         LOST_ANSWER, NOT_RETRYABLE)
+         PROXY_TIMEOUT, LOST_ANSWER, NOT_RETRYABLE)
+# Cases after which the request may still be running on Coolify: a re-read that shows nothing does not prove that it
+# will not land (a 500 is Coolify's own answer once the request has ended, so it is not one of them).
+IN_FLIGHT = frozenset((UNAVAILABLE, BAD_GATEWAY, GATEWAY_TIMEOUT, PROXY_TIMEOUT, LOST_ANSWER))
 
-_BY_STATUS = {500: SERVER_ERROR, 502: BAD_GATEWAY, 504: GATEWAY_TIMEOUT}
+_BY_STATUS = {500: SERVER_ERROR, 502: BAD_GATEWAY, 504: GATEWAY_TIMEOUT, 408: PROXY_TIMEOUT, 499: PROXY_TIMEOUT}
+# Laravel's maintenance answer to a JSON request (PreventRequestsDuringMaintenance, API-NOTES 2.5), exactly.
+MAINTENANCE_BODY = {"message": "Service Unavailable"}
 
 
 def is_action(method, path, action=False):
@@ -106,22 +115,33 @@ def is_action(method, path, action=False):
     return bool(action) or method.upper() not in IDEMPOTENT_METHODS or ACTION_ROUTE.match(path) is not None
 
 
-def status_case(status, json_answer=False, api_message=None, remaining=None, throttled=None):
-    """The Case for an HTTP answer, or None when the answer is final (a 2xx, or any other status).
+def status_case(status, body=None, remaining=None, throttled=None):
+    """The Case for an HTTP answer, or None when the answer is final (a 2xx, a 501 or 505, or a 4xx but 408/429/499).
 
-    ``json_answer``: the body was JSON (the API answered, not a proxy); ``api_message``: its ``message``;
-    ``remaining``: the X-RateLimit-Remaining header as an int, or None; ``throttled``: the headers' verdict on a 429
+    ``body``: the decoded JSON object of the answer, or None (no JSON: a proxy's page); ``remaining``: the
+    X-RateLimit-Remaining header as an int, or None; ``throttled``: the headers' verdict on a 429
     (``_pacer.is_throttled``), or None to judge by ``remaining`` alone.
     """
+    body = body if isinstance(body, dict) else None
     if status == 429:
-        if QUEUE_FULL_TEXT in str(api_message or "").lower():
+        if QUEUE_FULL_TEXT in str((body or {}).get("message") or "").lower():
             return QUEUE_FULL
         if throttled is None:
             throttled = remaining is None or remaining <= 0
         return RATE_LIMITED if throttled else QUEUE_FULL
     if status == 503:
-        return MAINTENANCE if json_answer else UNAVAILABLE
+        return MAINTENANCE if body == MAINTENANCE_BODY else UNAVAILABLE
+    if status >= 500 and status not in _BY_STATUS and status not in (501, 505):
+        return PROXY_TIMEOUT
     return _BY_STATUS.get(status)
+
+
+def in_flight(status, body=None):
+    """True when an answer of ``status`` (with the decoded JSON ``body``, or None) leaves the request possibly still
+    running on Coolify (IN_FLIGHT); None as status means no answer came back at all."""
+    if status is None:
+        return True
+    return status_case(status, body) in IN_FLIGHT
 
 
 def transport_case(exc):

@@ -18,10 +18,14 @@ Rules (documented for users in the ``coolops.coolify.selectors`` doc fragment):
   filtered by the scope, and a tag that then matches nothing fails.
 * Unknown uuids, unknown names, ambiguous names, tags that match nothing and unknown or ambiguous scopes all fail
   together, in one error listing every offender, before the caller writes anything.
-* Services cannot be selected by tag: Coolify's API has no tag filter for services.
+* A resource carrying any one of the tags is selected (as for applications), and every tag must match something.
+  Services and databases carry no tags in their list items and have no tag filter, so their tags are read per
+  resource, only for the candidates left after the scope (and ``status``, when given) narrowed the list.
 
-API calls: one ``GET /applications`` (or ``/services``) when uuids, names or a bare scope are given; one
-``GET /applications?tag=X`` per tag; ``GET /projects`` + ``GET /projects/{uuid}`` + ``GET /projects/{uuid}/{env}``
+API calls: one ``GET /applications`` (or ``/services``, ``/databases``) when uuids, names or a bare scope are given;
+one ``GET /applications?tag=X`` per tag; for services and databases with tags, one list plus one
+``GET /{services|databases}/{uuid}/tags`` per candidate left after narrowing (read concurrently, ``max_workers``
+at a time); ``GET /projects`` + ``GET /projects/{uuid}`` + ``GET /projects/{uuid}/{env}``
 per environment in scope; ``GET /servers`` + ``GET /servers/{uuid}/resources``.
 """
 
@@ -29,6 +33,8 @@ from __future__ import annotations
 
 from ansible_collections.coolops.coolify.plugins.module_utils._client import DATABASE_ENV_KEYS, KINDS, PLURAL, kind_of_type
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError, NotFoundError
+from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
+from ansible_collections.coolops.coolify.plugins.module_utils._status import matches_state
 # The selectors that select on their own (environment only narrows a project).
 SELECTING_KEYS = ("uuids", "names", "tags", "project", "server")
 # Every option that selects or narrows: given but empty it would widen the selection, so it is refused.
@@ -260,7 +266,8 @@ def _resolve_kind(client, kind, params, scope, allow_all):
             seen.add(uuid)
             selected.append(resource)
 
-    needs_list = bool(uuids or names) or (not tags and (scope.active or allow_all))
+    per_resource_tags = bool(tags) and kind != "application"
+    needs_list = bool(uuids or names) or per_resource_tags or (not tags and (scope.active or allow_all))
     items = _lister(client, kind)() if needs_list else []
 
     for uuid in uuids:
@@ -286,7 +293,14 @@ def _resolve_kind(client, kind, params, scope, allow_all):
         else:
             verdicts[("names", name)] = ("unknown", name)
 
+    if per_resource_tags:
+        tagged_by = _tagged_by_reading(client, kind, items, scope, params)
     for tag in tags:
+        if per_resource_tags:
+            verdicts[("tags", tag)], tagged = tagged_by(tag)
+            for item in tagged:
+                add(item)
+            continue
         tagged = client.list_applications(tag=tag)
         in_scope = [item for item in tagged if scope.contains(kind, item)]
         if in_scope:
@@ -303,6 +317,40 @@ def _resolve_kind(client, kind, params, scope, allow_all):
             if scope.contains(kind, item):
                 add(item)
     return selected, verdicts
+
+
+def _tagged_by_reading(client, kind, items, scope, params):
+    """Tags of services or databases, read per resource: only for ``items`` left after the scope and ``status``.
+
+    Costs one ``GET /{services|databases}/{uuid}/tags`` per remaining candidate, ``max_workers`` at a time through
+    the fan-out. Any failed read fails the whole selection (never a silent drop or inclusion). Returns a callable
+    ``tagged_by(tag) -> (verdict, resources carrying the tag, by name)``; names compare lowercase, as Coolify
+    stores them.
+    """
+    candidates = [item for item in items if scope.contains(kind, item)]
+    status = params.get("status")
+    if status:
+        candidates = [item for item in candidates if matches_state(item.get("status"), status)]
+    outcomes = run_batch(candidates, lambda item: client.resource_tags(kind, item.get("uuid")),
+                         max_workers=params.get("max_workers") or 10)
+    for outcome in outcomes:
+        if not outcome.ok:
+            raise SelectorError("Cannot select %s by tag: reading the tags of %s %s failed (%s)." % (
+                PLURAL[kind], kind, describe(outcome.item), outcome.error or "not attempted"),
+                offenders={"tag read failed": [describe(outcome.item)]})
+    names = [set(str(tag.get("name", "")).strip().lower() for tag in (outcome.value or []) if isinstance(tag, dict))
+             for outcome in outcomes]
+    scoped = [item for item in items if scope.contains(kind, item)]
+
+    def tagged_by(tag):
+        wanted = tag.strip().lower()
+        tagged = sorted((item for item, have in zip(candidates, names) if wanted in have),
+                        key=lambda item: str(item.get("name")))
+        if tagged or (status and len(candidates) < len(scoped)):
+            # With status, resources left out unread may carry the tag: an empty result, as for applications.
+            return (None, None), tagged
+        return (("outside", tag) if scope.active else ("unknown", tag)), tagged
+    return tagged_by
 
 
 _CATEGORY = {
@@ -331,12 +379,6 @@ def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
     # Validated params: an option that was not given is None, so anything else that is blank was given empty.
     given_but_empty(dict((key, params[key]) for key in NARROWING_KEYS if params.get(key) is not None))
     _check_lists(params)
-    untaggable = [PLURAL[k] for k in kinds if k != "application"]
-    if untaggable and _values(params, "tags"):
-        raise SelectorError(
-            "Cannot select %s by tag, because Coolify's API offers no tag filter for %s; "
-            "select them by uuids, names, project/environment or server instead." % (untaggable[0], untaggable[0]),
-            offenders={"tags": _values(params, "tags")})
     if not has_selection(params) and params.get("environment"):
         raise SelectorError("The environment selector needs a project.", offenders={"environment without project": [
             str(params.get("environment"))]})
@@ -349,7 +391,9 @@ def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
     if scope.offenders:
         # Without a usable scope, still report selectors that match nothing anywhere.
         unscoped = Scope()
-        results = [_resolve_kind(client, kind, params, unscoped, allow_all) for kind in kinds]
+        # (Per-resource tag reads of services and databases are skipped here: they would read the whole fleet.)
+        results = [_resolve_kind(client, kind, params if kind == "application" else dict(params, tags=None),
+                                 unscoped, allow_all) for kind in kinds]
         results = [(sel, dict((k, v) for k, v in verdicts.items() if v[0] == "unknown")) for sel, verdicts in results]
     else:
         results = [_resolve_kind(client, kind, params, scope, allow_all) for kind in kinds]

@@ -17,6 +17,7 @@ list (webhooks, other tasks) are subtracted from what this task may use.
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 
@@ -70,6 +71,7 @@ class ServerSlots(object):
         self._aliases = {}
         self._ours = {}
         self._foreign = {}
+        self._progress = {}
         self._waiting = 0
         self._closed = False
         self.load(servers)
@@ -147,6 +149,7 @@ class ServerSlots(object):
         with self._cond:
             key = self._key(ref)
             self._ours[key] = max(self._ours.get(key, 0) - count, 0)
+            self._progress[key] = self._clock()
             self._cond.notify_all()
 
     def observe_foreign(self, counts):
@@ -156,6 +159,9 @@ class ServerSlots(object):
             for ref, count in counts.items():
                 key = self._key(ref)
                 foreign[key] = foreign.get(key, 0) + count
+            for key, count in self._foreign.items():
+                if foreign.get(key, 0) < count:
+                    self._progress[key] = self._clock()  # another actor's deployment left: a slot came free
             self._foreign = foreign
             self._cond.notify_all()
 
@@ -171,3 +177,98 @@ class ServerSlots(object):
             keys = set(self._capacity) | set(self._ours) | set(self._foreign)
             return {key: {"capacity": self._cap(key), "ours": self._ours.get(key, 0), "foreign": self._foreign.get(key, 0)}
                     for key in keys}
+
+
+# A token put with this server reference needs no build slot (a stop, a service action, nothing to send).
+NO_SLOT = object()
+
+
+class SlotQueue(object):
+    """Items waiting for a build slot, handed to the submitters round-robin over the servers with a free slot.
+
+    No head-of-line blocking: a submitter takes the next item whose server has room, so a full server never holds
+    back the others and every server builds at once. ``server_of(token)`` names a token's server (``NO_SLOT``: none
+    needed); ``grant(token, slot)`` is told what the token got before take() returns it: the server reference whose
+    slot it now holds, None (no slot needed) or False (its server freed no slot for ``timeout`` seconds while it
+    waited). Waiting in this queue is not charged to ``wait_timeout``: that starts when the action is sent.
+    """
+
+    # pylint: disable=protected-access
+    # It shares the ServerSlots' lock and counts: taking an item and its slot must be one step.
+
+    def __init__(self, slots, server_of, grant, timeout):
+        self._slots = slots
+        self._server_of = server_of
+        self._grant = grant
+        self._timeout = float(timeout)
+        self._free = collections.deque()
+        self._queues = {}
+        self._order = []
+        self._turn = 0
+        self._closed = False
+
+    def put(self, token):
+        ref = self._server_of(token)
+        slots = self._slots
+        with slots._cond:
+            if ref is NO_SLOT:
+                self._free.append(token)
+            else:
+                key = slots._key(ref)
+                if key not in self._queues:
+                    self._queues[key] = collections.deque()
+                    self._order.append(key)
+                self._queues[key].append((token, ref, slots._clock()))
+            slots._cond.notify_all()
+
+    def _pick(self, slots):
+        """Under the lock: ``(token, grant)`` for the next server in turn with a free slot (or a stalled one), or None."""
+        now = slots._clock()
+        count = len(self._order)
+        for step in range(count):
+            position = (self._turn + step) % count
+            key = self._order[position]
+            queue = self._queues[key]
+            if not queue:
+                continue
+            token, ref, since = queue[0]
+            if slots._cap(key) - slots._ours.get(key, 0) - slots._foreign.get(key, 0) >= 1:
+                slots._ours[key] = slots._ours.get(key, 0) + 1
+                self._turn = position + 1
+                queue.popleft()
+                return token, ref
+            if now - max(since, slots._progress.get(key, since)) >= self._timeout:
+                queue.popleft()
+                return token, False
+        return None
+
+    def take(self):
+        """The next token to work on (waiting while every queued server is full); None when all are taken or closed."""
+        slots = self._slots
+        blocked = False
+        with slots._cond:
+            try:
+                while not (self._closed or slots._closed):
+                    if self._free:
+                        picked = (self._free.popleft(), None)
+                    elif not any(self._queues.values()):
+                        return None
+                    else:
+                        picked = self._pick(slots)
+                    if picked is not None:
+                        self._grant(*picked)
+                        return picked[0]
+                    if not blocked:
+                        slots._waiting += 1
+                        blocked = True
+                    slots._cond.wait(slots._step)
+                return None
+            finally:
+                if blocked:
+                    slots._waiting -= 1
+
+    def close(self):
+        """Every later take() returns None (the run is interrupted); tokens not taken stay not attempted."""
+        with self._slots._cond:
+            self._closed = True
+            self._slots._cond.notify_all()

@@ -35,7 +35,6 @@ DEPLOYMENT_FINISHED = "finished"
 DEPLOYMENT_FAILED = "failed"
 DEPLOYMENT_CANCELLED = "cancelled-by-user"
 DEPLOYMENT_ACTIVE = frozenset((DEPLOYMENT_QUEUED, DEPLOYMENT_IN_PROGRESS))
-DEPLOYMENT_TERMINAL = frozenset((DEPLOYMENT_FINISHED, DEPLOYMENT_FAILED, DEPLOYMENT_CANCELLED))
 
 # Aliases accepted by matches_state() for user-facing filters.
 STATE_ALIASES = {STOPPED: EXITED}
@@ -146,10 +145,6 @@ def matches_state(status, wanted):
 
 def deployment_is_active(status):
     return str(status or "").strip().lower() in DEPLOYMENT_ACTIVE
-
-
-def deployment_is_terminal(status):
-    return str(status or "").strip().lower() in DEPLOYMENT_TERMINAL
 
 
 def deployment_succeeded(status):

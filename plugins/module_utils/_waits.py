@@ -15,6 +15,8 @@ import threading
 # After a poll that met errors the interval grows by BACKOFF_FACTOR, up to MAX_BACKOFF_FACTOR x poll_interval.
 BACKOFF_FACTOR = 1.5
 MAX_BACKOFF_FACTOR = 8.0
+# wait: false - a follow's list read comes at most this long (and at most poll_interval) after its registration.
+CONFIRM_AFTER = 0.5
 
 
 def poll_delays(poll_interval, factor=BACKOFF_FACTOR, cap_factor=MAX_BACKOFF_FACTOR):
@@ -55,6 +57,21 @@ def choose_deployment_reads(pending, list_bytes, ours_bytes, list_bytes_limit, p
     return "per_uuid" if list_bytes - ours_bytes > list_bytes_limit else "list"
 
 
+def next_due(waits, poll_started, confirm_after):
+    """When the watcher must poll at the latest (its clock): the earliest deadline of a pending wait, or
+    ``confirm_after`` after the oldest follow registered since the last poll started that only waits to be seen
+    queued (``wait: false``); None when neither.
+
+    Such a follow is settled by the list read that sees it (one request for all of them). Read a full interval later,
+    a quick deployment may have left the list already and cost a ``GET /deployments/{uuid}`` of its own.
+    """
+    times = [wait.deadline for wait in waits if wait.pending and wait.deadline is not None]
+    times.extend(wait.registered_at + confirm_after for wait in waits
+                 if wait.pending and wait.what == "deployment" and wait.until == "queued"
+                 and (poll_started is None or wait.registered_at >= poll_started))
+    return min(times) if times else None
+
+
 class Wait(object):
     """One registered wait. ``state`` is pending, done or failed; ``result`` says why; wait() blocks until settled.
 
@@ -80,6 +97,7 @@ class Wait(object):
         self.sent_wall = None
         self.known = ()
         self.verify_reads = 0
+        self.registered_at = None
         self.result = {"reason": None, "message": None, "deployment_uuid": deployment_uuid, "deployment_status": None,
                        "status": None, "log_lines": [], "verified": False}
         self._event = threading.Event()

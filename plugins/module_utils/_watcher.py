@@ -15,8 +15,8 @@ Workers send an action, register what to wait for, and go on. Each poll interval
 * per resource kind with status waits, one list call (``GET /services``...) when two or more wait, else one GET each;
 * one ``GET /deployments/applications/{uuid}`` per action whose answer was lost, to find the deployment it created.
 
-The interval stays steady while work is pending; only errors stretch it. The client is injected and needs only
-``list_deployments``, ``get_deployment``, ``application_deployments``, ``list_<kinds>`` and ``get_<kind>``.
+The interval stays steady while work is pending; only errors stretch it (``wait: false``: see _waits.next_due). The
+client needs only ``list_deployments``, ``get_deployment``, ``application_deployments``, ``list_<kinds>``, ``get_<kind>``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from ansible_collections.coolops.coolify.plugins.module_utils import _status
 from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
-    BACKOFF_FACTOR, MAX_BACKOFF_FACTOR, Wait, choose_deployment_reads, default_classify, payload_bytes)
+    BACKOFF_FACTOR, CONFIRM_AFTER, MAX_BACKOFF_FACTOR, Wait, choose_deployment_reads, default_classify, next_due,
+    payload_bytes)
 
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
@@ -46,7 +47,8 @@ class Watcher(object):
 
     def __init__(self, client, poll_interval=2.0, deadline=None, clock=time.monotonic, sleep=None, slots=None,
                  failure_log_lines=0, mask=None, classify=default_classify, progress=None,
-                 list_bytes_limit=1 << 20, per_uuid_max=2, status_list_min=2, verify_reads=3, clock_skew=2.0):
+                 list_bytes_limit=1 << 20, per_uuid_max=2, status_list_min=2, verify_reads=3, clock_skew=2.0,
+                 confirm_after=CONFIRM_AFTER):
         if poll_interval <= 0:
             raise ValueError("poll_interval must be greater than 0")
         if failure_log_lines and mask is None:
@@ -58,17 +60,17 @@ class Watcher(object):
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.settled = threading.Event()
-        self.sleep = sleep or self._stop.wait
+        self.sleep = sleep or self._pause
         self.slots = slots
         self.failure_log_lines = int(failure_log_lines or 0)
         self.mask = mask
         self.classify = classify
         self.progress = progress
-        self.list_bytes_limit = list_bytes_limit
-        self.per_uuid_max = per_uuid_max
-        self.status_list_min = status_list_min
-        self.verify_reads = verify_reads
-        self.clock_skew = clock_skew
+        # The read-mode choice (see choose_deployment_reads), status lists, lost-answer verification.
+        self.list_bytes_limit, self.per_uuid_max, self.status_list_min = list_bytes_limit, per_uuid_max, status_list_min
+        self.verify_reads, self.clock_skew = verify_reads, clock_skew
+        self.confirm_after = min(float(confirm_after), self.poll_interval)
+        self._poll_started = None
         self._lock = threading.RLock()
         self._follows = {}
         self._waits = []
@@ -88,6 +90,7 @@ class Watcher(object):
         with self._lock:
             if wait.deadline is None or (self.deadline is not None and self.deadline < wait.deadline):
                 wait.deadline = self.deadline
+            wait.registered_at = self.clock()
             self._waits.append(wait)
             self._counts["registered"] += 1
             self._wake.set()
@@ -218,19 +221,16 @@ class Watcher(object):
     def _fail_on(self, wait, error, deleted_reason="deleted"):
         """A failed read: 404 and fatal errors settle the wait; transient ones leave it for the next poll."""
         kind, exc = error
-        if kind == "transient":
-            return
-        self._leave(wait)
-        if kind == "not_found":
-            self._settle(wait, "failed", deleted_reason, str(exc))
-        else:
-            self._settle(wait, "failed", "error", str(exc))
+        if kind != "transient":
+            self._leave(wait)
+            self._settle(wait, "failed", deleted_reason if kind == "not_found" else "error", str(exc))
 
     def poll_once(self):
         """One poll: the requests for this interval; returns ``{requests, bytes, errors, mode}``."""
         poll = {"requests": 0, "bytes": 0, "errors": 0, "mode": None}
         with self._lock:
-            self._expire(self.clock())
+            self._poll_started = self.clock()
+            self._expire(self._poll_started)
             # Waits registered from now on are read next poll: every read below starts after their send.
             verifies = [w for w in self._waits if w.what == "verify" and w.pending]
             statuses = [w for w in self._waits if w.what == "status" and w.pending]
@@ -248,11 +248,10 @@ class Watcher(object):
         for key in ("requests", "bytes", "errors"):
             self.stats[key] += poll[key]
         self.stats["last_poll"] = poll
-        if poll["errors"]:
-            self._delay = min(self._delay * BACKOFF_FACTOR, self.poll_interval * MAX_BACKOFF_FACTOR)
-        else:
-            self._delay = self.poll_interval
-        self._report_progress()
+        self._delay = (min(self._delay * BACKOFF_FACTOR, self.poll_interval * MAX_BACKOFF_FACTOR) if poll["errors"]
+                       else self.poll_interval)
+        if self.progress is not None:  # after every poll; the callback decides how often to show anything
+            self.progress(self.snapshot())
         return poll
 
     def _poll_verify(self, wait, poll):
@@ -366,14 +365,20 @@ class Watcher(object):
         with self._lock:
             return sum(1 for wait in self._waits if wait.pending)
 
-    def _capped_delay(self):
-        """The next delay, never sleeping past the earliest deadline of a pending wait."""
-        delay = self.next_delay()
+    def _due(self):
         with self._lock:
-            deadlines = [wait.deadline for wait in self._waits if wait.pending and wait.deadline is not None]
-        if deadlines:
-            delay = max(min(delay, min(deadlines) - self.clock()), 0.0)
-        return delay
+            return next_due(self._waits, self._poll_started, self.confirm_after)
+
+    def _pause(self, delay):
+        """The default sleep: ends early on stop(), and when a registration meanwhile moved _due() closer."""
+        end = self.clock() + delay
+        while not self._stop.is_set():
+            self._wake.clear()
+            due = self._due()
+            remaining = (end if due is None else min(end, due)) - self.clock()
+            if remaining <= 0:
+                return
+            self._wake.wait(remaining)
 
     def next_delay(self):
         """The steady poll interval, stretched only after a poll that met errors."""
@@ -405,8 +410,9 @@ class Watcher(object):
                     self._wake.wait(0.5)
                     continue
                 self.poll_once()
-                if self._busy():
-                    self.sleep(self._capped_delay())
+                if self._busy():  # the steady interval, never past a deadline or a wait:false follow's read
+                    due = self._due()
+                    self.sleep(self._delay if due is None else max(min(self._delay, due - self.clock()), 0.0))
         except Exception as exc:  # noqa: BLE001 - a bug must fail the waits, never leave a worker blocked forever
             self.fail_all("The watcher stopped: %s: %s" % (type(exc).__name__, exc))
 
@@ -440,8 +446,3 @@ class Watcher(object):
             counts = dict(self._counts)
         counts["pending"] = counts["registered"] - counts["done"] - counts["failed"]
         return counts
-
-    def _report_progress(self):
-        """After every poll; the callback decides how often to show anything (run_lifecycle: every few seconds)."""
-        if self.progress is not None:
-            self.progress(self.snapshot())

@@ -86,9 +86,11 @@ options:
         client's rate-limit pacer and O(max_workers).
       - Deploys, starts and restarts are submitted at Coolify's pace. Each server's C(concurrent_builds) and
         C(deployment_queue_limit) are read once (C(GET /servers)), and at most that many of the task's deployments are
-        queued or in progress per server, so Coolify never answers that its queue is full.
+        queued or in progress per server, so Coolify never answers that its queue is full. Every server gets work at
+        once, as the next application sent is one whose server has a free slot.
       - With V(false) the task returns once every deployment is queued; each returned deployment uuid is read back
-        once, and a uuid that Coolify never stored fails the application as C(not queued).
+        once (seen in the C(GET /deployments) list read soon after the send, else one C(GET /deployments/{uuid})),
+        and a uuid that Coolify never stored fails the application as C(not queued).
         RV(applications[].status_after) is then null for the applications acted on.
       - O(strategy=rolling) needs V(true).
     type: bool

@@ -26,6 +26,10 @@ description:
   - A database that is not running fails (Coolify skips the backup of a database that is not running, without any
     trace), and so does a database whose configuration is already running a backup (Coolify would drop a second run).
   - A backup that fails, or does not finish within O(wait_timeout), fails with one sentence naming the database.
+  - A run makes one execution per database name of the configuration (MongoDB's names are separated by C(|), the
+    others' by a comma); the module waits for all of them.
+  - When the configuration saves to S3 (C(save_s3)) and an execution's S3 upload failed, the database fails. Coolify
+    records such an execution as a success with a warning, but the off-site copy does not exist.
   - When a database has several backup configurations, the newest enabled one is used (RV(databases[].backup_uuid)).
   - Check mode says which databases would be backed up with which configuration, and sends no write.
   - No password or connection URL is ever returned.
@@ -53,8 +57,11 @@ options:
     aliases: [database_uuids]
   tags:
     description:
-      - Not usable for databases. Coolify's API offers no tag filter for databases, so giving O(tags) fails the task
-        before anything is sent.
+      - Select every database carrying one of these tags (any of them; names compare lowercase, as Coolify stores
+        them). A tag that matches nothing (in the scope) fails the task.
+      - Coolify's databases lists carry no tags and have no tag filter, so this costs one list plus one
+        C(GET /databases/{uuid}/tags) per database left after O(project)/O(environment)/O(server) narrowed the list, read
+        O(max_workers) at a time. A failed tag read fails the task before anything is changed.
     type: list
     elements: str
   require_backup:
@@ -83,6 +90,13 @@ options:
       - Percentage of failed databases that is tolerated. The task fails only when more than this percentage of the
         selected databases failed. When not set, any failed database fails the task.
     type: float
+  max_resources:
+    description:
+      - The most databases the selectors may select. When they select more, the task fails before any backup is
+        started, naming the count; check mode fails the same way.
+      - A guard against a selector that matches far more than intended. When not set, there is no limit.
+      - Must be at least V(1).
+    type: int
 notes:
   - The token needs the C(read) and C(write) abilities (or C(root)); Coolify checks that the token's team member may
     update the database (admin or owner).

@@ -53,9 +53,11 @@ options:
     aliases: [database_uuids]
   tags:
     description:
-      - Not usable for databases. Coolify's API offers no tag filter for databases, so giving O(tags) fails the task
-        with a clear message before anything is sent. Select databases by O(uuids), O(names),
-        O(project)/O(environment) or O(server) instead.
+      - Select every database carrying one of these tags (any of them; names compare lowercase, as Coolify stores
+        them). A tag that matches nothing (in the scope) fails the task.
+      - Coolify's databases lists carry no tags and have no tag filter, so this costs one list plus one
+        C(GET /databases/{uuid}/tags) per database left after O(project)/O(environment)/O(server) narrowed the list, read
+        O(max_workers) at a time. A failed tag read fails the task before anything is changed.
     type: list
     elements: str
   state:

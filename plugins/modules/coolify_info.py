@@ -27,8 +27,8 @@ options:
   gather:
     description:
       - What to read. Each entry adds the return value of the same name.
-      - V(applications), V(services) and V(databases) honour the selectors and O(status) (O(tags) select applications
-        only).
+      - V(applications), V(services) and V(databases) honour the selectors and O(status). O(tags) of services and
+        databases cost one C(GET …/{uuid}/tags) per candidate left after the scope and O(status).
       - V(databases) returns each standalone database with its backup configurations and their last executions.
       - V(servers) honours O(server), V(projects) honours O(project), V(environments) honours O(project) and
         O(environment) (without O(project), the environments of every project are read).

@@ -49,9 +49,11 @@ options:
     aliases: [service_uuids]
   tags:
     description:
-      - Not usable for services. Coolify's API offers no tag filter for services, so giving O(tags) fails the task
-        with a clear message before anything is sent. Select services by O(uuids), O(names), O(project)/O(environment)
-        or O(server) instead.
+      - Select every service carrying one of these tags (any of them; names compare lowercase, as Coolify stores
+        them). A tag that matches nothing (in the scope) fails the task.
+      - Coolify's services lists carry no tags and have no tag filter, so this costs one list plus one
+        C(GET /services/{uuid}/tags) per service left after O(project)/O(environment)/O(server) narrowed the list, read
+        O(max_workers) at a time. A failed tag read fails the task before anything is changed.
     type: list
     elements: str
   state:

@@ -227,12 +227,6 @@ def test_environment_needs_a_project(client):
     assert error.offenders == {"environment without project": ["production"]}
 
 
-def test_services_cannot_be_selected_by_tag(client, fleet):
-    error = failure(client, kind="service", tags=["prod"])
-    assert "no tag filter for services" in str(error)
-    assert api_calls(fleet) == []  # refused before any call
-
-
 def test_no_selector_fails_unless_everything_is_allowed(client):
     error = failure(client)
     assert "No applications were selected" in str(error)

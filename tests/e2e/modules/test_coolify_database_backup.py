@@ -128,6 +128,20 @@ def test_unknown_and_foreign_databases_fail_before_any_backup(dbemu, run_module)
     assert writes(dbemu) == []
 
 
+def test_max_resources_refuses_a_larger_selection_before_any_backup(dbemu, run_module):
+    for check_mode in (True, False):
+        result = run_module(coolify_database_backup, db_args(dbemu, max_resources=2, **PRODUCTION), check_mode=check_mode)
+        assert result["failed"] is True and not result.get("changed")
+        assert result["msg"] == ("The selectors match 3 databases, more than max_resources=2; narrow the selection or "
+                                 "raise max_resources.")
+    assert writes(dbemu) == []
+    result = run_module(coolify_database_backup, db_args(dbemu, max_resources=3, **PRODUCTION), check_mode=True)
+    assert not result.get("failed"), result["msg"]
+    result = run_module(coolify_database_backup, db_args(dbemu, max_resources=0, **PRODUCTION))
+    assert result["failed"] is True and "max_resources must be at least 1" in result["msg"]
+    assert writes(dbemu) == []
+
+
 def test_token_without_write(dbemu, run_module):
     result = run_module(coolify_database_backup, db_args(dbemu, token=READ_DEPLOY, names=["shop-pg"]))
     item = result["databases"][0]

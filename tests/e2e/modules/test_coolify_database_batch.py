@@ -89,10 +89,13 @@ def test_database_of_another_team_is_unknown(dbemu, run_module):
     assert writes(dbemu) == [] and statuses(dbemu)["acme-db"] == "running:healthy"
 
 
-def test_tags_are_refused_for_databases(dbemu, run_module):
-    result = run_module(coolify_database_batch, db_args(dbemu, tags=["production"], state="stopped"))
-    assert result["failed"] is True and "Cannot select databases by tag" in result["msg"]
-    assert dbemu.requests_log() == []
+def test_a_tag_no_database_carries_fails_after_one_tags_read_per_candidate(dbemu, run_module):
+    result = run_module(coolify_database_batch, db_args(dbemu, tags=["production"], server="db-down", state="stopped"))
+    assert result["failed"] is True
+    assert result["msg"] == "Cannot select databases: tags matching nothing in server 'db-down': production."
+    tag_reads = [r["path"] for r in dbemu.requests_log() if r["path"].endswith("/tags")]
+    assert tag_reads == ["/api/v1/databases/db-lost-pg/tags"]  # the server narrowed first: one read
+    assert writes(dbemu) == []
 
 
 def test_token_without_deploy(dbemu, run_module):

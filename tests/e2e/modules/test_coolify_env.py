@@ -781,3 +781,24 @@ def test_database_variables_written_restarted_and_idempotent(emulator_factory, r
     assert again["changed"] is False and len([r for r in emu.requests_log() if r["method"] != "GET"]) == 2
     preview = run_module(coolify_env, dict(args, scope="preview"))
     assert preview["failed"] and "databases have no preview environment variables" in preview["msg"]
+
+
+def test_database_credential_variables_are_never_pruned_nor_managed(emulator_factory, run_module):
+    """prune on a Redis database keeps REDIS_PASSWORD and REDIS_USERNAME (Coolify reads the password back from that env,
+    API-NOTES 14.2, so deleting it would start the database without one); listing a credential key is refused before
+    any write. Review-b reproduction."""
+    from ansible_collections.coolops.coolify.tests.e2e.modules.db_helpers import FIXTURE  # pylint: disable=import-outside-toplevel
+    emu = emulator_factory("--fixture", FIXTURE, "--job-delay-seconds", "0", "--status-lag-seconds", "0.1")
+    args = {"api_url": emu.api_url, "api_token": emu.token, "resource_type": "database", "names": ["shop-redis"],
+            "env": {"APP_MODE": "x"}, "prune": True}
+    result = run_module(coolify_env, args)
+    assert not result.get("failed"), result["msg"]
+    keys = sorted(row["key"] for row in emu.state()["envs"] if row["resource_uuid"] == "db-shop-redis")
+    assert keys == ["APP_MODE", "REDIS_PASSWORD", "REDIS_USERNAME"], keys
+    writes = len([r for r in emu.requests_log() if r["method"] != "GET"])
+    refused = run_module(coolify_env, dict(args, env={"REDIS_PASSWORD": "new-pass", "APP_MODE": "x"}))
+    assert refused["failed"] and "REDIS_PASSWORD" in refused["msg"] and "credentials" in refused["msg"]
+    assert "new-pass" not in json.dumps(refused)
+    absent = run_module(coolify_env, dict(args, env={"POSTGRES_PASSWORD": None}, prune=False, state="absent"))
+    assert absent["failed"] and "POSTGRES_PASSWORD" in absent["msg"]
+    assert len([r for r in emu.requests_log() if r["method"] != "GET"]) == writes

@@ -163,9 +163,11 @@ def test_unknown_and_ambiguous_selectors_fail_listing_every_offender(run_module,
     assert result["error_type"] == "SelectorError"
 
 
-def test_tags_with_services_fail_clearly(run_module, emu):
+def test_tags_with_services_read_each_candidates_tags(run_module, emu):
     result = run_module(coolify_info, args(emu, gather=["services"], tags=["prod"]))
-    assert result["failed"] and "no tag filter for services" in result["msg"]
+    assert result["failed"] and result["msg"] == "Cannot select services: tags matching nothing: prod."
+    tag_reads = sorted(r["path"] for r in emu.requests_log() if r["path"].endswith("/tags"))
+    assert tag_reads == ["/api/v1/services/svc-cache/tags", "/api/v1/services/svc-mail/tags"]
 
 
 def test_api_errors_become_one_failure_with_details(run_module, emu):
@@ -259,9 +261,9 @@ def test_databases_with_backups_and_last_executions_without_secrets(emulator_fac
     assert "coolops-dbsecret" not in text and "_db_url" not in text and "password" not in text
 
 
-def test_databases_cannot_be_selected_by_tag(emulator_factory, run_module):
+def test_databases_are_selected_by_tag(emulator_factory, run_module):
     from ansible_collections.coolops.coolify.tests.e2e.modules.db_helpers import FIXTURE  # pylint: disable=import-outside-toplevel
     emu = emulator_factory("--fixture", FIXTURE)
     result = run_module(coolify_info, {"api_url": emu.api_url, "api_token": emu.token, "gather": ["databases"],
-                                       "tags": ["production"]})
-    assert result["failed"] and "Cannot select databases by tag" in result["msg"]
+                                       "tags": ["production"], "server": "db-2"})
+    assert result["failed"] and result["msg"] == "Cannot select databases: tags matching nothing in server 'db-2': production."

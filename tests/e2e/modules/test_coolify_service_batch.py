@@ -160,10 +160,19 @@ def test_healthy_service(emulator, run_module):
 # --------------------------------------------------------------------------------------------------- failures
 
 
-def test_tags_are_refused_for_services(emulator, run_module):
-    result = run_module(coolify_service_batch, args_for(emulator, tags=["staging"], state="stopped"))
-    assert result["failed"] is True and "Cannot select services by tag" in result["msg"]
-    assert emulator.requests_log() == []
+def test_tags_select_services_after_the_project_narrowed_them(emulator, run_module):
+    args = args_for(emulator, tags=["service"], project="shop", state="stopped")
+    result = run_module(coolify_service_batch, args, check_mode=True)
+    assert not result.get("failed") and sorted(s["name"] for s in result["services"]) == sorted(SHOP)
+    tag_reads = [r["path"] for r in emulator.requests_log() if r["path"].endswith("/tags")]
+    assert len(tag_reads) == len(SHOP)  # one GET /services/{uuid}/tags per service of the project, no more
+    assert writes(emulator) == []
+
+
+def test_a_tag_matching_no_service_fails_before_any_write(emulator, run_module):
+    result = run_module(coolify_service_batch, args_for(emulator, tags=["no-such-tag"], state="stopped"))
+    assert result["failed"] is True and result["msg"] == "Cannot select services: tags matching nothing: no-such-tag."
+    assert writes(emulator) == []
 
 
 def test_unknown_names_fail_before_any_write(emulator, run_module):

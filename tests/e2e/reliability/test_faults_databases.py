@@ -155,6 +155,21 @@ PLAYBOOK = """---
         env:
           PG_EXTRA_SECRET: "{{{{ new_secret }}}}"
       diff: true
+    - name: Prune a Redis database's variables (its REDIS_PASSWORD and REDIS_USERNAME stay)
+      coolops.coolify.coolify_env:
+        resource_type: database
+        names: [shop-redis]
+        env:
+          REDIS_EXTRA: "{{{{ new_secret }}}}"
+        prune: true
+      diff: true
+    - name: A database credential key (refused, the error names the key, never the value)
+      coolops.coolify.coolify_env:
+        resource_type: database
+        names: [shop-redis]
+        env:
+          REDIS_PASSWORD: "{{{{ new_secret }}}}"
+      ignore_errors: true
     - name: Tag them
       coolops.coolify.coolify_tag:
         resource_type: database
@@ -182,7 +197,9 @@ def test_database_modules_at_vvvv_leak_nothing(dbemu, tmp_path):
                           capture_output=True, text=True, env=env, cwd=str(out), timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     recap = proc.stdout[proc.stdout.rfind("PLAY RECAP"):]
-    assert "failed=0" in recap and "ignored=1" in recap, recap
+    assert "failed=0" in recap and "ignored=2" in recap, recap
+    keys = sorted(e["key"] for e in dbemu.state()["envs"] if e["resource_uuid"] == "db-shop-redis")
+    assert keys == ["REDIS_EXTRA", "REDIS_PASSWORD", "REDIS_USERNAME"], keys
     log = api_log(dbemu)
     assert count(log, "PATCH", BACKUP_PATH, status=200) == 1
     assert count(log, "POST", r"^/api/v1/databases/db-shop-(pg|redis)/restart$", status=200) == 2

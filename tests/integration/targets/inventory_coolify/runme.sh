@@ -74,12 +74,32 @@ step "maintenance.yml, noop OS step"
 emulator_post /_emulator/reset > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
 grep -q 'noop: no package upgraded and no reboot on edge-1' "$WORK/run.log"
 emulator_get /_emulator/requests > "$WORK/log.json"
 emulator_get /_emulator/state > "$WORK/after.json"
 "$PY" "$HERE/check.py" maintenance "$WORK/before.json" "$WORK/log.json" "$WORK/after.json"
 test ! -e "$PWNED"
+
+# By default the Coolify host itself (localhost-srv-local, is_coolify_host) is skipped with a message: nothing on it
+# is backed up, stopped or started, and the rollout goes on to edge-1 and edge-2.
+step "maintenance.yml skips the Coolify host unless maintenance_include_coolify_host"
+emulator_post /_emulator/reset > /dev/null
+emulator_get /_emulator/state > "$WORK/before.json"
+run_playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
+  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+grep -q 'Skipping localhost-srv-local: it is the server Coolify itself runs on' "$WORK/run.log"
+grep -q 'noop: no package upgraded and no reboot on edge-2' "$WORK/run.log"
+emulator_get /_emulator/requests > "$WORK/log.json"
+"$PY" - "$HERE" "$WORK/before.json" "$WORK/log.json" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import check
+where = check.server_of(check.load(sys.argv[2]))
+posts = check.actions(check.load(sys.argv[3]))
+touched = sorted(set(where[uuid] for dummy, uuid in posts))
+assert touched == ["srv-edge-1", "srv-edge-2"], "servers worked on: %s" % touched
+PY
 
 # A server whose applications do not come back halts the rollout there: edge-2 is never touched.
 step "maintenance.yml halts at a server whose applications do not come back"
@@ -87,7 +107,7 @@ emulator_post /_emulator/reset > /dev/null
 emulator_post /_emulator/config '{"deploy_outcomes": {"app-shop-web": "failed"}}' > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
 grep -q 'Maintenance of edge-1 failed' "$WORK/run.log"
 # At -vvvv shop-web is everywhere in the output: look for it in the halt message itself.
 grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'Still down after being stopped for maintenance: shop-web\.'
@@ -102,7 +122,7 @@ emulator_post /_emulator/reset > /dev/null
 emulator_post /_emulator/config '{"backup_outcomes": {"bk-shop-pg": "failed"}}' > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
 grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'The backup of database shop-pg failed'
 grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'Still down after being stopped for maintenance: nothing\.'
 emulator_get /_emulator/requests > "$WORK/log.json"
@@ -120,7 +140,7 @@ grep -q 'The inventory has no host matching coolify_servers' "$WORK/run.log"
 step "maintenance.yml halts at a server it cannot reach, before anything is stopped"
 emulator_post /_emulator/reset > /dev/null
 run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance -e maintenance_os_step=real \
-  -e ansible_host=127.0.0.1 -e ansible_port=1 -e ansible_user=nobody -e maintenance_ssh_timeout=3
+  -e maintenance_include_coolify_host=true -e ansible_host=127.0.0.1 -e ansible_port=1 -e ansible_user=nobody -e maintenance_ssh_timeout=3
 grep -q 'TASK \[Check that SSH works' "$WORK/run.log"
 grep -q 'fatal: \[localhost-srv-local\]: FAILED!' "$WORK/run.log"
 if grep -q 'edge-1' <(sed -n '/TASK \[Check that SSH works/,$p' "$WORK/run.log" | grep -E '^(ok|fatal|changed): '); then

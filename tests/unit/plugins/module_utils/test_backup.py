@@ -151,3 +151,18 @@ def test_permission_denied_names_the_database():
     ({"databases_to_backup": "a,b,c"}, 3), ({"dump_all": True, "databases_to_backup": "a,b"}, 1), ({}, 1)])
 def test_expected_executions(config, expected):
     assert bk.expected_executions({"database_type": "standalone-postgresql"}, config) == expected
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"databases_to_backup": "a|b"}, 2), ({"databases_to_backup": "a:c1,c2|b"}, 2), ({"databases_to_backup": "a:c1,c2"}, 1),
+    ({}, 1), ({"dump_all": True, "databases_to_backup": "a|b"}, 1)])
+def test_expected_executions_of_mongodb_split_on_the_bar(config, expected):
+    assert bk.expected_executions({"database_type": "standalone-mongodb"}, config) == expected
+
+
+def test_s3_failures_count_only_under_save_s3():
+    ok = {"status": "success", "s3_uploaded": True}
+    warned = {"status": "success", "s3_uploaded": False, "message": "Warning: S3 upload failed: AccessDenied"}
+    failed = {"status": "failed", "s3_uploaded": None}
+    assert bk.s3_failures({"save_s3": True}, [ok, warned, failed]) == [warned]
+    assert bk.s3_failures({"save_s3": False}, [warned]) == []

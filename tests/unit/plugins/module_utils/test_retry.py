@@ -18,6 +18,7 @@ import pytest
 from ansible_collections.coolops.coolify.plugins.module_utils import _retry
 from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
+    InvalidResponseError,
     OutcomeUnknownError,
     QueueFullError,
     RateLimitedError,
@@ -53,23 +54,34 @@ def test_what_is_an_action(method, path, action, expected):
     assert _retry.is_action(method, path, action) is expected
 
 
-@pytest.mark.parametrize("status,json_answer,message,remaining,case", [
-    (429, True, "Too Many Attempts.", 0, _retry.RATE_LIMITED),
-    (429, False, None, None, _retry.RATE_LIMITED),
-    (429, True, "Deployment queue is full. Please wait for existing deployments to complete.", 0, _retry.QUEUE_FULL),
-    (429, True, "Deployment queue is full. Please wait for existing deployments to complete.", None, _retry.QUEUE_FULL),
-    (429, True, "whatever", 57, _retry.QUEUE_FULL),  # the throttle passed it, so the controller answered
-    (503, True, "Service Unavailable", None, _retry.MAINTENANCE),
-    (503, False, None, None, _retry.UNAVAILABLE),
-    (500, True, "Server Error", None, _retry.SERVER_ERROR),
-    (502, False, None, None, _retry.BAD_GATEWAY),
-    (504, False, None, None, _retry.GATEWAY_TIMEOUT),
-    (200, True, None, None, None),
-    (404, True, "Not found.", None, None),
-    (422, True, "Validation failed.", None, None),
+@pytest.mark.parametrize("status,body,remaining,case", [
+    (429, {"message": "Too Many Attempts."}, 0, _retry.RATE_LIMITED),
+    (429, None, None, _retry.RATE_LIMITED),
+    (429, {"message": "Deployment queue is full. Please wait for existing deployments to complete."}, 0, _retry.QUEUE_FULL),
+    (429, {"message": "Deployment queue is full. Please wait for existing deployments to complete."}, None, _retry.QUEUE_FULL),
+    (429, {"message": "whatever"}, 57, _retry.QUEUE_FULL),  # the throttle passed it, so the controller answered
+    (503, {"message": "Service Unavailable"}, None, _retry.MAINTENANCE),
+    (503, None, None, _retry.UNAVAILABLE),
+    # Only Laravel's maintenance answer exactly proves nothing ran: any other JSON 503 may come from anywhere.
+    (503, {"message": "Service Unavailable", "retry": 60}, None, _retry.UNAVAILABLE),
+    (503, {"message": "Server busy"}, None, _retry.UNAVAILABLE),
+    (500, {"message": "Server Error"}, None, _retry.SERVER_ERROR),
+    (502, None, None, _retry.BAD_GATEWAY),
+    (504, None, None, _retry.GATEWAY_TIMEOUT),
+    # Other proxies' give-ups and unexpected 5xx: the request may still be processed.
+    (408, None, None, _retry.PROXY_TIMEOUT),
+    (499, None, None, _retry.PROXY_TIMEOUT),
+    (520, None, None, _retry.PROXY_TIMEOUT),
+    (522, None, None, _retry.PROXY_TIMEOUT),
+    (524, None, None, _retry.PROXY_TIMEOUT),
+    (599, None, None, _retry.PROXY_TIMEOUT),
+    (501, None, None, None),
+    (200, {}, None, None),
+    (404, {"message": "Not found."}, None, None),
+    (422, {"message": "Validation failed."}, None, None),
 ])
-def test_status_cases(status, json_answer, message, remaining, case):
-    assert _retry.status_case(status, json_answer=json_answer, api_message=message, remaining=remaining) is case
+def test_status_cases(status, body, remaining, case):
+    assert _retry.status_case(status, body, remaining=remaining) is case
 
 
 @pytest.mark.parametrize("message,remaining,throttled,case", [
@@ -79,8 +91,7 @@ def test_status_cases(status, json_answer, message, remaining, case):
     ("Too Many Attempts.", 0, None, _retry.RATE_LIMITED),
 ])
 def test_a_429_is_judged_by_the_queue_message_then_the_headers_verdict(message, remaining, throttled, case):
-    assert _retry.status_case(429, json_answer=True, api_message=message, remaining=remaining,
-                              throttled=throttled) is case
+    assert _retry.status_case(429, {"message": message}, remaining=remaining, throttled=throttled) is case
 
 
 def test_a_queue_full_429_is_told_by_its_headers_when_its_message_is_not_the_queue_one(server):
@@ -155,6 +166,9 @@ ANSWERS = {
     "503-html": (503, "text/html", HTML_503, {}),
     "503-json": (503, "application/json", b'{"message":"Service Unavailable"}', {}),
     "504": (504, "text/html", HTML_504, {}),
+    "503-other-json": (503, "application/json", b'{"message":"Service Unavailable","retry_after":30}', {}),
+    "524": (524, "text/html", b"<html><title>524: A timeout occurred</title>Cloudflare</html>", {}),
+    "408": (408, "text/html", b"<html>408 Request Timeout</html>", {}),
     "429-throttle": (429, "application/json", THROTTLED,
                      {"Retry-After": "2", "X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "0"}),
     "429-queue-full": (429, "application/json", QUEUE_FULL,
@@ -180,6 +194,9 @@ EXPECTED = {
     ("503-html", "action"): (1, OutcomeUnknownError), ("503-html", "idempotent"): (2, ServerError),
     ("503-json", "action"): (2, ServerError), ("503-json", "idempotent"): (2, ServerError),
     ("504", "action"): (1, OutcomeUnknownError), ("504", "idempotent"): (2, ServerError),
+    ("503-other-json", "action"): (1, OutcomeUnknownError), ("503-other-json", "idempotent"): (2, ServerError),
+    ("524", "action"): (1, OutcomeUnknownError), ("524", "idempotent"): (2, ServerError),
+    ("408", "action"): (1, OutcomeUnknownError), ("408", "idempotent"): (2, InvalidResponseError),
     ("429-throttle", "action"): (2, RateLimitedError), ("429-throttle", "idempotent"): (2, RateLimitedError),
     ("429-queue-full", "action"): (1, QueueFullError), ("429-queue-full", "idempotent"): (1, QueueFullError),
 }
@@ -211,7 +228,7 @@ def test_a_persistent_fault_is_bounded(server, answer, call):
     server.script[path] = [ANSWERS[answer]] * 10
     client = client_for(server, max_retries=2)
     attempts, error = EXPECTED[(answer, "action" if call in ACTIONS else "idempotent")]
-    if method in ("PATCH", "DELETE") and answer in ("500", "502", "503-html", "504"):
+    if method in ("PATCH", "DELETE") and answer in ("500", "502", "503-html", "504", "503-other-json", "524", "408"):
         error = OutcomeUnknownError  # the last attempt of a write may have been applied
     with pytest.raises(error) as info:
         send(client)

@@ -61,6 +61,6 @@ def test_matches_state(status, wanted, expected):
 def test_deployment_statuses():
     assert s.deployment_is_active("queued") and s.deployment_is_active("in_progress")
     for done in ("finished", "failed", "cancelled-by-user"):
-        assert s.deployment_is_terminal(done) and not s.deployment_is_active(done)
+        assert not s.deployment_is_active(done)
     assert s.deployment_succeeded("finished") and not s.deployment_succeeded("failed")
-    assert not s.deployment_is_terminal(None)
+    assert not s.deployment_is_active(None) and not s.deployment_succeeded(None)

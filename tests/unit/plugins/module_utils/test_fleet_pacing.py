@@ -117,7 +117,8 @@ def test_every_server_gets_work_in_the_first_round_and_no_queue_overfills():
 
 
 def test_rolling_waves_also_spread_over_the_servers():
-    fake = FakeCoolify(per_server=6)
+    # Deployments last 25 list reads, so no slot frees before both servers are full (the order is then not a race).
+    fake = FakeCoolify(per_server=6, lists=25)
     result = lc.run_lifecycle(fake, "application", fake.resources(), "restarted",
                               {"poll_interval": 0.02, "wait_timeout": 60, "max_workers": 4, "strategy": "rolling",
                                "batch_size": 12})

@@ -317,8 +317,8 @@ class _Run(object):
         by_dep = dict((item.get("deployment_uuid"), item) for item in self.items if item.get("deployment_uuid"))
         for dep_uuid in self.watcher.timed_out_deployments():
             item = by_dep.get(dep_uuid)
-            if item is None:
-                continue
+            if item is None or not item.get("changed"):
+                continue  # a deployment this task only followed (another actor's) is never cancelled
             try:
                 self.gate.cancel_deployment(dep_uuid)
             except CoolifyError as exc:

@@ -59,6 +59,9 @@ def validate(params):
             raise EnvInputError("The env key %s sets %s, which shared variables do not have; remove it." % (
                 key, ", ".join(given)))
     desired, warnings = parse_env(env, state)
+    if params.get("prune") and not desired:
+        raise EnvInputError("prune=true needs at least one key in env; an empty env would delete every shared variable "
+                            "at that level.")
     if params.get("restart") == "changed" and not params.get("find_references", True):
         raise EnvInputError("restart=changed needs find_references=true, because it restarts the referencing resources.")
     return desired, warnings

@@ -206,3 +206,17 @@ def test_a_deployment_already_queued_for_the_commit_is_followed_but_not_claimed(
                               "followed to the end")
     assert item["deployment_status"] == "finished" and item["status_after"] == "running:healthy"
     assert len([d for d in emulator.state()["deployments"] if d["application_uuid"] == uuid]) == 1
+
+
+def test_cancel_on_timeout_never_cancels_another_actors_deployment_it_only_followed(emulator, run_module):
+    """Coolify answered "already queued for this commit" (this task queued nothing) and the engine followed the other
+    actor's deployment; when the wait runs out, cancel_on_timeout must not cancel a deployment this task did not create."""
+    emulator.configure(deploy_seconds=30)
+    uuid = APPS.uuid_of(emulator, "shop-web")
+    status, _headers, _body = emulator.request("POST", "/applications/%s/restart" % uuid)
+    assert status == 200
+    result = run_module(coolify_app_batch, args_for(emulator, names=["shop-web"], state="restarted", wait_timeout=1,
+                                                    cancel_on_timeout=True))
+    assert result["applications"][0]["changed"] is False
+    cancels = [entry["path"] for entry in emulator.requests_log() if entry["path"].endswith("/cancel")]
+    assert cancels == [], cancels

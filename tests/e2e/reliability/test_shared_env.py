@@ -250,6 +250,7 @@ def test_check_mode_plans_the_restarts_and_writes_nothing(run_module, emu):
     ({"level": "server", "server": "edge-01", "project": "shop"}, "level=server takes no project"),
     ({"env": {"BAD-KEY": "x"}}, "is invalid"),
     ({"hidden_values": "fail", "api_token": "READ_ONLY"}, "cannot compare values it cannot read"),
+    ({"env": {}, "prune": True, "restart": "none"}, "an empty env would delete every"),
 ])
 def test_bad_input_fails_before_any_write(run_module, emu, extra, message):
     if extra.get("api_token") == "READ_ONLY":

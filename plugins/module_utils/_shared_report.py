@@ -15,6 +15,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._env import SETTLE
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask_quoted
+from ansible_collections.coolops.coolify.plugins.module_utils._status import is_stopped
 from ansible_collections.coolops.coolify.plugins.module_utils import _shared_refs as refs
 
 KIND_ORDER = ("application", "service", "database")
@@ -70,7 +71,10 @@ class SharedReport(object):
     def references(self, references, affected_keys, final_keys, cycles, level, scanned):
         """Record the references, which resources need a restart, and warn about missing keys, cycles and blind rows."""
         self.scanned = scanned
-        restart = set(ref.uuid for ref in refs.affected(references, affected_keys))
+        users = set(ref.uuid for ref in refs.affected(references, affected_keys))
+        # A stopped user is never started by a rotation: it reads the new value at its next start.
+        stopped = [ref for ref in references if ref.uuid in users and is_stopped(ref.resource.get("status"))]
+        restart = users - set(ref.uuid for ref in stopped)
         for ref in references:
             self.refs.append(ref)
             used = ref.keys
@@ -78,7 +82,12 @@ class SharedReport(object):
                 "uuid": ref.uuid, "name": ref.name, "type": ref.kind, "used_keys": used,
                 "changed_keys": sorted(set(used) & set(affected_keys)), "rows": sorted(ref.rows),
                 "hidden_rows": list(ref.hidden_rows), "restart": ref.uuid in restart,
+                "reason": "not running (%s)" % ref.resource.get("status") if ref in stopped else None,
             })
+        if stopped and self.params.get("restart") == "changed":
+            self.warnings.append("These resources use the changed keys but are not running, so they are not restarted (they "
+                                 "read the new values at their next start): %s." % _listed(
+                                     ["%s, %s" % (_who(ref), ref.resource.get("status")) for ref in stopped]))
         missing = {}
         for ref, key in refs.missing_references(references, final_keys):
             missing.setdefault(_who(ref), []).append("%s.%s" % (level, key))

@@ -120,6 +120,8 @@ options:
       - Rows whose value cannot be read are not parsed; the module warns, naming them. When Coolify flags such a row
         as a reference (C(is_shared)) and a key changes, the task fails before any write, because it cannot restart
         exactly the users. Preview rows are reported but a restart does not reach preview deployments.
+      - A resource that is stopped (exited) is never started by a rotation; it is reported with RV(references[].restart=false)
+        and a reason, and named in a warning, because it reads the new value at its next start.
     type: str
     choices: [none, changed]
     default: none
@@ -244,11 +246,16 @@ references:
       type: list
       elements: str
     restart:
-      description: Whether O(restart=changed) restarts it.
+      description: Whether O(restart=changed) restarts it (never a resource that is not running, see RV(references[].reason)).
       type: bool
+    reason:
+      description: Why a resource that uses a changed key is not restarted, for example C(not running) and its status (it
+        reads the new value at its next start); null otherwise.
+      type: str
   sample:
     - {uuid: h8k2m0c4s6w1q3e5r7t9y2u4, name: shop-web, type: application, used_keys: [DB_PASSWORD],
-       changed_keys: [DB_PASSWORD], rows: [DATABASE_URL], hidden_rows: [], restart: true}
+       changed_keys: [DB_PASSWORD], rows: [DATABASE_URL], hidden_rows: [], restart: true,
+       reason: null}
 restarted:
   description: The resources O(restart=changed) restarted (or would).
   returned: always

@@ -238,8 +238,11 @@ def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, s
         failed = report.restart(client, to_restart, params, clock, sleep)
         if failed and params.get("rollback"):
             report.rolled_back(restore_plans(store, [plan], max_workers=1, sleep=sleep)[plan.uuid])
-            if report.rollback_ok:
-                report.restart(client, report.restarted_resources(), params, clock, sleep, again=True)
+            # Key by key: the users of every restored key (also through a nested reference) start again on the
+            # previous value, even when other keys could not be restored.
+            again = report.restarted_resources(refs.dependents(rows, level, report.restored_keys)[0])
+            if again:
+                report.restart(client, again, params, clock, sleep, again=True)
         if failed:
             return report.finish(plan, failed_phase="restarting")
     return report.finish(plan)

@@ -49,6 +49,7 @@ class SharedReport(object):
         self.restart_entries = []
         self.rollback_ok = False
         self.rollback_tried = False
+        self.restored_keys = set()
         self.secrets = set()
         self.error = None
 
@@ -131,15 +132,23 @@ class SharedReport(object):
                 entry["changed"] = False
 
     def rolled_back(self, report):
-        """Record restore_plans' report for the level: ``{"error": exc or None, "not_restored": [(label, how)]}``."""
+        """Record restore_plans' report for the level: ``{"error": exc or None, "not_restored": [(label, how)]}``.
+
+        Key by key: a key that the re-read does not list as remaining is back to its previous value (``rolled_back``),
+        even when others are not; ``restored_keys`` are those, whose users must be restarted again."""
         self.rollback_tried = True
         remaining = report.get("not_restored") or []
         self.rollback_ok = report.get("error") is None and not remaining
+        left = set(label for label, _how in remaining)
+        for entry in self.variables:
+            if entry["key"] in left:
+                entry["outcome"] = "unknown" if entry["outcome"] == "unknown" else "failed"
+                entry["changed"] = True
+            elif entry["changed"] or entry["outcome"] == "unknown":
+                entry["outcome"] = "rolled_back"
+                entry["changed"] = False
+                self.restored_keys.add(entry["key"])
         if self.rollback_ok:
-            for entry in self.variables:
-                if entry["changed"] or entry["outcome"] == "unknown":
-                    entry["outcome"] = "rolled_back"
-                    entry["changed"] = False
             return
         problems = []
         if report.get("error") is not None:
@@ -147,11 +156,6 @@ class SharedReport(object):
         if remaining:
             # Every key, never shortened: this is what someone has to put right by hand.
             problems.append("not restored: %s" % ", ".join("%s (%s)" % (label, how) for label, how in remaining))
-            left = set(label for label, _how in remaining)
-            for entry in self.variables:
-                if entry["key"] in left:
-                    entry["outcome"] = "unknown" if entry["outcome"] == "unknown" else "failed"
-                    entry["changed"] = True
         self.error = "; ".join(part for part in [self.error] + problems if part)
 
     def error_text(self, exc):
@@ -199,10 +203,12 @@ class SharedReport(object):
                 return True
         return False
 
-    def restarted_resources(self):
-        """The candidates that a restart reached (failed ones included: they may run the new value)."""
+    def restarted_resources(self, keys):
+        """The candidates that a restart reached (failed ones included: they may run the new value) and that use one
+        of ``keys``."""
+        users = set(ref.uuid for ref in refs.affected(self.refs, keys))
         return [(entry["type"], {"uuid": entry["uuid"], "name": entry["name"]}) for entry in self.restart_entries
-                if entry["restarted"] or entry["failed"]]
+                if (entry["restarted"] or entry["failed"]) and entry["uuid"] in users]
 
     # ---------------------------------------------------------------------------------------------- results
 

@@ -103,7 +103,9 @@ options:
         the ones the run created and recreate the ones it deleted, with the restore of M(coolops.coolify.coolify_env)
         (bounded retry rounds; keys it could not restore are named in RV(msg)).
       - With O(restart=changed), a failed restart (a failed wave, after O(max_fail_percentage)) also restores the
-        variables and then restarts every resource already restarted again, so they run the previous values.
+        variables and then restarts every resource already restarted again, so they run the previous values. This is
+        key by key; when only some keys are restored, those are reported V(rolled_back) and every resource already
+        restarted that uses one of them is restarted again; the keys not restored are named in RV(msg).
       - Variables whose previous value was unreadable cannot be restored; the module warns before writing.
     type: bool
     default: false

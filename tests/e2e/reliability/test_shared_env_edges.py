@@ -15,7 +15,7 @@ import pytest
 
 # pylint: disable=import-error
 from _support import EMULATOR_FLAGS, MARK, ROOT_TOKEN, connection, load_harness
-from test_shared_env import _app, _api, _uuid, restarts_by_name
+from test_shared_env import _app, _api, _uuid, restarts_by_name, started_with
 
 OLD = "%s-edge-old" % MARK
 NEW = "%s-edge-new" % MARK
@@ -90,3 +90,39 @@ def test_running_users_still_restart_beside_a_stopped_one(run_module, emu):
     assert sorted(restarts_by_name(emu)) == ["db-ref", "svc-compose", "uses-key", "uses-spaces"], result["restarted"]
     reasons = dict((ref["name"], ref["reason"]) for ref in result["references"])
     assert reasons["stopped-user"] == "not running (exited:unhealthy)" and reasons["uses-key"] is None, reasons
+
+
+def test_a_partial_rollback_restarts_again_the_users_of_the_restored_keys(run_module, emu):
+    """KEY and KEY_2 rotate; uses-key2 (after uses-key) fails; restoring KEY works, restoring KEY_2 does not.
+
+    uses-key was restarted onto NEW and KEY is back to OLD in Coolify: it must be restarted again, or it runs a value
+    Coolify no longer holds (for a password: one the database no longer accepts). KEY is reported rolled_back, KEY_2
+    not restored.
+    """
+    from _proxy import FaultProxy, JSON_503  # pylint: disable=import-outside-toplevel
+    state = emu.state()
+    key2_id = [row["id"] for row in state["shared_envs"] if row["key"] == "KEY_2" and row["type"] == "team"][0]
+    emu.configure(deploy_outcomes={_uuid(emu, "applications", "uses-key2"): "failed"})
+    with FaultProxy(emu.base_url) as proxy:
+        armed = []
+
+        def arm(_method, _path):
+            if not armed:
+                armed.append(True)
+                proxy.add_rule("answer", "/api/v1/team/envs/%s$" % key2_id, method="PATCH", status=503, body=JSON_503,
+                               content_type="application/json")
+        proxy.add_rule("hook", r"/restart$", method="POST", hook=arm)
+        result = run(run_module, emu, env={"KEY": NEW, "KEY_2": NEW + "2"}, api_url=proxy.api_url, batch_size=1)
+    assert result["failed"], result
+    entries = dict((entry["name"], entry) for entry in result["restarted"])
+    assert entries["uses-key"]["restarted"] and entries["uses-key"]["restarted_again"], entries
+    assert not entries["uses-key2"]["restarted_again"], entries
+    state = emu.state()
+    assert [row["value"] for row in state["shared_envs"] if row["key"] == "KEY" and row["type"] == "team"] == [OLD]
+    assert "uses-key" not in started_with(state, NEW), result["msg"]
+    assert "uses-key" in started_with(state, OLD), result["msg"]
+    outcomes = dict((entry["key"], entry["outcome"]) for entry in result["variables"])
+    assert outcomes["KEY"] == "rolled_back" and outcomes["KEY_2"] == "failed", outcomes
+    assert "not restored: KEY_2" in result["msg"], result["msg"]
+    assert result["summary"]["restarted_again"] == 1, result["summary"]
+    assert MARK not in json.dumps(result)

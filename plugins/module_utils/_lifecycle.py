@@ -15,7 +15,6 @@ server (``_slots``), so Coolify's deployment queue is never overfilled. ``strate
 
 from __future__ import annotations
 
-import threading
 import time
 
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
@@ -56,45 +55,25 @@ def lifecycle_argument_spec(kind):
 
 
 class _Gate(object):
-    """The calls of one task (workers and watcher alike), at most ``max_workers`` requests in flight at once."""
+    """The client as one task uses it (workers and watcher alike): at most ``max_workers`` requests in flight.
+
+    The cap is kept by the client's pacer, which also lets the watcher's thread go first (see _pacer).
+    """
 
     def __init__(self, client, max_workers):
         self.client = client
-        self._sem = threading.BoundedSemaphore(max(1, int(max_workers)))
+        self._pacer = getattr(client, "pacer", None)
+        if self._pacer is not None:
+            self._pacer.limit_in_flight(max_workers)
 
-    def _do(self, func, *args, **kwargs):
-        with self._sem:
-            return func(*args, **kwargs)
+    def __getattr__(self, name):  # list_deployments, get_deployment, list_servers, ...: the client's own
+        return getattr(self.client, name)
 
     def act(self, kind, uuid, action, params):
-        return self._do(self.client.resource_action, kind, uuid, action, params)
-
-    def list_deployments(self):
-        return self._do(self.client.list_deployments)
-
-    def get_deployment(self, dep_uuid):
-        return self._do(self.client.get_deployment, dep_uuid)
-
-    def cancel_deployment(self, dep_uuid):
-        return self._do(self.client.cancel_deployment, dep_uuid)
-
-    def application_deployments(self, uuid, take=10):
-        return self._do(self.client.application_deployments, uuid, take=take)
-
-    def list_servers(self):
-        return self._do(self.client.list_servers)
-
-    def list_applications(self):
-        return self._do(self.client.list_applications)
-
-    def list_services(self):
-        return self._do(self.client.list_services)
-
-    def list_databases(self):
-        return self._do(self.client.list_databases)
+        return self.client.resource_action(kind, uuid, action, params)
 
     def get(self, kind, uuid):
-        return self._do(self.client.get_resource, kind, uuid)
+        return self.client.get_resource(kind, uuid)
 
     def get_application(self, uuid):
         return self.get("application", uuid)
@@ -104,6 +83,16 @@ class _Gate(object):
 
     def get_database(self, uuid):
         return self.get("database", uuid)
+
+    def prioritize(self):
+        """The calling thread (the watcher's) goes ahead of the submitters."""
+        if self._pacer is not None:
+            self._pacer.prioritize()
+
+    def reserve(self, count):
+        """Leave ``count`` requests of each rate-limit window to the watcher."""
+        if self._pacer is not None:
+            self._pacer.reserve(count)
 
 
 def _about(item):
@@ -289,7 +278,7 @@ class _Run(object):
         if follow_up:
             # The deployment finished: Coolify writes the status shortly after; wait until it reads as asked.
             item["_wait"] = self.watcher.wait_status(self.kind, item["uuid"], _status.RUNNING, acted=False,
-                                                     healthy=self.opts.healthy, **_about(item))
+                                                     healthy=self.opts.healthy, lazy=True, **_about(item))
             return True
         if item["failed"] and item.get("status_after") is None and item.get("_gone") is None:
             item["status_after"] = self.status_for_report(item["uuid"])

@@ -96,14 +96,20 @@ class RateLimitPacer(object):
       earlier (a limit far above the pace, or a shorter window), a probe learns the real window from one 429.
     * Only a throttling 429 (see is_throttled) blocks every thread; a "queue full" 429 is the caller's business.
     * Fairness: threads that have to wait queue in arrival order, and the k-th in the queue sends once the budget
-      exceeds k. Neither the watcher's polls nor the submitters' actions can starve the other.
+      exceeds k. The watcher's thread is a priority thread (``prioritize``): it queues ahead of the submitters, and
+      while it has work the submitters leave ``reserve`` requests of each window to it. Its polls are one request
+      per interval, so they cannot starve the actions; the actions cannot push a poll into the next window, where a
+      quick deployment would have left the list and cost a read of its own.
+    * ``max_in_flight`` (the task's ``max_workers``) caps the requests in flight, the watcher's included. It is
+      counted here, where a thread waiting for the next window holds no place, so a poll never waits behind
+      submitters parked until the window resets.
 
     ``before_request``/``after_response`` are called by the client around every attempt, from any thread; the send
     time is kept per thread, or passed back explicitly (``after_response(..., sent_at=before_request())``).
     """
 
     def __init__(self, clock=time.monotonic, sleep=time.sleep, margin=0.05, max_wait=RETRY_AFTER_CAP, probe_poll=0.01,
-                 precision=0.2, max_share=0.01, window_hint=COOLIFY_WINDOW):
+                 precision=0.2, max_share=0.01, window_hint=COOLIFY_WINDOW, max_in_flight=None):
         self._clock = clock
         self._sleep = sleep
         self._margin = margin
@@ -131,6 +137,10 @@ class RateLimitPacer(object):
         self._blocked_until = 0.0
         self._probe = None  # send time of the probe in flight
         self._queue = collections.deque()
+        self._priority = set()  # tickets of priority threads; they stand ahead of every other ticket
+        self._reserve = 0
+        self._max_in_flight = None
+        self.limit_in_flight(max_in_flight)
         self._tickets = 0
         self.waits = 0
         self.waited_seconds = 0.0
@@ -171,23 +181,44 @@ class RateLimitPacer(object):
                 "span": list(self._span) if self._span else None,
                 "window": round(self._span[1], 3) if self._span else None,
                 "window_start": self._window_start, "reset_at": target, "blocked_until": self._blocked_until,
-                "queued": len(self._queue), "waits": self.waits, "waited_seconds": round(self.waited_seconds, 3),
+                "queued": len(self._queue), "reserve": self._reserve, "max_in_flight": self._max_in_flight,
+                "waits": self.waits, "waited_seconds": round(self.waited_seconds, 3),
                 "throttled": self.throttled,
             }
 
+    def limit_in_flight(self, count):
+        """At most ``count`` requests in flight at once (None: no cap)."""
+        with self._lock:
+            self._max_in_flight = None if count is None else max(1, int(count))
+
+    def reserve(self, count):
+        """Leave ``count`` requests of each window to the priority threads (0 when they have nothing to do)."""
+        with self._lock:
+            self._reserve = max(0, int(count))
+
+    def prioritize(self):
+        """Make the calling thread a priority thread (the watcher's)."""
+        self._local.priority = True
+
     def before_request(self):
         """Wait for this thread's turn; return the send time (the request is counted in flight from now on)."""
+        priority = getattr(self._local, "priority", False)
         with self._lock:
             self._tickets += 1
             ticket = self._tickets
-            self._queue.append(ticket)
+            if priority:
+                self._queue.insert(sum(1 for queued in self._queue if queued in self._priority), ticket)
+                self._priority.add(ticket)
+            else:
+                self._queue.append(ticket)
         try:
             while True:
                 with self._lock:
                     now = self._clock()
-                    wait = self._decide(now, self._queue.index(ticket))
+                    wait = self._decide(now, self._queue.index(ticket), priority)
                     if wait is None:
                         self._queue.remove(ticket)
+                        self._priority.discard(ticket)
                         self._in_flight += 1
                         self._sent += 1
                         if self._first_sent is None:
@@ -202,20 +233,24 @@ class RateLimitPacer(object):
             with self._lock:
                 if ticket in self._queue:
                     self._queue.remove(ticket)
+                self._priority.discard(ticket)
             raise
 
-    def _decide(self, now, position):
+    def _decide(self, now, position, priority=False):
         """Seconds to wait before sending, or None to send now; called with the lock held."""
         if now < self._blocked_until:
             return self._blocked_until - now
+        if self._max_in_flight is not None and self._in_flight + position >= self._max_in_flight:
+            return self._probe_poll  # an answer frees a place; the threads ahead take theirs first
         if self._probe is not None:
             return self._probe_poll
         budget = self._budget()
         if budget is None:
             return None
-        if budget > position:
+        spare = budget if priority else budget - self._reserve
+        if spare > position:
             return None
-        if budget > 0 or self._in_flight > 0:
+        if spare > 0 or self._in_flight > 0:
             return self._probe_poll  # answers in flight, or the threads ahead, will move the budget
         # The window is spent: the first in line probes alone, when the window should have reset.
         target = self._target(now)

@@ -17,6 +17,11 @@ BACKOFF_FACTOR = 1.5
 MAX_BACKOFF_FACTOR = 8.0
 # wait: false - a follow's list read comes at most this long (and at most poll_interval) after its registration.
 CONFIRM_AFTER = 0.5
+# Requests of each rate-limit window the submitters leave to the watcher while it has work: a poll due now is never
+# pushed into the next window behind a burst of actions (see _pacer).
+RESERVED_REQUESTS = 2
+# A lazy status wait (see Watcher.wait_status) is read at most every LAZY_POLLS polls while other work is pending.
+LAZY_POLLS = 5
 
 
 def poll_delays(poll_interval, factor=BACKOFF_FACTOR, cap_factor=MAX_BACKOFF_FACTOR):
@@ -72,6 +77,31 @@ def next_due(waits, poll_started, confirm_after):
     return min(times) if times else None
 
 
+def lazy_reads(statuses, busy, lazy_due, soon):
+    """The status waits to read this poll: every eager one, and the lazy ones when they are due.
+
+    Lazy ones are due when nothing else keeps the watcher busy, every LAZY_POLLS polls (``lazy_due``), when an eager
+    wait of their kind is read anyway (the same list call), or when one of them expires before ``soon`` (a wait is
+    never left to expire unread).
+    """
+    eager_kinds = set(wait.kind for wait in statuses if not wait.lazy)
+    if not busy or lazy_due or any(wait.lazy and wait.deadline is not None and wait.deadline <= soon
+                                   for wait in statuses):
+        return statuses
+    return [wait for wait in statuses if not wait.lazy or wait.kind in eager_kinds]
+
+
+def expiry(wait):
+    """``(reason, message)`` for a pending wait whose deadline passed."""
+    if wait.what == "deployment":
+        return "timed out", "Timed out waiting for deployment %s to finish (last deployment status: %s)." % (
+            wait.deployment_uuid, wait.result["deployment_status"] or "not read")
+    if wait.what == "status":
+        text = wait.evidence.timeout_message()
+        return "not observed" if not wait.evidence.evidence else "timed out", text[0].upper() + text[1:] + "."
+    return "outcome unknown", "The answer was lost and no deployment created by the request was found before the timeout."
+
+
 class Wait(object):
     """One registered wait. ``state`` is pending, done or failed; ``result`` says why; wait() blocks until settled.
 
@@ -94,6 +124,7 @@ class Wait(object):
         self.state = "pending"
         self.seen_active = False
         self.evidence = None
+        self.lazy = False
         self.sent_wall = None
         self.known = ()
         self.verify_reads = 0

@@ -28,8 +28,8 @@ from ansible_collections.coolops.coolify.plugins.module_utils import _status
 from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
-    BACKOFF_FACTOR, CONFIRM_AFTER, MAX_BACKOFF_FACTOR, Wait, choose_deployment_reads, default_classify, next_due,
-    payload_bytes)
+    BACKOFF_FACTOR, CONFIRM_AFTER, LAZY_POLLS, MAX_BACKOFF_FACTOR, RESERVED_REQUESTS, Wait, choose_deployment_reads,
+    default_classify, expiry, lazy_reads, next_due, payload_bytes)
 
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
@@ -71,6 +71,7 @@ class Watcher(object):
         self.verify_reads, self.clock_skew = verify_reads, clock_skew
         self.confirm_after = min(float(confirm_after), self.poll_interval)
         self._poll_started = None
+        self._lazy_read_poll = 0
         self._lock = threading.RLock()
         self._follows = {}
         self._waits = []
@@ -83,8 +84,6 @@ class Watcher(object):
         self._thread = None
         self.notes = []
         self.stats = {"polls": 0, "requests": 0, "bytes": 0, "errors": 0, "calls": {}, "last_poll": None}
-
-    # -- registration (any thread) ---------------------------------------------------------------------------------
 
     def _register(self, wait):
         with self._lock:
@@ -112,14 +111,18 @@ class Watcher(object):
         return self._register(Wait("deployment", app_uuid, deployment_uuid=deployment_uuid, slot=slot,
                                    deadline=deadline, until=until, label=label))
 
-    def wait_status(self, kind, uuid, target, before=None, acted=True, healthy=False, deadline=None, label=None):
+    def wait_status(self, kind, uuid, target, before=None, acted=True, healthy=False, deadline=None, label=None,
+                    lazy=False):
         """Wait until a queued job is proven done (see _evidence); register after the action's answer arrived.
 
         ``before`` is the status read before the send; ``acted=False`` only waits for ``target`` (no action sent).
+        ``lazy``: nothing waits on it but the report (the status after a finished deployment), so while other work
+        keeps the watcher busy it is read every LAZY_POLLS polls, with the others of its kind.
         """
         if kind not in KINDS:
             raise ValueError("kind must be one of %s, not %r" % (", ".join(KINDS), kind))
         wait = Wait("status", uuid, kind=kind, deadline=deadline, label=label)
+        wait.lazy = lazy
         wait.evidence = StatusEvidence(before, target, healthy=healthy, acted=acted)
         return self._register(wait)
 
@@ -134,8 +137,6 @@ class Watcher(object):
         wait.sent_wall = sent_wall
         wait.known = frozenset(known or ())
         return self._register(wait)
-
-    # -- settling --------------------------------------------------------------------------------------------------
 
     def _settle(self, wait, state, reason, message=None):
         with self._lock:
@@ -189,20 +190,11 @@ class Watcher(object):
                 last = wait.result["deployment_status"]
                 if wait.pending and (last is None or _status.deployment_is_active(last)):
                     self._timed_out.append(wait.deployment_uuid)
-                self._leave(wait)
-                self._settle(wait, "failed", "timed out", "Timed out waiting for deployment %s to finish (last "
-                             "deployment status: %s)." % (wait.deployment_uuid, last or "not read"))
-            elif wait.what == "status" and wait.pending:
-                text = wait.evidence.timeout_message()
-                self._settle(wait, "failed", "not observed" if not wait.evidence.evidence else "timed out",
-                             text[0].upper() + text[1:] + ".")
-            elif wait.what == "verify" and wait.pending:
-                self._leave(wait)
-                self._settle(wait, "failed", "outcome unknown", "The answer was lost and no deployment created by "
-                             "the request was found before the timeout.")
+            elif not wait.pending:
+                continue
+            self._leave(wait)
+            self._settle(wait, "failed", *expiry(wait))
         self._waits = [wait for wait in self._waits if wait.pending or wait.deployment_uuid in self._follows]
-
-    # -- one poll --------------------------------------------------------------------------------------------------
 
     def _call(self, poll, name, func, *args, **kwargs):
         """One request; returns ``(answer, None)`` or ``(None, classification)`` and counts requests and bytes."""
@@ -234,6 +226,11 @@ class Watcher(object):
             # Waits registered from now on are read next poll: every read below starts after their send.
             verifies = [w for w in self._waits if w.what == "verify" and w.pending]
             statuses = [w for w in self._waits if w.what == "status" and w.pending]
+            busy = verifies or self._follows or (self.slots is not None and self.slots.waiting)
+            statuses = lazy_reads(statuses, busy, self.stats["polls"] - self._lazy_read_poll >= LAZY_POLLS,
+                                  self._poll_started + self.poll_interval * LAZY_POLLS)
+            if any(w.lazy for w in statuses):
+                self._lazy_read_poll = self.stats["polls"]
         for wait in verifies:
             self._poll_verify(wait, poll)
         with self._lock:
@@ -358,12 +355,15 @@ class Watcher(object):
         if wait.evidence.observe(status) == DONE:
             self._settle(wait, "done", "observed")
 
-    # -- loop ------------------------------------------------------------------------------------------------------
-
     def pending(self):
         """How many waits are still unsettled."""
         with self._lock:
             return sum(1 for wait in self._waits if wait.pending)
+
+    def _sleep_until_due(self):
+        """The steady interval, never past a deadline or a wait:false follow's confirm time."""
+        due = self._due()
+        self.sleep(self._delay if due is None else max(min(self._delay, due - self.clock()), 0.0))
 
     def _due(self):
         with self._lock:
@@ -380,18 +380,6 @@ class Watcher(object):
                 return
             self._wake.wait(remaining)
 
-    def next_delay(self):
-        """The steady poll interval, stretched only after a poll that met errors."""
-        return self._delay
-
-    def run(self):
-        """Poll on the calling thread until every wait has settled and no worker waits for a slot."""
-        while not self._stop.is_set():
-            self.poll_once()
-            if not self._busy():
-                return
-            self.sleep(self.next_delay())
-
     def start(self):
         """Poll on a background thread until stop(); idle polls send nothing."""
         self._thread = threading.Thread(target=self._loop, name="coolify-watcher", daemon=True)
@@ -402,19 +390,27 @@ class Watcher(object):
         return bool(self.pending() or (self.slots is not None and self.slots.waiting))
 
     def _loop(self):
+        # This thread's polls go ahead of the submitters' actions, with requests of each window kept for them.
+        getattr(self.client, "prioritize", lambda: None)()
+        reserve = getattr(self.client, "reserve", lambda count: None)
         try:
             while not self._stop.is_set():
                 self._wake.clear()
+                reserve(RESERVED_REQUESTS if self._busy() else 0)
                 if not self._busy():
-                    # Idle: no request, no sleep on the (maybe virtual) clock; a registration or stop() wakes it.
+                    # Idle: no request, no sleep on the (maybe virtual) clock; a registration or stop() wakes it, and
+                    # its first read is due an interval later (or at a wait:false follow's confirm time), not at once.
                     self._wake.wait(0.5)
+                    if self._busy():
+                        self._sleep_until_due()
                     continue
                 self.poll_once()
-                if self._busy():  # the steady interval, never past a deadline or a wait:false follow's read
-                    due = self._due()
-                    self.sleep(self._delay if due is None else max(min(self._delay, due - self.clock()), 0.0))
+                if self._busy():
+                    self._sleep_until_due()
         except Exception as exc:  # noqa: BLE001 - a bug must fail the waits, never leave a worker blocked forever
             self.fail_all("The watcher stopped: %s: %s" % (type(exc).__name__, exc))
+        finally:
+            reserve(0)
 
     def fail_all(self, message):
         """Settle every pending wait as failed (the watcher cannot go on)."""
@@ -432,8 +428,6 @@ class Watcher(object):
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-
-    # -- reporting -------------------------------------------------------------------------------------------------
 
     def timed_out_deployments(self):
         """This task's deployments still queued or in progress when their wait ran out (for cancel_on_timeout)."""

@@ -324,11 +324,20 @@ def test_a_queued_service_restart_is_not_done_while_the_status_still_reads_runni
     assert wait.state == "done" and wait.result["status"] == "running:healthy"
 
 
+def drain(watcher):
+    """Poll with the watcher's own (injected) sleep until nothing is pending, as its background loop does."""
+    while True:
+        watcher.poll_once()
+        if not watcher.pending():
+            return
+        watcher.sleep(watcher._delay)
+
+
 def test_a_status_wait_without_evidence_fails_not_observed(client, clock):
     client.statuses["service"]["s1"] = "running:healthy"
     watcher = make(client, clock, deadline=clock() + 6)
     wait = watcher.wait_status("service", "s1", "running", before="running:healthy")
-    watcher.run()
+    drain(watcher)
     assert wait.state == "failed" and wait.result["reason"] == "not observed"
     assert "running:healthy before" in wait.result["message"]
 
@@ -337,7 +346,7 @@ def test_a_status_wait_that_left_but_never_arrived_times_out(client, clock):
     client.statuses["database"]["db1"] = "exited:unhealthy"
     watcher = make(client, clock, deadline=clock() + 6)
     wait = watcher.wait_status("database", "db1", "running", before="running:healthy")
-    watcher.run()
+    drain(watcher)
     assert wait.result["reason"] == "timed out" and "last status: exited:unhealthy" in wait.result["message"]
 
 
@@ -404,11 +413,11 @@ def test_errors_stretch_the_interval_and_a_clean_poll_restores_it(client, clock)
     wait = watcher.follow_deployment("d1", "app1")
     client.errors["list_deployments"] = [ApiError(502), ApiError(500)]
     watcher.poll_once()
-    assert watcher.next_delay() == 3.0
+    assert watcher._delay == 3.0
     watcher.poll_once()
-    assert watcher.next_delay() == 4.5
+    assert watcher._delay == 4.5
     watcher.poll_once()
-    assert watcher.next_delay() == 2.0 and wait.pending
+    assert watcher._delay == 2.0 and wait.pending
 
 
 def test_a_fatal_error_fails_every_wait_that_needed_the_call(client, clock):

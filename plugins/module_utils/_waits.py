@@ -17,8 +17,8 @@ BACKOFF_FACTOR = 1.5
 MAX_BACKOFF_FACTOR = 8.0
 # wait: false - a follow's list read comes at most this long (and at most poll_interval) after its registration.
 CONFIRM_AFTER = 0.5
-# Requests of each rate-limit window the submitters leave to the watcher while it has work: a poll due now is never
-# pushed into the next window behind a burst of actions (see _pacer).
+# Requests of each rate-limit window the submitters leave to the watcher while its thread runs: a poll due now is
+# never pushed into the next window behind a burst of actions (see _pacer).
 RESERVED_REQUESTS = 2
 # A lazy status wait (see Watcher.wait_status) is read at most every LAZY_POLLS polls while other work is pending.
 LAZY_POLLS = 5

@@ -390,13 +390,14 @@ class Watcher(object):
         return bool(self.pending() or (self.slots is not None and self.slots.waiting))
 
     def _loop(self):
-        # This thread's polls go ahead of the submitters' actions, with requests of each window kept for them.
+        # This thread's polls go ahead of the submitters' actions, with requests of each window kept for them while
+        # it runs: a registration's first read is due within half a second, too late to claim them then.
         getattr(self.client, "prioritize", lambda: None)()
         reserve = getattr(self.client, "reserve", lambda count: None)
+        reserve(RESERVED_REQUESTS)
         try:
             while not self._stop.is_set():
                 self._wake.clear()
-                reserve(RESERVED_REQUESTS if self._busy() else 0)
                 if not self._busy():
                     # Idle: no request, no sleep on the (maybe virtual) clock; a registration or stop() wakes it, and
                     # its first read is due an interval later (or at a wait:false follow's confirm time), not at once.

@@ -227,10 +227,11 @@ class Watcher(object):
             verifies = [w for w in self._waits if w.what == "verify" and w.pending]
             statuses = [w for w in self._waits if w.what == "status" and w.pending]
             busy = verifies or self._follows or (self.slots is not None and self.slots.waiting)
-            statuses = lazy_reads(statuses, busy, self.stats["polls"] - self._lazy_read_poll >= LAZY_POLLS,
+            number = self.stats["polls"] + 1  # this poll's
+            statuses = lazy_reads(statuses, busy, number - self._lazy_read_poll >= LAZY_POLLS,
                                   self._poll_started + self.poll_interval * LAZY_POLLS)
             if any(w.lazy for w in statuses):
-                self._lazy_read_poll = self.stats["polls"]
+                self._lazy_read_poll = number
         for wait in verifies:
             self._poll_verify(wait, poll)
         with self._lock:

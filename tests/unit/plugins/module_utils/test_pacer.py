@@ -281,3 +281,121 @@ def test_a_budget_spent_early_in_the_window_is_learnt_from_one_429_not_waited_fo
     elapsed = sim.run()
     assert sim.throttled == 1
     assert elapsed < 35.0
+
+
+class Waited(Exception):
+    """Raised by a sleep that must not happen: the request would have waited."""
+
+
+def refuse_to_wait(seconds):
+    raise Waited(seconds)
+
+
+def test_the_submitters_leave_the_reserve_of_a_window_to_the_watcher():
+    now = {"t": 100.0}
+    pacer = RateLimitPacer(clock=lambda: now["t"], sleep=refuse_to_wait)
+    pacer.reserve(2)
+    # The first request opens a window, a 429 teaches where it ends; the next window opens at 110 and has 2
+    # requests left after its first one.
+    pacer.before_request()
+    pacer.after_response(200, {"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "199"})
+    pacer.before_request()
+    pacer.after_response(429, throttle_headers(10))
+    now["t"] = 110.5
+    pacer.before_request()
+    pacer.after_response(200, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "2"})
+    with pytest.raises(Waited):
+        pacer.before_request()  # a submitter: only the reserve is left, and it waits for the window's end
+    pacer.prioritize()  # this thread is now the watcher's
+    pacer.before_request()
+    pacer.after_response(200, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "1"})
+    pacer.before_request()
+    assert pacer.snapshot()["in_flight"] == 1 and pacer.snapshot()["sent"] == 5
+
+
+def test_without_a_reserve_the_submitters_spend_the_whole_window():
+    pacer = RateLimitPacer(clock=lambda: 100.0, sleep=refuse_to_wait)
+    pacer.before_request()
+    pacer.after_response(200, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "2"})
+    pacer.before_request()
+    pacer.before_request()
+    with pytest.raises(Waited):
+        pacer.before_request()
+
+
+def test_the_in_flight_cap_counts_every_request_and_an_answer_frees_a_place():
+    pacer = RateLimitPacer(clock=lambda: 100.0, sleep=refuse_to_wait, max_in_flight=2)
+    first = pacer.before_request()
+    pacer.before_request()
+    with pytest.raises(Waited):
+        pacer.before_request()
+    pacer.after_response(None, None, sent_at=first)  # a request that failed without an answer frees its place too
+    pacer.before_request()
+    assert pacer.snapshot()["in_flight"] == 2 and pacer.snapshot()["queued"] == 0
+
+
+def test_the_watchers_poll_goes_ahead_of_submitters_queued_before_it():
+    """With the window spent, a poll that arrives last is sent first; the submitters keep their arrival order."""
+    import threading
+    import time
+
+    pacer = RateLimitPacer(probe_poll=0.001)
+    pacer.before_request()
+    pacer.after_response(200, {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0"})
+    order = []
+    pacer.before_request()  # the probe: everyone else queues until its answer
+
+    def worker(name, priority):
+        if priority:
+            pacer.prioritize()
+        pacer.before_request()
+        order.append(name)
+
+    threads = []
+    for name in ("submit-1", "submit-2", "submit-3", "poll"):
+        thread = threading.Thread(target=worker, args=(name, name == "poll"))
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.02)
+    assert order == []
+    for expected in range(1, len(threads) + 1):
+        pacer.after_response(200, {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "1"}, sent_at=time.monotonic())
+        deadline = time.monotonic() + 5
+        while len(order) < expected and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.02)
+        assert len(order) == expected
+    for thread in threads:
+        thread.join(5)
+    assert order == ["poll", "submit-1", "submit-2", "submit-3"]
+
+
+def test_a_poll_takes_the_next_free_place_under_the_in_flight_cap():
+    """Every place is taken by submitters; the first answer's place goes to the poll, not to the next submitter."""
+    import threading
+    import time
+
+    pacer = RateLimitPacer(probe_poll=0.001, max_in_flight=2)
+    held = [pacer.before_request(), pacer.before_request()]
+    order = []
+
+    def worker(name, priority):
+        if priority:
+            pacer.prioritize()
+        pacer.before_request()
+        order.append(name)
+
+    submitter = threading.Thread(target=worker, args=("submit", False))
+    submitter.start()
+    time.sleep(0.02)
+    poll = threading.Thread(target=worker, args=("poll", True))
+    poll.start()
+    time.sleep(0.02)
+    assert order == []
+    pacer.after_response(None, None, sent_at=held[0])
+    poll.join(5)
+    time.sleep(0.02)
+    assert order == ["poll"]
+    pacer.after_response(None, None, sent_at=held[1])
+    submitter.join(5)
+    assert order == ["poll", "submit"]

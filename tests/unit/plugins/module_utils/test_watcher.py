@@ -567,3 +567,48 @@ def test_progress_is_reported_after_every_poll_with_the_counts(client, clock):
     client.deployments["d1"]["status"] = "failed"
     watcher.poll_once()
     assert reports[-1] == {"registered": 3, "done": 1, "failed": 1, "pending": 1}
+
+
+def test_lazy_status_waits_are_read_every_few_polls_while_deployments_build(client, clock):
+    """The status after a finished deployment only feeds the report: one list call per LAZY_POLLS polls, not per poll,
+    while other deployments are still followed; at once when nothing else is pending."""
+    from ansible_collections.coolops.coolify.plugins.module_utils._waits import LAZY_POLLS
+
+    client.add("d1", "in_progress")
+    client.statuses["application"].update({"a1": "running:healthy", "a2": "running:healthy"})
+    watcher = make(client, clock)
+    building = watcher.follow_deployment("d1", "app1")
+    lazy = [watcher.wait_status("application", uuid, "running", acted=False, lazy=True) for uuid in ("a1", "a2")]
+    for dummy in range(LAZY_POLLS - 1):
+        watcher.poll_once()
+        clock.sleep(2.0)
+    assert client.count("list_applications") == 0 and all(wait.pending for wait in lazy)
+    watcher.poll_once()
+    assert client.count("list_applications") == 1 and all(wait.state == "done" for wait in lazy)
+    again = watcher.wait_status("application", "a1", "running", acted=False, lazy=True)
+    client.deployments["d1"]["status"] = "finished"
+    watcher.poll_once()  # d1 leaves the list: its final read; the lazy wait is not due yet
+    assert building.state == "done" and again.pending
+    watcher.poll_once()  # nothing else pending: read at once
+    assert again.state == "done" and client.count("list_applications") + client.count("get_application") == 2
+
+
+def test_a_lazy_status_wait_is_read_before_it_would_expire_unread(client, clock):
+    client.add("d1", "in_progress")
+    client.statuses["application"]["a1"] = "running:healthy"
+    watcher = make(client, clock, deadline=clock() + 5)
+    watcher.follow_deployment("d1", "app1")
+    lazy = watcher.wait_status("application", "a1", "running", acted=False, lazy=True)
+    watcher.poll_once()
+    assert lazy.state == "done" and client.count("get_application") == 1
+
+
+def test_an_eager_status_wait_takes_the_lazy_ones_of_its_kind_along(client, clock):
+    client.add("d1", "in_progress")
+    client.statuses["application"].update({"a1": "running:healthy", "a2": "exited"})
+    watcher = make(client, clock)
+    watcher.follow_deployment("d1", "app1")
+    lazy = watcher.wait_status("application", "a1", "running", acted=False, lazy=True)
+    watcher.wait_status("application", "a2", "running", acted=False)
+    watcher.poll_once()
+    assert lazy.state == "done" and client.count("list_applications") == 1

@@ -131,7 +131,6 @@ class RateLimitPacer(object):
         self._whole = window_hint  # that whole number: Coolify's minute until a 429 tells, then the one that fits ...
         self._hint = window_hint is not None  # ... (still the hint, unconfirmed) ...
         self._early = True  # ... and probing at it (not at the upper bound) has not drawn a 429
-        self._cold = True  # the window's first request also opened the connection (it took longer to arrive)
         self._min_header = None  # lowest X-RateLimit-Remaining seen in the current window ...
         self._min_seen_at = None  # ... and when it was seen
         self._blocked_until = 0.0
@@ -157,10 +156,10 @@ class RateLimitPacer(object):
             return None
         took = max(0.0, (self._first_answer or self._window_start) - self._window_start)
         if self._whole is not None and self._early:
-            # The window reset W seconds after its first request was counted; a probe sent W seconds after that one
-            # is counted after the reset when both take as long to arrive (the margin covers jitter; a first request
-            # that also opened the connection took longer, so its whole round trip is added).
-            target = self._window_start + self._whole + (took if self._cold else self._margin)
+            # The window reset W seconds after its first request was counted, at some time between that request's
+            # send and its answer (a busy server may count it late). A probe sent W seconds after that answer is
+            # counted after the reset whatever the server did; it costs one round trip a window.
+            target = self._window_start + self._whole + max(took, self._margin)
             if self._hint and target - now > 0.75 * self._whole:
                 return None  # a long wait on an unconfirmed hint: probe instead, a 429 tells the real window
             return target
@@ -304,7 +303,7 @@ class RateLimitPacer(object):
             # A new window, opened by this request: the previous one had reset when it was counted.
             if self._window_start is not None and self._span is not None:
                 self._narrow(now - self._window_start)
-            self._window_start, self._first_answer, self._cold = sent_at, now, False
+            self._window_start, self._first_answer = sent_at, now
             self._min_header, self._min_seen_at = header, now
         elif header < self._min_header:
             self._min_header, self._min_seen_at = header, now

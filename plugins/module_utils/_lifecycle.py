@@ -357,6 +357,7 @@ def run_lifecycle(client, kind, resources, state, options, check_mode=False, clo
                                  wave_failed=fail_percentage_exceeded(opts.max_fail_percentage),
                                  sleep=sleep or time.sleep, queue=run.queue())
             halted = bool(getattr(outcomes, "halted", False))
+            run.watcher.hurry()
             run.settle_all()
         finally:
             if run.slots is not None:

@@ -361,6 +361,12 @@ class Watcher(object):
         with self._lock:
             return sum(1 for wait in self._waits if wait.pending)
 
+    def hurry(self):
+        """Every action has been sent: a wait:false follow's list read need not wait for more registrations."""
+        with self._lock:
+            self.confirm_after = 0.0
+        self._wake.set()
+
     def _sleep_until_due(self):
         """The steady interval, never past a deadline or a wait:false follow's confirm time."""
         due = self._due()

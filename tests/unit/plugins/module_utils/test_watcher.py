@@ -612,3 +612,13 @@ def test_an_eager_status_wait_takes_the_lazy_ones_of_its_kind_along(client, cloc
     watcher.wait_status("application", "a2", "running", acted=False)
     watcher.poll_once()
     assert lazy.state == "done" and client.count("list_applications") == 1
+
+
+def test_once_every_action_is_sent_a_wait_false_follow_is_read_at_once(client, clock):
+    """The confirm read waits half a second to take later registrations along; after the last action there are none."""
+    client.add("d1", "queued")
+    watcher = make(client, clock)
+    watcher.follow_deployment("d1", "app1", until="queued")
+    assert watcher._due() == clock() + 0.5
+    watcher.hurry()
+    assert watcher._due() == clock()

@@ -350,6 +350,8 @@ def run_lifecycle(client, kind, resources, state, options, check_mode=False, clo
     if not check_mode and items:
         # An injected sleep paces the watcher too (tests drive it with a virtual clock); else stop() wakes it.
         run = _Run(client, kind, opts, items, clock, sleep, on_progress, progress_every)
+        if opts.strategy != "parallel":
+            run.watcher.hurry()  # each item is waited for where it ran: its confirm read is not gathered with others
         run.watcher.start()
         try:
             outcomes = run_batch(items, run.work, strategy=opts.strategy, max_workers=opts.max_workers,

@@ -16,7 +16,7 @@ Workers send an action, register what to wait for, and go on. Each poll interval
 * one ``GET /deployments/applications/{uuid}`` per action whose answer was lost, to find the deployment it created.
 
 The interval stays steady while work is pending; only errors stretch it (``wait: false``: see _waits.next_due). The
-client needs only ``list_deployments``, ``get_deployment``, ``application_deployments``, ``list_<kinds>``, ``get_<kind>``.
+thread's requests go ahead of the submitters' in the client's pacer (``prioritize``, ``reserve``; optional).
 """
 
 from __future__ import annotations
@@ -70,16 +70,14 @@ class Watcher(object):
         self.list_bytes_limit, self.per_uuid_max, self.status_list_min = list_bytes_limit, per_uuid_max, status_list_min
         self.verify_reads, self.clock_skew = verify_reads, clock_skew
         self.confirm_after = min(float(confirm_after), self.poll_interval)
-        self._poll_started = None
-        self._lazy_read_poll = 0
+        self._poll_started, self._lazy_read_poll = None, 0
         self._lock = threading.RLock()
         self._follows = {}
         self._waits = []
         self._claimed = set()
         self._timed_out = []
         self._counts = {"registered": 0, "done": 0, "failed": 0}
-        self._last_list_bytes = None
-        self._last_ours_bytes = 0
+        self._last_list_bytes, self._last_ours_bytes = None, 0
         self._delay = self.poll_interval
         self._thread = None
         self.notes = []
@@ -362,7 +360,8 @@ class Watcher(object):
             return sum(1 for wait in self._waits if wait.pending)
 
     def hurry(self):
-        """Every action has been sent: a wait:false follow's list read need not wait for more registrations."""
+        """No registration is worth waiting for (every action was sent, or each item is waited for where it ran):
+        read wait:false follows at once."""
         with self._lock:
             self.confirm_after = 0.0
         self._wake.set()

@@ -188,3 +188,14 @@ def test_wait_false_confirms_queued_from_a_list_read_soon_after_the_posts_not_on
     assert all(item["reason"].startswith("restart queued (deployment") for item in result["items"])
     assert fake.calls.count("post") == 40 and fake.calls.count("get_deployment") == 0
     assert fake.calls.count("list_deployments") <= 3 and len(fake.calls) <= 44
+
+
+def test_sequential_wait_false_confirms_each_item_at_once_not_after_it_left_the_list():
+    # Each item is waited for where it ran: its confirm read goes at once. Gathered for half a second with others
+    # (there are none), a deployment active for 0.3 s would have left the list and cost a GET of its own.
+    fake = FakeCoolify(per_server=3, count=2, queue_limit=25, lasts=0.3)
+    result = lc.run_lifecycle(fake, "application", fake.resources(), "restarted",
+                              {"poll_interval": 5, "wait": False, "strategy": "sequential"})
+    assert not result["failed"], result["msg"]
+    assert all(item["reason"].startswith("restart queued (deployment") for item in result["items"])
+    assert fake.calls.count("get_deployment") == 0 and fake.calls.count("list_deployments") <= 7

@@ -453,7 +453,7 @@ def test_review_the_submitters_leave_the_reserve_also_when_the_windows_end_is_no
 def test_review_a_reserve_nobody_uses_costs_no_window(limit):
     """The watcher's thread keeps its reserve for as long as it runs, also when it has nothing to read (wait: false on
     services and databases registers no wait at all): every window the submitters stop 2 short and wait for the next
-    minute, so 600 actions under Coolify's default 200 a minute take 183 s instead of 146.5 s (one whole window more)."""
+    minute, so 600 actions under Coolify's default 200 a minute take 183 s, not 146.5 s (one whole window more)."""
     sim = Simulation(limit=limit, window=60.0, total=600, workers=4, latency=0.5)
     sim.pacer.reserve(2)  # what Watcher._loop sets; no priority request ever comes
     elapsed = sim.run()

@@ -622,3 +622,51 @@ def test_once_every_action_is_sent_a_wait_false_follow_is_read_at_once(client, c
     assert watcher._due() == clock() + 0.5
     watcher.hurry()
     assert watcher._due() == clock()
+
+
+# ------------------------------------------------------------------------------------------ review: lazy status waits
+
+
+def test_review_a_lazy_status_wait_is_not_failed_unread_when_errors_stretch_the_interval(client, clock):
+    """Errors stretch the interval to 8 polls' worth (16 s), more than the LAZY_POLLS * poll_interval (10 s) that
+    lazy_reads looks ahead: a lazy wait skipped at one poll must still be read before its deadline, not expire unread
+    ("not observed") while the application reads running:healthy."""
+    client.add("d1", "in_progress")
+    client.statuses["application"].update({"a0": "running:healthy", "a1": "running:healthy"})
+    watcher = make(client, clock)
+    watcher.follow_deployment("d1", "app1")
+    first = watcher.wait_status("application", "a0", "running", acted=False, lazy=True)
+    client.errors["list_deployments"] = [ApiError(502)] * 20
+    while first.pending:  # read with the first LAZY_POLLS-th poll
+        watcher.poll_once()
+        watcher._sleep_until_due()
+    assert watcher._delay > 2.0 * 5
+    lazy = watcher.wait_status("application", "a1", "running", acted=False, lazy=True, deadline=clock() + 12.0)
+    for dummy in range(3):
+        watcher.poll_once()
+        if not lazy.pending:
+            break
+        watcher._sleep_until_due()
+    assert lazy.state == "done", (lazy.result, client.count("list_applications") + client.count("get_application"))
+
+
+def test_review_a_lazy_status_wait_is_not_failed_unread_when_a_poll_waits_for_the_next_rate_limit_window(client,
+                                                                                                         clock):
+    """Under the rate limit a poll's request can wait up to a minute for the next window (the pacer): a lazy wait
+    skipped at that poll (its deadline more than LAZY_POLLS intervals away) expires at the next poll without one read,
+    and the item is reported failed "not observed" although Coolify reads it running:healthy. An eager wait would
+    have been read in the same poll and settled done."""
+    client.add("d1", "in_progress")
+    client.statuses["application"]["a1"] = "running:healthy"
+    watcher = make(client, clock)
+    watcher._lazy_read_poll = 1  # a lazy read went out with the previous poll
+    watcher.stats["polls"] = 1
+    watcher.follow_deployment("d1", "app1")
+    lazy = watcher.wait_status("application", "a1", "running", acted=False, lazy=True, deadline=clock() + 30.0)
+    client.during_list = lambda: clock.sleep(40.0)  # the list call waited for the next window
+    for dummy in range(2):
+        watcher.poll_once()
+        if not lazy.pending:
+            break
+        watcher._sleep_until_due()
+    assert lazy.state == "done", lazy.result

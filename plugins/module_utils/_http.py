@@ -294,8 +294,8 @@ class ApiTransport(object):
         started = self._clock()
         attempt = 0
         while True:
-            self.pacer.before_request()
             self._count("requests")
+            self.pacer.before_request()
             sent_at = self._wall()
             try:
                 # verify per request: a session-level verify=False loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
@@ -313,8 +313,11 @@ class ApiTransport(object):
                 self.pacer.after_response(None, None)  # keep the pacer's in-flight count right on Ctrl-C
                 raise
             else:
-                case, error = self._answer_case(response, method, path, secrets)
-                self.pacer.after_response(response.status_code, response.headers, throttled=case is RATE_LIMITED)
+                case = None
+                try:
+                    case, error = self._answer_case(response, method, path, secrets)
+                finally:  # whatever the answer does to the decoding, its place in the pacer is given back
+                    self.pacer.after_response(response.status_code, response.headers, throttled=case is RATE_LIMITED)
                 if case is None and method == "DELETE" and attempt and response.status_code == 404:
                     return None  # resent after an unknown outcome: the first attempt deleted it
                 if case is None:

@@ -118,7 +118,8 @@ class _Run(object):
         mask = getattr(client, "scrub_text", None)
         self.watcher = Watcher(self.gate, poll_interval=opts.poll_interval, clock=clock, sleep=sleep, slots=self.slots,
                                failure_log_lines=opts.failure_log_lines if mask else 0, mask=mask,
-                               progress=self._progress if on_progress else None)
+                               progress=self._progress if on_progress else None,
+                               reserve=bool(opts.wait or self.slots is not None))
 
     def _servers(self):
         """One GET /servers for the build-slot limits; without it every server gets Coolify's defaults."""

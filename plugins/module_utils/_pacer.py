@@ -22,6 +22,8 @@ import time
 RETRY_AFTER_CAP = 60.0
 # Coolify's limiter is Limit::perMinute(API_RATE_LIMIT): the limit is configurable, the window is not.
 COOLIFY_WINDOW = 60
+# At most this much of a window's first round trip is allowed for the server counting that request late.
+LATE_COUNT_CAP = 0.5
 
 
 def parse_retry_after(value, now_wall=None):
@@ -158,8 +160,9 @@ class RateLimitPacer(object):
         if self._whole is not None and self._early:
             # The window reset W seconds after its first request was counted, at some time between that request's
             # send and its answer (a busy server may count it late). A probe sent W seconds after that answer is
-            # counted after the reset whatever the server did; it costs one round trip a window.
-            target = self._window_start + self._whole + max(took, self._margin)
+            # counted after the reset whatever the server did; the allowance is capped, so a slow server costs at
+            # most LATE_COUNT_CAP a window (a probe that is still early draws one 429, and the upper bound is used).
+            target = self._window_start + self._whole + max(self._margin, min(took, LATE_COUNT_CAP))
             if self._hint and target - now > 0.75 * self._whole:
                 return None  # a long wait on an unconfirmed hint: probe instead, a 429 tells the real window
             return target

@@ -48,7 +48,7 @@ class Watcher(object):
     def __init__(self, client, poll_interval=2.0, deadline=None, clock=time.monotonic, sleep=None, slots=None,
                  failure_log_lines=0, mask=None, classify=default_classify, progress=None,
                  list_bytes_limit=1 << 20, per_uuid_max=2, status_list_min=2, verify_reads=3, clock_skew=2.0,
-                 confirm_after=CONFIRM_AFTER):
+                 confirm_after=CONFIRM_AFTER, reserve=True):
         if poll_interval <= 0:
             raise ValueError("poll_interval must be greater than 0")
         if failure_log_lines and mask is None:
@@ -70,6 +70,7 @@ class Watcher(object):
         self.list_bytes_limit, self.per_uuid_max, self.status_list_min = list_bytes_limit, per_uuid_max, status_list_min
         self.verify_reads, self.clock_skew = verify_reads, clock_skew
         self.confirm_after = min(float(confirm_after), self.poll_interval)
+        self.reserve = RESERVED_REQUESTS if reserve else 0  # kept in the pacer only for a task that will have waits
         self._poll_started, self._lazy_read_poll = None, 0
         self._lock = threading.RLock()
         self._follows = {}
@@ -189,6 +190,9 @@ class Watcher(object):
                 if wait.pending and (last is None or _status.deployment_is_active(last)):
                     self._timed_out.append(wait.deployment_uuid)
             elif not wait.pending:
+                continue
+            elif wait.lazy and wait.result["status"] is None:
+                wait.lazy = False  # never expired unread: read with this poll, judged at the next
                 continue
             self._leave(wait)
             self._settle(wait, "failed", *expiry(wait))
@@ -360,8 +364,7 @@ class Watcher(object):
             return sum(1 for wait in self._waits if wait.pending)
 
     def hurry(self):
-        """No registration is worth waiting for (every action was sent, or each item is waited for where it ran):
-        read wait:false follows at once."""
+        """No registration is worth waiting for (all actions sent, or items waited for where they ran): no gathering."""
         with self._lock:
             self.confirm_after = 0.0
         self._wake.set()
@@ -396,17 +399,15 @@ class Watcher(object):
         return bool(self.pending() or (self.slots is not None and self.slots.waiting))
 
     def _loop(self):
-        # This thread's polls go ahead of the submitters' actions, with requests of each window kept for them while
-        # it runs: a registration's first read is due within half a second, too late to claim them then.
+        # Polls go ahead of actions, with requests of each window kept from the start (a first read is due soon).
         getattr(self.client, "prioritize", lambda: None)()
         reserve = getattr(self.client, "reserve", lambda count: None)
-        reserve(RESERVED_REQUESTS)
+        reserve(self.reserve)
         try:
             while not self._stop.is_set():
                 self._wake.clear()
                 if not self._busy():
-                    # Idle: no request, no sleep on the (maybe virtual) clock; a registration or stop() wakes it, and
-                    # its first read is due an interval later (or at a wait:false follow's confirm time), not at once.
+                    # Idle: no request; a registration or stop() wakes it, and its first read is due later, not at once.
                     self._wake.wait(0.5)
                     if self._busy():
                         self._sleep_until_due()

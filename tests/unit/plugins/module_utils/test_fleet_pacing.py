@@ -199,3 +199,31 @@ def test_sequential_wait_false_confirms_each_item_at_once_not_after_it_left_the_
     assert not result["failed"], result["msg"]
     assert all(item["reason"].startswith("restart queued (deployment") for item in result["items"])
     assert fake.calls.count("get_deployment") == 0 and fake.calls.count("list_deployments") <= 7
+
+
+class PacedFake(FakeCoolify):
+    """The fake with a real pacer, recording what the watcher asks it to reserve."""
+
+    def __init__(self, **kwargs):
+        super(PacedFake, self).__init__(**kwargs)
+        from ansible_collections.coolops.coolify.plugins.module_utils._pacer import RateLimitPacer
+
+        self.pacer = RateLimitPacer()
+        self.reserved = []
+        keep = self.pacer.reserve
+        self.pacer.reserve = lambda count: (self.reserved.append(count), keep(count))
+
+
+def test_a_task_that_registers_no_wait_keeps_no_reserve_from_its_actions():
+    # Services with wait: false register nothing: a reserve would cost the actions 2 requests of every window.
+    fake = PacedFake(per_server=2, count=2, queue_limit=25, lasts=0.1)
+    result = lc.run_lifecycle(fake, "service", fake.resources(), "restarted", {"wait": False})
+    assert not result["failed"], result["msg"]
+    assert fake.reserved and max(fake.reserved) == 0 and len(fake.posts) == 4
+
+
+def test_a_task_whose_deployments_are_confirmed_keeps_the_watchers_reserve():
+    fake = PacedFake(per_server=2, count=2, queue_limit=25, lasts=0.1)
+    result = lc.run_lifecycle(fake, "application", fake.resources(), "restarted", {"wait": False})
+    assert not result["failed"], result["msg"]
+    assert fake.reserved[0] == 2 and fake.reserved[-1] == 0

@@ -412,10 +412,10 @@ def test_a_poll_takes_the_next_free_place_under_the_in_flight_cap():
     assert order == ["poll", "submit"]
 
 
-# ------------------------------------------------------------------------------------------------ review: pace branch
 
 
-def test_review_a_slow_server_costs_no_round_trip_a_window():
+
+def test_a_slow_server_costs_no_round_trip_a_window():
     """Coolify's minute with answers that take 2.5 s (a busy server, or a slow list call): the probe for each window
     goes a whole round trip after the minute, ten windows cost 20 s more than on main (582.9 s there, 602.5 s now),
     past the bound test_coolifys_minute_is_waited_for_without_a_429 holds the pacer to."""
@@ -423,38 +423,3 @@ def test_review_a_slow_server_costs_no_round_trip_a_window():
     elapsed = sim.run()
     assert sim.throttled <= 1
     assert elapsed <= fixed_window_limit(600, 60, 60.0) + 60.0
-
-
-def spend_down_to_the_reserve(first_remaining):
-    """A pacer with the watcher's reserve of 2; its first answer at t=100.0, then a burst of actions at t=105.0 that
-    leaves 2 requests of the window (the budget of a 200-a-minute limit is spent in the window's first quarter)."""
-    now = {"t": 100.0}
-    pacer = RateLimitPacer(clock=lambda: now["t"], sleep=refuse_to_wait)
-    pacer.reserve(2)
-    pacer.before_request()
-    pacer.after_response(200, {"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": str(first_remaining)})
-    now["t"] = 105.0
-    pacer.before_request()
-    pacer.after_response(200, {"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "2"})
-    return pacer
-
-
-@pytest.mark.parametrize("first_remaining", [199, 49], ids=["window-start-known", "token-shared-start-unknown"])
-def test_review_the_submitters_leave_the_reserve_also_when_the_windows_end_is_not_known(first_remaining):
-    """Only the watcher's reserve is left and the end of the window is not known (the hinted minute is too far off
-    to be trusted, or another user of the token had opened the window): a submitter must not take the reserve; now it
-    "probes" with it, and the next submitter too, so the burst draws the 429 that blocks the watcher's poll as well."""
-    pacer = spend_down_to_the_reserve(first_remaining)
-    with pytest.raises(Waited):
-        pacer.before_request()
-
-
-@pytest.mark.parametrize("limit", [60, 200])
-def test_review_a_reserve_nobody_uses_costs_no_window(limit):
-    """The watcher's thread keeps its reserve for as long as it runs, also when it has nothing to read (wait: false on
-    services and databases registers no wait at all): every window the submitters stop 2 short and wait for the next
-    minute, so 600 actions under Coolify's default 200 a minute take 183 s, not 146.5 s (one whole window more)."""
-    sim = Simulation(limit=limit, window=60.0, total=600, workers=4, latency=0.5)
-    sim.pacer.reserve(2)  # what Watcher._loop sets; no priority request ever comes
-    elapsed = sim.run()
-    assert elapsed <= fixed_window_limit(600, limit, 60.0) + 60.0

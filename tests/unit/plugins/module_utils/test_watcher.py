@@ -627,7 +627,7 @@ def test_once_every_action_is_sent_a_wait_false_follow_is_read_at_once(client, c
 # ------------------------------------------------------------------------------------------ review: lazy status waits
 
 
-def test_review_a_lazy_status_wait_is_not_failed_unread_when_errors_stretch_the_interval(client, clock):
+def test_a_lazy_status_wait_is_not_failed_unread_when_errors_stretch_the_interval(client, clock):
     """Errors stretch the interval to 8 polls' worth (16 s), more than the LAZY_POLLS * poll_interval (10 s) that
     lazy_reads looks ahead: a lazy wait skipped at one poll must still be read before its deadline, not expire unread
     ("not observed") while the application reads running:healthy."""
@@ -650,7 +650,7 @@ def test_review_a_lazy_status_wait_is_not_failed_unread_when_errors_stretch_the_
     assert lazy.state == "done", (lazy.result, client.count("list_applications") + client.count("get_application"))
 
 
-def test_review_a_lazy_status_wait_is_not_failed_unread_when_a_poll_waits_for_the_next_rate_limit_window(client,
+def test_a_lazy_status_wait_is_not_failed_unread_when_a_poll_waits_for_the_next_rate_limit_window(client,
                                                                                                          clock):
     """Under the rate limit a poll's request can wait up to a minute for the next window (the pacer): a lazy wait
     skipped at that poll (its deadline more than LAZY_POLLS intervals away) expires at the next poll without one read,

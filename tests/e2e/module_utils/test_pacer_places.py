@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, coolops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Review of the pacer's in-flight cap over real HTTP: every attempt the pacer let out is given back to it.
+"""The pacer's in-flight cap over real HTTP: every attempt the pacer let out is given back to it.
 
 The cap (the task's max_workers) is counted in the pacer since it replaced _lifecycle._Gate's semaphore, so an attempt
 that never reaches after_response holds its place for the rest of the task: with max_workers 1, every later request
@@ -23,7 +23,7 @@ def capture_server():
         yield server
 
 
-def test_review_an_answer_that_breaks_the_error_decoding_gives_its_place_back(capture_server):
+def test_an_answer_that_breaks_the_error_decoding_gives_its_place_back(capture_server):
     """A 502 whose JSON body is nested too deep to decode (a broken proxy, a hostile peer): json raises RecursionError,
     which is no ValueError, inside _answer_case, before after_response is called."""
     depth = 100000
@@ -41,7 +41,7 @@ class Stuck(Exception):
     pass
 
 
-def test_review_after_such_an_answer_the_next_request_under_max_workers_1_is_still_sent(capture_server):
+def test_after_such_an_answer_the_next_request_under_max_workers_1_is_still_sent(capture_server):
     """The watcher catches every exception of a read and polls on; with the place leaked, its next request (and every
     submitter's) waits for a place that never frees: the task hangs."""
     depth = 100000

@@ -412,9 +412,6 @@ def test_a_poll_takes_the_next_free_place_under_the_in_flight_cap():
     assert order == ["poll", "submit"]
 
 
-
-
-
 def test_a_slow_server_costs_no_round_trip_a_window():
     """Coolify's minute with answers that take 2.5 s (a busy server, or a slow list call): the probe for each window
     goes a whole round trip after the minute, ten windows cost 20 s more than on main (582.9 s there, 602.5 s now),

@@ -650,8 +650,7 @@ def test_a_lazy_status_wait_is_not_failed_unread_when_errors_stretch_the_interva
     assert lazy.state == "done", (lazy.result, client.count("list_applications") + client.count("get_application"))
 
 
-def test_a_lazy_status_wait_is_not_failed_unread_when_a_poll_waits_for_the_next_rate_limit_window(client,
-                                                                                                         clock):
+def test_a_lazy_status_wait_is_not_failed_unread_when_a_poll_waits_for_the_next_rate_limit_window(client, clock):
     """Under the rate limit a poll's request can wait up to a minute for the next window (the pacer): a lazy wait
     skipped at that poll (its deadline more than LAZY_POLLS intervals away) expires at the next poll without one read,
     and the item is reported failed "not observed" although Coolify reads it running:healthy. An eager wait would

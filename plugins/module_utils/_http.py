@@ -23,21 +23,9 @@ import time
 import traceback
 
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
-    ApiDisabledError,
-    AuthenticationError,
-    ConfigurationError,
-    CoolifyError,
-    InvalidResponseError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    QueueFullError,
-    ServerError,
-    TransportError,
-    error_class,
-    excerpt,
-    format_field_errors,
-    sentence,
-)
+    ApiDisabledError, AuthenticationError, ConfigurationError, CoolifyError, InvalidResponseError, OutcomeUnknownError,
+    PermissionDeniedError, QueueFullError, ServerError, TransportError, error_class, excerpt, format_field_errors,
+    sentence)
 from ansible_collections.coolops.coolify.plugins.module_utils._pacer import (
     RETRY_AFTER_CAP,
     RateLimitPacer,
@@ -193,6 +181,7 @@ class ApiTransport(object):
         self._random = random.Random()
         self.pacer = RateLimitPacer(clock=self._clock, sleep=self._sleep)
         self._stats_lock = threading.Lock()
+        self._thread_local = threading.local()
         self._stats = {"requests": 0, "retries": 0, "rate_limited": 0}
 
         session = requests.Session()
@@ -343,8 +332,13 @@ class ApiTransport(object):
             self._sleep(delay)
             attempt += 1
 
+    def send_once_on_this_thread(self):
+        """The calling thread (the watcher's) sends each request once: it polls again after its own back-off, and a
+        read retried here would run past the task's wait_timeout."""
+        self._thread_local.once = True
+
     def _may_retry(self, attempt, started, delay):
-        if attempt >= self.max_retries:
+        if attempt >= self.max_retries or getattr(self._thread_local, "once", False):
             return False
         return (self._clock() - started) + delay <= self.max_retry_seconds
 

@@ -85,9 +85,10 @@ class _Gate(object):
         return self.get("database", uuid)
 
     def prioritize(self):
-        """The calling thread (the watcher's) goes ahead of the submitters."""
+        """The calling thread (the watcher's) goes ahead of the submitters, and sends each read once."""
         if self._pacer is not None:
             self._pacer.prioritize()
+        getattr(self.client, "send_once_on_this_thread", lambda: None)()
 
     def reserve(self, count):
         """Leave ``count`` requests of each rate-limit window to the watcher."""

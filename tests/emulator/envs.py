@@ -281,9 +281,14 @@ def _service_fields(data):
     return fields
 
 
-def _service_target(api, req, ctx, uuid):
-    """Lookup, policy and validation of the service create and update: ((service, fields with the key normalized), None) or (None, error)."""
-    service, error = api.managed(ctx, "service", uuid, "Service not found.")
+# Services and databases share their create and update; what differs is the 404 text and how a row is shown.
+_OWNER = {"service": ("Service not found.", env_view), "database": ("Database not found.", database_env_view)}
+
+
+def _owned_target(api, req, ctx, kind, uuid):
+    """Lookup, policy and validation of a service or database create and update: ((owner, fields with the key
+    normalized), None) or (None, error)."""
+    owner, error = api.managed(ctx, kind, uuid, _OWNER[kind][0])
     if error:
         return None, error
     errors = validate(req.data, SERVICE_FIELDS, ctx.version)
@@ -291,26 +296,28 @@ def _service_target(api, req, ctx, uuid):
         return None, validation_failed(errors)
     fields = _service_fields(req.data)
     fields["key"] = _normalize_key(fields["key"], ctx.version)
-    return (service, fields), None
+    return (owner, fields), None
 
 
-def service_create(api, req, ctx, uuid):
-    target, error = _service_target(api, req, ctx, uuid)
+def owned_create(api, req, ctx, kind, uuid):
+    """POST /services/{uuid}/envs and /databases/{uuid}/envs (`kind` is service or database)."""
+    target, error = _owned_target(api, req, ctx, kind, uuid)
     if error:
         return error
-    service, fields = target
-    if api.store.find_env("service", service, fields["key"]) is not None:
+    owner, fields = target
+    if api.store.find_env(kind, owner, fields["key"]) is not None:
         return message(409, EXISTS)
-    row = api.store.add_env("service", service, fields, ctx.now)
-    return json_response(201, _view(api, ctx, row))
+    row = api.store.add_env(kind, owner, fields, ctx.now)
+    return json_response(201, _view(api, ctx, row, _OWNER[kind][1]))
 
 
-def service_update(api, req, ctx, uuid):
-    target, error = _service_target(api, req, ctx, uuid)
+def owned_update(api, req, ctx, kind, uuid):
+    """PATCH /services/{uuid}/envs and /databases/{uuid}/envs: the row of that key, or a 404."""
+    target, error = _owned_target(api, req, ctx, kind, uuid)
     if error:
         return error
-    service, fields = target
-    row = api.store.find_env("service", service, fields["key"])
+    owner, fields = target
+    row = api.store.find_env(kind, owner, fields["key"])
     if row is None:
         return message(404, NOT_FOUND)
     row["value"] = fields.get("value")
@@ -318,7 +325,15 @@ def service_update(api, req, ctx, uuid):
         if name in fields:
             row[name] = fields[name]
     row["updated"] = ctx.now
-    return json_response(201, _view(api, ctx, row))
+    return json_response(201, _view(api, ctx, row, _OWNER[kind][1]))
+
+
+def service_create(api, req, ctx, uuid):
+    return owned_create(api, req, ctx, "service", uuid)
+
+
+def service_update(api, req, ctx, uuid):
+    return owned_update(api, req, ctx, "service", uuid)
 
 
 def service_bulk(api, req, ctx, uuid):
@@ -361,43 +376,12 @@ def database_list(api, req, ctx, uuid):
     return json_response(200, [_view(api, ctx, row, database_env_view) for row in rows])
 
 
-def _database_target(api, req, ctx, uuid):
-    database, error = api.managed(ctx, "database", uuid, "Database not found.")
-    if error:
-        return None, error
-    errors = validate(req.data, SERVICE_FIELDS, ctx.version)
-    if errors:
-        return None, validation_failed(errors)
-    fields = _service_fields(req.data)
-    fields["key"] = _normalize_key(fields["key"], ctx.version)
-    return (database, fields), None
-
-
 def database_create(api, req, ctx, uuid):
-    target, error = _database_target(api, req, ctx, uuid)
-    if error:
-        return error
-    database, fields = target
-    if api.store.find_env("database", database, fields["key"]) is not None:
-        return message(409, EXISTS)
-    row = api.store.add_env("database", database, fields, ctx.now)
-    return json_response(201, _view(api, ctx, row, database_env_view))
+    return owned_create(api, req, ctx, "database", uuid)
 
 
 def database_update(api, req, ctx, uuid):
-    target, error = _database_target(api, req, ctx, uuid)
-    if error:
-        return error
-    database, fields = target
-    row = api.store.find_env("database", database, fields["key"])
-    if row is None:
-        return message(404, NOT_FOUND)
-    row["value"] = fields.get("value")
-    for name in ("is_literal", "is_multiline", "is_shown_once", "comment"):
-        if name in fields:
-            row[name] = fields[name]
-    row["updated"] = ctx.now
-    return json_response(201, _view(api, ctx, row, database_env_view))
+    return owned_update(api, req, ctx, "database", uuid)
 
 
 def database_bulk(api, req, ctx, uuid):

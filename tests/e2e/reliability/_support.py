@@ -121,6 +121,38 @@ def api_path(table, uuid, *tail):
     return r"^/api/v1/%s/%s/%s$" % (table, re.escape(uuid), "/".join(tail))
 
 
+class LifecycleFaults(object):
+    """The set-up the lifecycle fault suites share: a restart of ``names`` of one ``table`` (applications, services),
+    with the faults aimed at ``target_name``."""
+
+    def __init__(self, table, names, target_name):
+        self.table = table
+        self.names = names
+        self.target_name = target_name
+
+    def restart_args(self, api_url, **extra):
+        args = connection(api_url, names=self.names, state="restarted")
+        args.update(extra)
+        return args
+
+    def item(self, result, name):
+        return entry_named(result, self.table, name)
+
+    def action_path(self, uuid, action="restart"):
+        return api_path(self.table, uuid, action)
+
+    def target(self, emu):
+        """The uuid the faults are aimed at."""
+        return uuids_of(emu.state(), self.table, [self.target_name])[0]
+
+    def assert_others_fine(self, result, broken, finished):
+        """Every entry but ``broken`` changed without failing, and ``finished(entry)`` holds for it."""
+        for entry in result[self.table]:
+            if entry["name"] not in broken:
+                assert not entry["failed"] and entry["changed"], entry
+                assert finished(entry), entry
+
+
 def assert_no_secret(*blobs):
     """No marker (token, env values) in anything the module returned, warned or raised."""
     for blob in blobs:

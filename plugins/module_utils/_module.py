@@ -249,8 +249,7 @@ class CoolifyModule(object):
             result = func(self)
         except CoolifyError as exc:
             self.close()
-            self.fail_from_error(exc)
-            return  # not reached: fail_json exits
+            self.fail_from_error(exc)  # fail_json exits
         self.close()
         result = dict(result or {})
         result.setdefault("changed", False)

@@ -62,9 +62,6 @@ class Case(object):
     def decide(self, is_action_request):
         return self.action if is_action_request else self.idempotent
 
-    def __repr__(self):
-        return "Case(%s: idempotent=%s, action=%s)" % (self.name, self.idempotent, self.action)
-
 
 NOT_SENT = Case("not_sent", RETRY, RETRY,
                 "The connection failed before the request was written (refused, name resolution, connect timeout), so "

@@ -53,21 +53,6 @@ class ParsedStatus(object):
         self.health = health
         self.excluded = excluded
 
-    def as_dict(self):
-        return {"state": self.state, "health": self.health, "excluded": self.excluded}
-
-    def __eq__(self, other):
-        return isinstance(other, ParsedStatus) and self.as_dict() == other.as_dict()
-
-    def __ne__(self, other):
-        return not self == other
-
-    def __hash__(self):
-        return hash((self.state, self.health, self.excluded))
-
-    def __repr__(self):
-        return "ParsedStatus(%r, state=%r, health=%r, excluded=%r)" % (self.raw, self.state, self.health, self.excluded)
-
 
 def parse_status(status):
     """Split a status string; None or an empty string gives state ``unknown``."""

@@ -36,20 +36,10 @@ NAMES = APP_NAMES[:4]
 RETRIES = FAST["max_retries"]
 
 
-SUITE = LifecycleFaults("applications", NAMES, "app-2")
-restart_args = SUITE.restart_args
-item = SUITE.item
-action_path = SUITE.action_path
-
-
-@pytest.fixture
-def target(emu):
-    """uuid of app-2, the application every fault is aimed at."""
-    return SUITE.target(emu)
-
-
-def assert_others_fine(result, broken=("app-2",)):
-    SUITE.assert_others_fine(result, broken, lambda entry: entry["deployment_status"] == "finished")
+# Every fault is aimed at app-2 (the ``target`` fixture gives its uuid); the others must end finished.
+SUITE = LifecycleFaults("applications", NAMES, "app-2", finished=lambda entry: entry["deployment_status"] == "finished")
+restart_args, item, action_path, assert_others_fine = SUITE.restart_args, SUITE.item, SUITE.action_path, SUITE.assert_others_fine
+target = SUITE.target_fixture()
 
 
 def test_500_on_one_action_fails_that_item_only(emu, run_module, target):

@@ -36,20 +36,10 @@ from _support import (
 RETRIES = FAST["max_retries"]
 
 
-SUITE = LifecycleFaults("services", SERVICE_NAMES, "svc-2")
-restart_args = SUITE.restart_args
-item = SUITE.item
-action_path = SUITE.action_path
-
-
-@pytest.fixture
-def target(emu):
-    """uuid of svc-2, the service every fault is aimed at."""
-    return SUITE.target(emu)
-
-
-def assert_others_fine(result, broken=("svc-2",)):
-    SUITE.assert_others_fine(result, broken, lambda entry: entry["status_after"].startswith("running"))
+# Every fault is aimed at svc-2 (the ``target`` fixture gives its uuid); the others must end running.
+SUITE = LifecycleFaults("services", SERVICE_NAMES, "svc-2", finished=lambda entry: entry["status_after"].startswith("running"))
+restart_args, item, action_path, assert_others_fine = SUITE.restart_args, SUITE.item, SUITE.action_path, SUITE.assert_others_fine
+target = SUITE.target_fixture()
 
 
 def assert_lost_answer_honest(entry):

@@ -13,6 +13,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 DEFAULT_ANSWER = (200, "application/json", b"[]", {})
 
 
+def reply(handler, status, ctype, body, headers=None):
+    """Answer the request ``handler`` serves: ``body`` (bytes) with its length and ``headers``."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class ScriptedHandler(BaseHTTPRequestHandler):
     """Answers from ``server.script``: {path: (status, content type, body, headers)} for every request to that path, or
     a list of such answers used one per request (then DEFAULT_ANSWER); logs each request in ``server.seen``."""
@@ -32,14 +43,7 @@ class ScriptedHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        status, ctype, body, extra = answer
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        reply(self, *answer)
 
     do_GET = do_POST = do_PATCH = do_DELETE = _reply
 
@@ -78,12 +82,7 @@ class EnvRowsHandler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status, body, ctype="application/json"):
-        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        reply(self, status, ctype, body.encode() if isinstance(body, str) else json.dumps(body).encode())
 
     def do_GET(self):
         with self.server.lock:

@@ -281,14 +281,20 @@ def _service_fields(data):
     return fields
 
 
-# Services and databases share their create and update; what differs is the 404 text and how a row is shown.
-_OWNER = {"service": ("Service not found.", env_view), "database": ("Database not found.", database_env_view)}
+# Services and databases share their create, update and bulk; what differs is the 404 text, how a row is shown, and
+# which fields a bulk item may fill (databases: a true partial update of every fillable field present).
+BULK_DB_FIELDS = APP_FIELDS + ("is_required",)
+_OWNER = {
+    "service": {"missing": "Service not found.", "view": env_view, "bulk": APP_FIELDS, "bools": BOOL_FIELDS},
+    "database": {"missing": "Database not found.", "view": database_env_view, "bulk": BULK_DB_FIELDS,
+                 "bools": BOOL_FIELDS + ("is_required",)},
+}
 
 
 def _owned_target(api, req, ctx, kind, uuid):
     """Lookup, policy and validation of a service or database create and update: ((owner, fields with the key
     normalized), None) or (None, error)."""
-    owner, error = api.managed(ctx, kind, uuid, _OWNER[kind][0])
+    owner, error = api.managed(ctx, kind, uuid, _OWNER[kind]["missing"])
     if error:
         return None, error
     errors = validate(req.data, SERVICE_FIELDS, ctx.version)
@@ -308,7 +314,7 @@ def owned_create(api, req, ctx, kind, uuid):
     if api.store.find_env(kind, owner, fields["key"]) is not None:
         return message(409, EXISTS)
     row = api.store.add_env(kind, owner, fields, ctx.now)
-    return json_response(201, _view(api, ctx, row, _OWNER[kind][1]))
+    return json_response(201, _view(api, ctx, row, _OWNER[kind]["view"]))
 
 
 def owned_update(api, req, ctx, kind, uuid):
@@ -325,7 +331,7 @@ def owned_update(api, req, ctx, kind, uuid):
         if name in fields:
             row[name] = fields[name]
     row["updated"] = ctx.now
-    return json_response(201, _view(api, ctx, row, _OWNER[kind][1]))
+    return json_response(201, _view(api, ctx, row, _OWNER[kind]["view"]))
 
 
 def service_create(api, req, ctx, uuid):
@@ -336,25 +342,30 @@ def service_update(api, req, ctx, uuid):
     return owned_update(api, req, ctx, "service", uuid)
 
 
-def service_bulk(api, req, ctx, uuid):
-    service, error = api.managed(ctx, "service", uuid, "Service not found.")
+def owned_bulk(api, req, ctx, kind, uuid):
+    """PATCH /services/{uuid}/envs/bulk and /databases/{uuid}/envs/bulk: each item upserted by key."""
+    owner, error = api.managed(ctx, kind, uuid, _OWNER[kind]["missing"])
     if error:
         return error
 
     def upsert(item):
-        fields = _fields(item, APP_FIELDS)
-        for name in BOOL_FIELDS:
+        fields = _fields(item, _OWNER[kind]["bulk"])
+        for name in _OWNER[kind]["bools"]:
             if name in fields:
                 fields[name] = to_bool(fields[name])
         fields["key"] = _normalize_key(fields["key"], ctx.version)
-        row = api.store.find_env("service", service, fields["key"])
+        row = api.store.find_env(kind, owner, fields["key"])
         if row is None:
-            return api.store.add_env("service", service, fields, ctx.now)
+            return api.store.add_env(kind, owner, fields, ctx.now)
         row.update(fields)
         row["updated"] = ctx.now
         return row
 
-    return _bulk(api, req, ctx, upsert)
+    return _bulk(api, req, ctx, upsert, _OWNER[kind]["view"])
+
+
+def service_bulk(api, req, ctx, uuid):
+    return owned_bulk(api, req, ctx, "service", uuid)
 
 
 def service_delete(api, req, ctx, uuid, env_uuid):
@@ -364,8 +375,6 @@ def service_delete(api, req, ctx, uuid, env_uuid):
 # ------------------------------------------------------------------------------------------------ databases
 # Like services, except: members may list, values of is_shown_once rows are shown to sensitive tokens, `id` and
 # `resourceable*` are hidden, and bulk is a true partial update of every fillable field present.
-
-BULK_DB_FIELDS = APP_FIELDS + ("is_required",)
 
 
 def database_list(api, req, ctx, uuid):
@@ -385,24 +394,7 @@ def database_update(api, req, ctx, uuid):
 
 
 def database_bulk(api, req, ctx, uuid):
-    database, error = api.managed(ctx, "database", uuid, "Database not found.")
-    if error:
-        return error
-
-    def upsert(item):
-        fields = _fields(item, BULK_DB_FIELDS)
-        for name in BOOL_FIELDS + ("is_required",):
-            if name in fields:
-                fields[name] = to_bool(fields[name])
-        fields["key"] = _normalize_key(fields["key"], ctx.version)
-        row = api.store.find_env("database", database, fields["key"])
-        if row is None:
-            return api.store.add_env("database", database, fields, ctx.now)
-        row.update(fields)
-        row["updated"] = ctx.now
-        return row
-
-    return _bulk(api, req, ctx, upsert, database_env_view)
+    return owned_bulk(api, req, ctx, "database", uuid)
 
 
 def database_delete(api, req, ctx, uuid, env_uuid):

@@ -13,6 +13,7 @@ Applications report ``<state>:<health>`` (``running:healthy``, ``exited:unhealth
 
 from __future__ import annotations
 
+import collections
 import re
 
 # Resource states (the part before the first colon).
@@ -42,16 +43,8 @@ STATE_ALIASES = {STOPPED: EXITED}
 _LEGACY = re.compile(r"^\s*([A-Za-z_-]+)\s*\(\s*([A-Za-z_-]+)\s*\)\s*$")
 
 
-class ParsedStatus(object):
-    """``state``, ``health`` (None when absent) and ``excluded`` of one status string, plus the ``raw`` text."""
-
-    __slots__ = ("raw", "state", "health", "excluded")
-
-    def __init__(self, raw, state, health, excluded):
-        self.raw = raw
-        self.state = state
-        self.health = health
-        self.excluded = excluded
+# ``state``, ``health`` (None when absent) and ``excluded`` of one status string, plus the ``raw`` text.
+ParsedStatus = collections.namedtuple("ParsedStatus", ("raw", "state", "health", "excluded"))
 
 
 def parse_status(status):

@@ -305,18 +305,11 @@ def build_msg(items, summary, check_mode):
 
 
 def validate(params):
-    problems = []
-    if params["max_workers"] < 1:
-        problems.append("max_workers must be at least 1")
-    if params["wait_timeout"] <= 0:
-        problems.append("wait_timeout must be greater than 0")
-    if params["poll_interval"] <= 0:
-        problems.append("poll_interval must be greater than 0")
+    """The option rule _module.check_numbers (which already refused max_workers, wait_timeout and poll_interval below
+    their minimums) does not cover."""
     mfp = params.get("max_fail_percentage")
     if mfp is not None and not 0 <= mfp <= 100:
-        problems.append("max_fail_percentage must be between 0 and 100")
-    if problems:
-        raise ConfigurationError("Invalid options: %s." % "; ".join(problems))
+        raise ConfigurationError("Invalid options: max_fail_percentage must be between 0 and 100.")
 
 
 def run_backups(client, databases, params, check_mode=False, clock=None, sleep=None, wall=None):

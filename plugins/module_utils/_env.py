@@ -27,7 +27,11 @@ from ansible_collections.coolops.coolify.plugins.module_utils._env_plan import (
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import run_batch
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
-from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import validate_options
+from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import (
+    items_with_entries,
+    restart_failure,
+    validate_options,
+)
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask_quoted
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve, resolve_kinds
 
@@ -284,17 +288,13 @@ def _restart_kind(run, kind, plans, by_uuid, label):
     resources = [plan.resource for plan in plans]
     result = run_lifecycle(run.client, kind, resources, "restarted", run.params, check_mode=False, clock=run.clock,
                            sleep=run.sleep)
-    for item in result.get("items") or []:
-        entry = by_uuid.get(item.get("uuid"))
-        if entry is None:
-            continue
+    for item, entry in items_with_entries(result, by_uuid):
         if item.get("changed"):
             entry["restarted"] = True
         if item.get("failed"):
             entry["failed"] = True
             entry["outcome"] = "failed"
-            # Restart requests carry no values, so their errors cannot quote one: never masked.
-            problem = "%s failed: %s" % (label, item.get("error") or item.get("reason") or "unknown error")
+            problem = restart_failure(label, item)  # never masked: it cannot quote a value
         elif item.get("skipped"):
             problem = "%s %s" % (label, item.get("reason") or "not attempted")
         else:

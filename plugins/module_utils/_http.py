@@ -87,12 +87,6 @@ if HAS_REQUESTS:
         def __repr__(self):
             return "<BearerAuth %s>" % MASK
 
-        def __eq__(self, other):
-            return isinstance(other, _BearerAuth) and other._token == self._token
-
-        def __hash__(self):
-            return hash(_BearerAuth)
-
 else:  # pragma: no cover
 
     _BearerAuth = None

@@ -287,6 +287,19 @@ def new_item(kind, state, resource, check_mode):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+def items_with_entries(result, by_uuid):
+    """(item, entry) for every item of a run_lifecycle result whose uuid has an entry in ``by_uuid``."""
+    for item in result.get("items") or []:
+        entry = by_uuid.get(item.get("uuid"))
+        if entry is not None:
+            yield item, entry
+
+
+def restart_failure(label, item):
+    """``<label> failed: <why>`` for a failed restart item (restart requests carry no values, so it quotes none)."""
+    return "%s failed: %s" % (label, item.get("error") or item.get("reason") or "unknown error")
+
+
 def short_error(exc):
     """A few words for the one-line msg: ``HTTP 404 Application not found``, ``outcome unknown``, ..."""
     if isinstance(exc, OutcomeUnknownError):

@@ -82,21 +82,6 @@ def merge_argument_specs(*specs):
     return merged
 
 
-def error_details(exc):
-    """A token-free dict describing any exception: CoolifyError.to_dict(), or msg + error_type for anything else."""
-    if isinstance(exc, CoolifyError):
-        return exc.to_dict()
-    text = str(exc) or type(exc).__name__
-    return {
-        "msg": "Unexpected %s: %s." % (type(exc).__name__, text.rstrip(".")),
-        "error_type": type(exc).__name__,
-        "method": None,
-        "path": None,
-        "status_code": None,
-        "api_error": None,
-    }
-
-
 def _leaf_strings(data):
     """Every non-empty string (numbers as text) inside an option's value, as Ansible collects no_log values."""
     if isinstance(data, dict):
@@ -231,8 +216,8 @@ class CoolifyModule(object):
         self.module.warn(message)
 
     def fail_from_error(self, exc, **result):
-        """The one place that turns a CoolifyError (or any exception) into fail_json."""
-        details = error_details(exc)
+        """The one place that turns a CoolifyError into fail_json (its token-free to_dict())."""
+        details = exc.to_dict()
         msg = details.pop("msg")
         result.update(details)
         result.setdefault("changed", False)
@@ -249,8 +234,7 @@ class CoolifyModule(object):
             result = func(self)
         except CoolifyError as exc:
             self.close()
-            self.fail_from_error(exc)
-            return  # not reached: fail_json exits
+            self.fail_from_error(exc)  # fail_json exits
         self.close()
         result = dict(result or {})
         result.setdefault("changed", False)

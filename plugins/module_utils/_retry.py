@@ -29,6 +29,7 @@ has done its work (the first attempt deleted the row).
 
 from __future__ import annotations
 
+import collections
 import re
 
 try:
@@ -48,22 +49,13 @@ ACTION_ROUTE = re.compile(r"^/(?:(?:applications|services|databases)/[^/]+/(?:st
 QUEUE_FULL_TEXT = "queue is full"
 
 
-class Case(object):
+class Case(collections.namedtuple("Case", ("name", "idempotent", "action", "reason"))):
     """One way an attempt can fail: its name, the decision for idempotent requests and for actions, and why."""
 
-    __slots__ = ("name", "idempotent", "action", "reason")
-
-    def __init__(self, name, idempotent, action, reason):
-        self.name = name
-        self.idempotent = idempotent
-        self.action = action
-        self.reason = reason
+    __slots__ = ()
 
     def decide(self, is_action_request):
         return self.action if is_action_request else self.idempotent
-
-    def __repr__(self):
-        return "Case(%s: idempotent=%s, action=%s)" % (self.name, self.idempotent, self.action)
 
 
 NOT_SENT = Case("not_sent", RETRY, RETRY,

@@ -202,13 +202,8 @@ def apply_shared_env(client, params, check_mode=False, diff=False, clock=None, s
         affected_keys, cycles = refs.dependents(rows, level, changed_keys)
         report.nested(refs.nested(rows), level)
         report.references(references, affected_keys, final_keys, cycles, level, scanned)
+    # The restart options were validated before any read (validate_options does not depend on the kind).
     to_restart = report.restart_candidates() if params.get("restart") == "changed" else []
-    try:
-        for kind in sorted(set(kind for kind, _resource in to_restart)):
-            validate_options(kind, "restarted", params)
-    except ConfigurationError as exc:
-        return report.failure("Cannot restart the referencing resources, so nothing was written: %s" % exc,
-                              warnings=report.warnings)
 
     if check_mode or not plan.changed:
         return report.finish(plan, restarts=to_restart, planned=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from ansible_collections.coolops.coolify.plugins.module_utils._env import SETTLED
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import CoolifyError
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
+from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import items_with_entries, restart_failure
 from ansible_collections.coolops.coolify.plugins.module_utils._redact import mask_quoted
 from ansible_collections.coolops.coolify.plugins.module_utils._status import is_stopped
 from ansible_collections.coolops.coolify.plugins.module_utils import _shared_refs as refs
@@ -183,16 +184,11 @@ class SharedReport(object):
             if not resources:
                 continue
             result = run_lifecycle(client, kind, resources, "restarted", params, check_mode=False, clock=clock, sleep=sleep)
-            for item in result.get("items") or []:
-                entry = by_uuid.get(item.get("uuid"))
-                if entry is None:
-                    continue
+            for item, entry in items_with_entries(result, by_uuid):
                 if item.get("failed"):
                     entry["failed"] = True
                     entry["outcome"] = "failed"
-                    # Restart requests carry no values, so their errors cannot quote one (as in coolify_env).
-                    entry["error"] = "; ".join(part for part in (entry["error"], "%s failed: %s" % (
-                        label, item.get("error") or item.get("reason") or "unknown error")) if part)
+                    entry["error"] = "; ".join(part for part in (entry["error"], restart_failure(label, item)) if part)
                 elif item.get("changed"):
                     if again:
                         entry["restarted_again"] = True

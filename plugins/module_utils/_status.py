@@ -13,6 +13,7 @@ Applications report ``<state>:<health>`` (``running:healthy``, ``exited:unhealth
 
 from __future__ import annotations
 
+import collections
 import re
 
 # Resource states (the part before the first colon).
@@ -42,31 +43,8 @@ STATE_ALIASES = {STOPPED: EXITED}
 _LEGACY = re.compile(r"^\s*([A-Za-z_-]+)\s*\(\s*([A-Za-z_-]+)\s*\)\s*$")
 
 
-class ParsedStatus(object):
-    """``state``, ``health`` (None when absent) and ``excluded`` of one status string, plus the ``raw`` text."""
-
-    __slots__ = ("raw", "state", "health", "excluded")
-
-    def __init__(self, raw, state, health, excluded):
-        self.raw = raw
-        self.state = state
-        self.health = health
-        self.excluded = excluded
-
-    def as_dict(self):
-        return {"state": self.state, "health": self.health, "excluded": self.excluded}
-
-    def __eq__(self, other):
-        return isinstance(other, ParsedStatus) and self.as_dict() == other.as_dict()
-
-    def __ne__(self, other):
-        return not self == other
-
-    def __hash__(self):
-        return hash((self.state, self.health, self.excluded))
-
-    def __repr__(self):
-        return "ParsedStatus(%r, state=%r, health=%r, excluded=%r)" % (self.raw, self.state, self.health, self.excluded)
+# ``state``, ``health`` (None when absent) and ``excluded`` of one status string, plus the ``raw`` text.
+ParsedStatus = collections.namedtuple("ParsedStatus", ("raw", "state", "health", "excluded"))
 
 
 def parse_status(status):

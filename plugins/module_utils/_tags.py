@@ -42,8 +42,6 @@ def _validate(params):
         raise ConfigurationError("uuids must not contain blank entries.")
     if len(set(uuids)) != len(uuids):
         raise ConfigurationError("uuids must not repeat an entry.")
-    if params["max_workers"] < 1:
-        raise ConfigurationError("max_workers must be at least 1.")
     return uuids, normalize_tag(params["tag"])
 
 

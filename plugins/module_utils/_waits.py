@@ -140,6 +140,3 @@ class Wait(object):
     def wait(self, timeout=None):
         """Block until settled (done or failed); False when ``timeout`` (real seconds) ran out first."""
         return self._event.wait(timeout)
-
-    def __repr__(self):
-        return "Wait(%s %s, %s, %s)" % (self.what, self.label, self.state, self.result["reason"])

@@ -281,9 +281,20 @@ def _service_fields(data):
     return fields
 
 
-def _service_target(api, req, ctx, uuid):
-    """Lookup, policy and validation of the service create and update: ((service, fields with the key normalized), None) or (None, error)."""
-    service, error = api.managed(ctx, "service", uuid, "Service not found.")
+# Services and databases share their create, update and bulk; what differs is the 404 text, how a row is shown, and
+# which fields a bulk item may fill (databases: a true partial update of every fillable field present).
+BULK_DB_FIELDS = APP_FIELDS + ("is_required",)
+_OWNER = {
+    "service": {"missing": "Service not found.", "view": env_view, "bulk": APP_FIELDS, "bools": BOOL_FIELDS},
+    "database": {"missing": "Database not found.", "view": database_env_view, "bulk": BULK_DB_FIELDS,
+                 "bools": BOOL_FIELDS + ("is_required",)},
+}
+
+
+def _owned_target(api, req, ctx, kind, uuid):
+    """Lookup, policy and validation of a service or database create and update: ((owner, fields with the key
+    normalized), None) or (None, error)."""
+    owner, error = api.managed(ctx, kind, uuid, _OWNER[kind]["missing"])
     if error:
         return None, error
     errors = validate(req.data, SERVICE_FIELDS, ctx.version)
@@ -291,26 +302,28 @@ def _service_target(api, req, ctx, uuid):
         return None, validation_failed(errors)
     fields = _service_fields(req.data)
     fields["key"] = _normalize_key(fields["key"], ctx.version)
-    return (service, fields), None
+    return (owner, fields), None
 
 
-def service_create(api, req, ctx, uuid):
-    target, error = _service_target(api, req, ctx, uuid)
+def owned_create(api, req, ctx, kind, uuid):
+    """POST /services/{uuid}/envs and /databases/{uuid}/envs (`kind` is service or database)."""
+    target, error = _owned_target(api, req, ctx, kind, uuid)
     if error:
         return error
-    service, fields = target
-    if api.store.find_env("service", service, fields["key"]) is not None:
+    owner, fields = target
+    if api.store.find_env(kind, owner, fields["key"]) is not None:
         return message(409, EXISTS)
-    row = api.store.add_env("service", service, fields, ctx.now)
-    return json_response(201, _view(api, ctx, row))
+    row = api.store.add_env(kind, owner, fields, ctx.now)
+    return json_response(201, _view(api, ctx, row, _OWNER[kind]["view"]))
 
 
-def service_update(api, req, ctx, uuid):
-    target, error = _service_target(api, req, ctx, uuid)
+def owned_update(api, req, ctx, kind, uuid):
+    """PATCH /services/{uuid}/envs and /databases/{uuid}/envs: the row of that key, or a 404."""
+    target, error = _owned_target(api, req, ctx, kind, uuid)
     if error:
         return error
-    service, fields = target
-    row = api.store.find_env("service", service, fields["key"])
+    owner, fields = target
+    row = api.store.find_env(kind, owner, fields["key"])
     if row is None:
         return message(404, NOT_FOUND)
     row["value"] = fields.get("value")
@@ -318,28 +331,41 @@ def service_update(api, req, ctx, uuid):
         if name in fields:
             row[name] = fields[name]
     row["updated"] = ctx.now
-    return json_response(201, _view(api, ctx, row))
+    return json_response(201, _view(api, ctx, row, _OWNER[kind]["view"]))
 
 
-def service_bulk(api, req, ctx, uuid):
-    service, error = api.managed(ctx, "service", uuid, "Service not found.")
+def service_create(api, req, ctx, uuid):
+    return owned_create(api, req, ctx, "service", uuid)
+
+
+def service_update(api, req, ctx, uuid):
+    return owned_update(api, req, ctx, "service", uuid)
+
+
+def owned_bulk(api, req, ctx, kind, uuid):
+    """PATCH /services/{uuid}/envs/bulk and /databases/{uuid}/envs/bulk: each item upserted by key."""
+    owner, error = api.managed(ctx, kind, uuid, _OWNER[kind]["missing"])
     if error:
         return error
 
     def upsert(item):
-        fields = _fields(item, APP_FIELDS)
-        for name in BOOL_FIELDS:
+        fields = _fields(item, _OWNER[kind]["bulk"])
+        for name in _OWNER[kind]["bools"]:
             if name in fields:
                 fields[name] = to_bool(fields[name])
         fields["key"] = _normalize_key(fields["key"], ctx.version)
-        row = api.store.find_env("service", service, fields["key"])
+        row = api.store.find_env(kind, owner, fields["key"])
         if row is None:
-            return api.store.add_env("service", service, fields, ctx.now)
+            return api.store.add_env(kind, owner, fields, ctx.now)
         row.update(fields)
         row["updated"] = ctx.now
         return row
 
-    return _bulk(api, req, ctx, upsert)
+    return _bulk(api, req, ctx, upsert, _OWNER[kind]["view"])
+
+
+def service_bulk(api, req, ctx, uuid):
+    return owned_bulk(api, req, ctx, "service", uuid)
 
 
 def service_delete(api, req, ctx, uuid, env_uuid):
@@ -350,8 +376,6 @@ def service_delete(api, req, ctx, uuid, env_uuid):
 # Like services, except: members may list, values of is_shown_once rows are shown to sensitive tokens, `id` and
 # `resourceable*` are hidden, and bulk is a true partial update of every fillable field present.
 
-BULK_DB_FIELDS = APP_FIELDS + ("is_required",)
-
 
 def database_list(api, req, ctx, uuid):
     database = api.store.database_by_uuid(uuid, ctx.team_id)
@@ -361,64 +385,16 @@ def database_list(api, req, ctx, uuid):
     return json_response(200, [_view(api, ctx, row, database_env_view) for row in rows])
 
 
-def _database_target(api, req, ctx, uuid):
-    database, error = api.managed(ctx, "database", uuid, "Database not found.")
-    if error:
-        return None, error
-    errors = validate(req.data, SERVICE_FIELDS, ctx.version)
-    if errors:
-        return None, validation_failed(errors)
-    fields = _service_fields(req.data)
-    fields["key"] = _normalize_key(fields["key"], ctx.version)
-    return (database, fields), None
-
-
 def database_create(api, req, ctx, uuid):
-    target, error = _database_target(api, req, ctx, uuid)
-    if error:
-        return error
-    database, fields = target
-    if api.store.find_env("database", database, fields["key"]) is not None:
-        return message(409, EXISTS)
-    row = api.store.add_env("database", database, fields, ctx.now)
-    return json_response(201, _view(api, ctx, row, database_env_view))
+    return owned_create(api, req, ctx, "database", uuid)
 
 
 def database_update(api, req, ctx, uuid):
-    target, error = _database_target(api, req, ctx, uuid)
-    if error:
-        return error
-    database, fields = target
-    row = api.store.find_env("database", database, fields["key"])
-    if row is None:
-        return message(404, NOT_FOUND)
-    row["value"] = fields.get("value")
-    for name in ("is_literal", "is_multiline", "is_shown_once", "comment"):
-        if name in fields:
-            row[name] = fields[name]
-    row["updated"] = ctx.now
-    return json_response(201, _view(api, ctx, row, database_env_view))
+    return owned_update(api, req, ctx, "database", uuid)
 
 
 def database_bulk(api, req, ctx, uuid):
-    database, error = api.managed(ctx, "database", uuid, "Database not found.")
-    if error:
-        return error
-
-    def upsert(item):
-        fields = _fields(item, BULK_DB_FIELDS)
-        for name in BOOL_FIELDS + ("is_required",):
-            if name in fields:
-                fields[name] = to_bool(fields[name])
-        fields["key"] = _normalize_key(fields["key"], ctx.version)
-        row = api.store.find_env("database", database, fields["key"])
-        if row is None:
-            return api.store.add_env("database", database, fields, ctx.now)
-        row.update(fields)
-        row["updated"] = ctx.now
-        return row
-
-    return _bulk(api, req, ctx, upsert, database_env_view)
+    return owned_bulk(api, req, ctx, "database", uuid)
 
 
 def database_delete(api, req, ctx, uuid, env_uuid):

@@ -149,3 +149,10 @@ def test_token_without_write(dbemu, run_module):
     assert item["error"].startswith("Could not back up database shop-pg: ") and "403" in item["error"]
     assert executions(dbemu, "bk-shop-pg") == []
     assert_no_secret(result)
+
+
+def test_max_fail_percentage_over_100_fails_in_one_sentence_before_any_call(dbemu, run_module):
+    result = run_module(coolify_database_backup, db_args(dbemu, names=["shop-pg"], max_fail_percentage=101))
+    assert result["failed"] is True and not result.get("changed")
+    assert result["msg"] == "Invalid options: max_fail_percentage must be between 0 and 100."
+    assert dbemu.requests_log() == []

@@ -21,7 +21,7 @@ import pytest
 
 from ansible_collections.coolops.coolify.plugins.modules import coolify_env
 from ansible_collections.coolops.coolify.tests.emulator.harness import EmulatorProcess
-from ansible_collections.coolops.coolify.tests.e2e.loopback import serve
+from ansible_collections.coolops.coolify.tests.e2e.loopback import reply, serve
 
 MARK = "mrk7c1e9a"
 TOKEN = "1|tok-%s-root" % MARK
@@ -568,11 +568,7 @@ class _EchoProxy(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, status, ctype, body):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply(self, status, ctype, body)
 
     def _forward(self):
         length = int(self.headers.get("Content-Length") or 0)

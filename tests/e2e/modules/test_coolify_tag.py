@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.coolops.coolify.plugins.modules import coolify_tag
 from ansible_collections.coolops.coolify.tests.e2e.modules.db_helpers import dbemu, writes  # pylint: disable=unused-import
 
@@ -56,4 +58,14 @@ def test_unknown_and_foreign_resources_fail_naming_them(dbemu, run_module):
 def test_bad_tag_name_fails_before_any_call(dbemu, run_module):
     result = run_module(coolify_tag, db_args(dbemu, resource_type="service", uuids=["x"], tag=" a "))
     assert result["failed"] is True and "at least 2 characters" in result["msg"]
+    assert dbemu.requests_log() == []
+
+
+@pytest.mark.parametrize("uuids, msg", [
+    (["db-shop-pg", " "], "uuids must not contain blank entries."),
+    (["db-shop-pg", " db-shop-pg"], "uuids must not repeat an entry."),
+])
+def test_blank_or_repeated_uuids_fail_before_any_call(dbemu, run_module, uuids, msg):
+    result = run_module(coolify_tag, db_args(dbemu, resource_type="database", uuids=uuids, tag=TAG))
+    assert result["failed"] is True and result["msg"] == msg
     assert dbemu.requests_log() == []

@@ -143,16 +143,17 @@ def test_failure_log_lines_returns_the_tail_without_hidden_entries_and_masked(em
     assert emulator.token not in json.dumps(result)
 
 
-def test_failure_log_lines_with_a_token_that_cannot_read_logs_says_so_once(emulator_factory):
+def test_failure_log_lines_with_a_token_that_cannot_read_logs_says_so_once(emulator_factory, run_module):
+    """Through the module: the watcher's note reaches the task as one Ansible warning, not once per item."""
     token = "5|nosensitive-token-for-logs"
     emu = emulator_factory(*FLEET, "--add-token", "%s=read,deploy" % token)
-    client = CoolifyClient(emu.api_url, token)
-    resources = resolve(client, "application", {"names": ["shop-worker", "billing-api"]})
-    emu.configure(deploy_outcomes={res["uuid"]: "failed" for res in resources})
-    result = run_lifecycle(client, "application", resources, "started", {"poll_interval": 0.05, "failure_log_lines": 3})
-    client.close()
-    assert all(item["failed"] and item["log_lines"] == [] for item in result["items"])
+    emu.configure(deploy_outcomes={APPS.uuid_of(emu, name): "failed" for name in ("shop-worker", "billing-api")})
+    result = run_module(coolify_app_batch, args_for(emu, api_token=token, names=["shop-worker", "billing-api"],
+                                                    state="started", poll_interval=0.05, failure_log_lines=3))
+    assert result["failed"] and len(result["applications"]) == 2
+    assert all(item["failed"] and item["log_lines"] == [] for item in result["applications"])
     assert result["warnings"] == ["failure_log_lines needs a token with read:sensitive; Coolify sent no deployment logs."]
+    assert token not in json.dumps(result)
 
 
 def test_cancel_on_timeout_cancels_only_this_tasks_deployments_still_running(emulator, run_module):

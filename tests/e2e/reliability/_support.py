@@ -16,6 +16,8 @@ import re
 import secrets
 import sys
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 
@@ -119,6 +121,42 @@ def entry_named(result, key, name):
 def api_path(table, uuid, *tail):
     """An anchored request-log regex for /api/v1/<table>/<uuid>/<tail>."""
     return r"^/api/v1/%s/%s/%s$" % (table, re.escape(uuid), "/".join(tail))
+
+
+class LifecycleFaults(object):
+    """The set-up the lifecycle fault suites share: a restart of ``names`` of one ``table`` (applications, services),
+    with the faults aimed at ``target_name``."""
+
+    def __init__(self, table, names, target_name, finished):
+        self.table = table
+        self.names = names
+        self.target_name = target_name
+        self.finished = finished  # finished(entry): an entry the faults left alone ended as it should
+
+    def restart_args(self, api_url, **extra):
+        args = connection(api_url, names=self.names, state="restarted")
+        args.update(extra)
+        return args
+
+    def item(self, result, name):
+        return entry_named(result, self.table, name)
+
+    def action_path(self, uuid, action="restart"):
+        return api_path(self.table, uuid, action)
+
+    def target_fixture(self):
+        """A ``target`` fixture: the uuid the faults are aimed at."""
+        def target(emu):
+            return uuids_of(emu.state(), self.table, [self.target_name])[0]
+        return pytest.fixture(name="target")(target)
+
+    def assert_others_fine(self, result, broken=None):
+        """Every entry but ``broken`` (the target) changed without failing, and ``finished(entry)`` holds for it."""
+        broken = (self.target_name,) if broken is None else broken
+        for entry in result[self.table]:
+            if entry["name"] not in broken:
+                assert not entry["failed"] and entry["changed"], entry
+                assert self.finished(entry), entry
 
 
 def assert_no_secret(*blobs):

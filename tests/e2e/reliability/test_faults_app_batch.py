@@ -17,8 +17,7 @@ from ansible_collections.coolops.coolify.plugins.modules import coolify_app_batc
 # pylint: disable=import-error
 from _proxy import HTML_502, HTML_504, HTML_LOGIN, JSON_429, JSON_503
 from _support import (
-    api_path,
-    entry_named,
+    LifecycleFaults,
     APP_NAMES,
     FAST,
     NO_WRITE_TOKEN,
@@ -37,31 +36,10 @@ NAMES = APP_NAMES[:4]
 RETRIES = FAST["max_retries"]
 
 
-def restart_args(api_url, **extra):
-    args = connection(api_url, names=NAMES, state="restarted")
-    args.update(extra)
-    return args
-
-
-def item(result, name):
-    return entry_named(result, "applications", name)
-
-
-def action_path(uuid):
-    return api_path("applications", uuid, "restart")
-
-
-@pytest.fixture
-def target(emu):
-    """uuid of app-2, the application every fault is aimed at."""
-    return uuids_of(emu.state(), "applications", ["app-2"])[0]
-
-
-def assert_others_fine(result, broken=("app-2",)):
-    for entry in result["applications"]:
-        if entry["name"] not in broken:
-            assert not entry["failed"] and entry["changed"], entry
-            assert entry["deployment_status"] == "finished", entry
+# Every fault is aimed at app-2 (the ``target`` fixture gives its uuid); the others must end finished.
+SUITE = LifecycleFaults("applications", NAMES, "app-2", finished=lambda entry: entry["deployment_status"] == "finished")
+restart_args, item, action_path, assert_others_fine = SUITE.restart_args, SUITE.item, SUITE.action_path, SUITE.assert_others_fine
+target = SUITE.target_fixture()
 
 
 def test_500_on_one_action_fails_that_item_only(emu, run_module, target):

@@ -19,8 +19,7 @@ from ansible_collections.coolops.coolify.plugins.modules import coolify_service_
 # pylint: disable=import-error
 from _proxy import HTML_502, HTML_504, HTML_LOGIN, JSON_429, JSON_503
 from _support import (
-    api_path,
-    entry_named,
+    LifecycleFaults,
     FAST,
     READ_TOKEN,
     SERVICE_NAMES,
@@ -37,30 +36,10 @@ from _support import (
 RETRIES = FAST["max_retries"]
 
 
-def restart_args(api_url, **extra):
-    args = connection(api_url, names=SERVICE_NAMES, state="restarted")
-    args.update(extra)
-    return args
-
-
-def item(result, name):
-    return entry_named(result, "services", name)
-
-
-def action_path(uuid, action="restart"):
-    return api_path("services", uuid, action)
-
-
-@pytest.fixture
-def target(emu):
-    return uuids_of(emu.state(), "services", ["svc-2"])[0]
-
-
-def assert_others_fine(result, broken=("svc-2",)):
-    for entry in result["services"]:
-        if entry["name"] not in broken:
-            assert not entry["failed"] and entry["changed"], entry
-            assert entry["status_after"].startswith("running"), entry
+# Every fault is aimed at svc-2 (the ``target`` fixture gives its uuid); the others must end running.
+SUITE = LifecycleFaults("services", SERVICE_NAMES, "svc-2", finished=lambda entry: entry["status_after"].startswith("running"))
+restart_args, item, action_path, assert_others_fine = SUITE.restart_args, SUITE.item, SUITE.action_path, SUITE.assert_others_fine
+target = SUITE.target_fixture()
 
 
 def assert_lost_answer_honest(entry):

@@ -350,3 +350,19 @@ def test_a_partly_written_run_without_rollback_still_restarts_the_users(run_modu
     assert restarts_by_name(emu) == dict((name, 1) for name in USERS)
     assert started_with(state, NEW) == sorted(USERS)
     assert MARK not in json.dumps(result)
+
+
+def test_absent_deletes_only_the_listed_key_and_warns_about_its_users(run_module, emu):
+    before = len(api_log(emu))
+    result = rotate(run_module, emu, None, state="absent", env={"OTHER_KEY": None}, restart="none", strategy="parallel")
+    assert not result["failed"] and result["changed"], result["msg"]
+    assert result["variables"] == [{"key": "OTHER_KEY", "outcome": "removed", "changed": True}]
+    # other-team-key still references it: after its next restart it reads the {{...}} text verbatim.
+    assert any("other-team-key" in text for text in result.get("warnings", [])), result.get("warnings")
+    keys = sorted(row["key"] for row in emu.state()["shared_envs"] if row["type"] == "team")
+    assert keys == [KEY]
+    assert [(entry["method"], entry["path"].rsplit("/", 1)[0]) for entry in writes(api_log(emu)[before:])] == [
+        ("DELETE", "/api/v1/team/envs")]
+    again = rotate(run_module, emu, None, state="absent", env={"OTHER_KEY": None}, restart="none", strategy="parallel")
+    assert not again["failed"] and not again["changed"], again["msg"]
+    assert MARK not in json.dumps(result)

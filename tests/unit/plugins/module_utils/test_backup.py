@@ -166,3 +166,11 @@ def test_s3_failures_count_only_under_save_s3():
     failed = {"status": "failed", "s3_uploaded": None}
     assert bk.s3_failures({"save_s3": True}, [ok, warned, failed]) == [warned]
     assert bk.s3_failures({"save_s3": False}, [warned]) == []
+
+
+def test_msg_quotes_five_failures_and_counts_the_rest():
+    items = [{"changed": False, "reason": None, "skipped": False, "failed": True,
+              "error": "The backup of database db%d failed." % number} for number in range(7)]
+    text = bk.build_msg(items, {"total": 7, "backed_up": 0}, check_mode=False)
+    assert text.startswith("backed up 0 of 7 databases; 7 failed: The backup of database db0 failed.")
+    assert "db4 failed." in text and "db5" not in text and text.endswith(" And 2 more.")

@@ -366,3 +366,19 @@ def test_absent_deletes_only_the_listed_key_and_warns_about_its_users(run_module
     again = rotate(run_module, emu, None, state="absent", env={"OTHER_KEY": None}, restart="none", strategy="parallel")
     assert not again["failed"] and not again["changed"], again["msg"]
     assert MARK not in json.dumps(result)
+
+
+@pytest.mark.parametrize("extra, text", [
+    ({"wait": False}, "strategy=rolling needs wait=true"),
+    ({"max_fail_percentage": 150.0}, "max_fail_percentage must be between 0 and 100"),
+])
+def test_bad_restart_options_are_refused_before_any_request(run_module, emu, extra, text):
+    # Review of cover (bc4b0bf): the restart options are now checked once, before any read; prove it refuses them
+    # before any request, so nothing is written and nothing restarts.
+    before = len(api_log(emu))
+    result = rotate(run_module, emu, NEW, **extra)
+    assert result["failed"] and not result["changed"], result
+    assert text in result["msg"]
+    assert api_log(emu)[before:] == []
+    assert shared_value(emu.state(), KEY) == OLD
+    assert MARK not in json.dumps(result)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from ansible_collections.coolops.coolify.plugins.modules import coolify_database_backup
 from ansible_collections.coolops.coolify.tests.e2e.modules.db_helpers import (  # pylint: disable=unused-import
     DB_SECRET,
@@ -155,4 +157,17 @@ def test_max_fail_percentage_over_100_fails_in_one_sentence_before_any_call(dbem
     result = run_module(coolify_database_backup, db_args(dbemu, names=["shop-pg"], max_fail_percentage=101))
     assert result["failed"] is True and not result.get("changed")
     assert result["msg"] == "Invalid options: max_fail_percentage must be between 0 and 100."
+    assert dbemu.requests_log() == []
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ({"max_workers": 0}, "max_workers must be at least 1"),
+    ({"wait_timeout": 0}, "wait_timeout must be greater than 0"),
+    ({"poll_interval": -1.0}, "poll_interval must be greater than 0"),
+])
+def test_numbers_below_their_minimum_fail_before_any_call(dbemu, run_module, extra, needle):
+    # Review of cover (dfd1703): _backup.validate no longer checks these; check_numbers must still refuse them first.
+    result = run_module(coolify_database_backup, db_args(dbemu, names=["shop-pg"], **extra))
+    assert result["failed"] is True and not result.get("changed")
+    assert needle in result["msg"] and result["msg"].startswith("Invalid options: ")
     assert dbemu.requests_log() == []

@@ -69,3 +69,10 @@ def test_blank_or_repeated_uuids_fail_before_any_call(dbemu, run_module, uuids, 
     result = run_module(coolify_tag, db_args(dbemu, resource_type="database", uuids=uuids, tag=TAG))
     assert result["failed"] is True and result["msg"] == msg
     assert dbemu.requests_log() == []
+
+
+def test_max_workers_below_1_fails_before_any_call(dbemu, run_module):
+    # Review of cover (dfd1703): _tags no longer checks max_workers; check_numbers must still refuse it first.
+    result = run_module(coolify_tag, db_args(dbemu, resource_type="database", uuids=["db-shop-pg"], tag=TAG, max_workers=0))
+    assert result["failed"] is True and "max_workers must be at least 1" in result["msg"]
+    assert dbemu.requests_log() == []

@@ -53,6 +53,14 @@ class Case(collections.namedtuple("Case", ("name", "idempotent", "action", "reas
     """One way an attempt can fail: its name, the decision for idempotent requests and for actions, and why."""
 
     __slots__ = ()
+    # Each case is one of the table's constants: compared by identity, never equal to a tuple of the same values.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
 
     def decide(self, is_action_request):
         return self.action if is_action_request else self.idempotent

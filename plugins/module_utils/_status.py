@@ -43,19 +43,18 @@ STATE_ALIASES = {STOPPED: EXITED}
 _LEGACY = re.compile(r"^\s*([A-Za-z_-]+)\s*\(\s*([A-Za-z_-]+)\s*\)\s*$")
 
 
-# ``state``, ``health`` (None when absent) and ``excluded`` of one status string, plus the ``raw`` text.
-ParsedStatus = collections.namedtuple("ParsedStatus", ("raw", "state", "health", "excluded"))
+# ``state``, ``health`` (None when absent) and ``excluded`` of one status string.
+ParsedStatus = collections.namedtuple("ParsedStatus", ("state", "health", "excluded"))
 
 
 def parse_status(status):
     """Split a status string; None or an empty string gives state ``unknown``."""
-    raw = status
     text = "" if status is None else str(status).strip().lower()
     if not text:
-        return ParsedStatus(raw, UNKNOWN, None, False)
+        return ParsedStatus(UNKNOWN, None, False)
     legacy = _LEGACY.match(text)
     if legacy:
-        return ParsedStatus(raw, legacy.group(1), legacy.group(2), False)
+        return ParsedStatus(legacy.group(1), legacy.group(2), False)
     parts = [part.strip() for part in text.split(":")]
     excluded = False
     if len(parts) > 1 and parts[-1] == "excluded":
@@ -63,7 +62,7 @@ def parse_status(status):
         parts = parts[:-1]
     state = parts[0] or UNKNOWN
     health = parts[1] if len(parts) > 1 and parts[1] else None
-    return ParsedStatus(raw, state, health, excluded)
+    return ParsedStatus(state, health, excluded)
 
 
 def state_of(status):

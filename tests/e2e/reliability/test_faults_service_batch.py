@@ -37,7 +37,7 @@ from _support import (
 RETRIES = FAST["max_retries"]
 # wait_timeout of the runs where svc-2's restart outcome stays unknown (nothing of it reaches Coolify): the module
 # watches svc-2 until then. The other services' restarts take 0.6 s (job delay and status lag).
-UNKNOWN_WAIT = 4
+UNKNOWN_WAIT = 3
 
 
 def restart_args(api_url, **extra):

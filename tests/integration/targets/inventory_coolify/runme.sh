@@ -20,7 +20,10 @@ PWNED=/tmp/coolops-inventory-pwned
 rm -f "$PWNED"
 PY=$EMULATOR_PYTHON
 
-emulator_start --fixture "$HERE/files/fleet.yml" --deploy-seconds 0.2 --status-lag-seconds 0.1 --backup-seconds 0.3
+# Queued jobs wait 0.3 s, as in the other targets (the default, 1 s, made each maintenance run wait 20-30 s).
+emulator_start --fixture "$HERE/files/fleet.yml" --deploy-seconds 0.2 --status-lag-seconds 0.1 --backup-seconds 0.3 \
+  --job-delay-seconds 0.3
+MAINT_FAST=(-e maintenance_poll_interval=0.1 -e maintenance_wait_timeout=60)
 
 cat > "$WORK/servers.coolify.yml" <<'YAML'
 plugin: coolops.coolify.coolify
@@ -74,7 +77,7 @@ step "maintenance.yml, noop OS step"
 emulator_post /_emulator/reset > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop "${MAINT_FAST[@]}"
 grep -q 'noop: no package upgraded and no reboot on edge-1' "$WORK/run.log"
 emulator_get /_emulator/requests > "$WORK/log.json"
 emulator_get /_emulator/state > "$WORK/after.json"
@@ -87,7 +90,7 @@ step "maintenance.yml skips the Coolify host unless maintenance_include_coolify_
 emulator_post /_emulator/reset > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_os_step=noop "${MAINT_FAST[@]}"
 grep -q 'Skipping localhost-srv-local: it is the server Coolify itself runs on' "$WORK/run.log"
 grep -q 'noop: no package upgraded and no reboot on edge-2' "$WORK/run.log"
 emulator_get /_emulator/requests > "$WORK/log.json"
@@ -107,7 +110,7 @@ emulator_post /_emulator/reset > /dev/null
 emulator_post /_emulator/config '{"deploy_outcomes": {"app-shop-web": "failed"}}' > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop "${MAINT_FAST[@]}"
 grep -q 'Maintenance of edge-1 failed' "$WORK/run.log"
 # At -vvvv shop-web is everywhere in the output: look for it in the halt message itself.
 grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'Still down after being stopped for maintenance: shop-web\.'
@@ -122,7 +125,7 @@ emulator_post /_emulator/reset > /dev/null
 emulator_post /_emulator/config '{"backup_outcomes": {"bk-shop-pg": "failed"}}' > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop "${MAINT_FAST[@]}"
 grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'The backup of database shop-pg failed'
 grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'Still down after being stopped for maintenance: nothing\.'
 emulator_get /_emulator/requests > "$WORK/log.json"

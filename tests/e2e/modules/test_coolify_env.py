@@ -78,7 +78,7 @@ FIXTURE = {
 
 FAST = {"poll_interval": 0.05, "wait_timeout": 30}
 # For a restart whose outcome stays unknown (an action answered 500): the module watches it until wait_timeout.
-FAIL_FAST = {"poll_interval": 0.05, "wait_timeout": 2}
+FAIL_FAST = {"poll_interval": 0.05, "wait_timeout": 3}
 
 
 @pytest.fixture(scope="module", params=["4.3.11", "4.1.2"])

@@ -228,7 +228,7 @@ def test_rolling_tolerates_with_max_fail_percentage(emulator, run_module):
     emulator.configure(fail_paths=["POST /api/v1/services/%s/" % uuid_of(emulator, "shop-postgresql")])
     result = run_module(coolify_service_batch, args_for(emulator, names=ALL, state="restarted", strategy="rolling",
                                                         batch_size=2, max_fail_percentage=50,
-                                                        wait_timeout=2))
+                                                        wait_timeout=3))
     assert not result.get("failed") and result["summary"] == {"total": 4, "changed": 3, "ok": 3, "failed": 1, "skipped": 0}
 
 

@@ -65,6 +65,12 @@ copy_tree() {
   mkdir -p "$1"
   (cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$1"
 }
+# ansible-test --venv makes the controller's virtual environment in tests/output/.tmp/delegation of the tree it tests:
+# in a fresh copy that is a new venv, pip bootstrap and requirements every run (~6 s of CPU each). keep_venv COPY LANE
+# points it at a directory kept across runs in .venv (this checkout's, never shared with another), one per lane (two
+# lanes never build one at once) and ansible-core version; ansible-test still checks the requirements in it every run.
+VENV_CACHE=$VENV/ansible-test/$(python -c 'import ansible; print(ansible.__version__)')
+keep_venv() { mkdir -p "$VENV_CACHE/$2" "$1/tests/output/.tmp" && ln -sfn "$VENV_CACHE/$2" "$1/tests/output/.tmp/delegation"; }
 DEST=$WORK/static/ansible_collections/coolops/coolify
 DEST_LINT=$WORK/lint/ansible_collections/coolops/coolify
 
@@ -126,9 +132,9 @@ sanity() { (cd "$DEST" && ansible-test sanity --venv --python "$PYVER"); }
 units() { (cd "$DEST" && ansible-test units --venv --python "$PYVER"); }
 # integration-N TARGET...: the targets, in a copy of their own (so the groups run at once).
 integration() {
-  local dest=$WORK/$1/ansible_collections/coolops/coolify
+  local lane=$1 dest=$WORK/$1/ansible_collections/coolops/coolify
   shift
-  copy_tree "$dest" && (cd "$dest" && ansible-test integration --venv --python "$PYVER" "$@")
+  copy_tree "$dest" && keep_venv "$dest" "$lane" && (cd "$dest" && ansible-test integration --venv --python "$PYVER" "$@")
 }
 # The integration targets (not the hidden setup ones), dealt round-robin into IT_GROUPS groups.
 integration_groups() {
@@ -163,6 +169,7 @@ lint_lane() {
 ansible_test_lane() {
   local rc=0
   copy_tree "$DEST"
+  keep_venv "$DEST" static
   stage sanity sanity || rc=1
   stage units units || rc=1
   return "$rc"

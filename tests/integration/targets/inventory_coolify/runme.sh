@@ -20,9 +20,10 @@ PWNED=/tmp/coolops-inventory-pwned
 rm -f "$PWNED"
 PY=$EMULATOR_PYTHON
 
-# Queued jobs wait 0.3 s, as in the other targets (the default, 1 s, made each maintenance run wait 20-30 s).
-emulator_start --fixture "$HERE/files/fleet.yml" --deploy-seconds 0.2 --status-lag-seconds 0.1 --backup-seconds 0.3 \
-  --job-delay-seconds 0.3
+# Short timings: each maintenance run waits for every stop, start and backup of three servers in turn. Queued jobs
+# still wait (0.1 s, not the default 1 s) before they run, as on Coolify.
+emulator_start --fixture "$HERE/files/fleet.yml" --deploy-seconds 0.1 --status-lag-seconds 0.05 --backup-seconds 0.1 \
+  --job-delay-seconds 0.1
 MAINT_FAST=(-e maintenance_poll_interval=0.1 -e maintenance_wait_timeout=60)
 
 cat > "$WORK/servers.coolify.yml" <<'YAML'

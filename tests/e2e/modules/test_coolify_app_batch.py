@@ -356,7 +356,8 @@ def test_fail_path_on_one_app(emulator, run_module):
 def test_fault_rate_every_item_correct_or_failed_consistently(emulator_factory, run_module, state, seed):
     emu = emulator_factory(*FLEET[:-6], "--random-seed", seed, "--deploy-seconds", "0.2", "--status-lag-seconds", "0.1",
                            "--fault-rate", "0.2")
-    result = run_module(coolify_app_batch, args_for(emu, project="shop", state=state, max_retries=8))
+    # An action whose outcome stays unknown is watched until wait_timeout: 6 s, not 20, is still long against 0.4 s.
+    result = run_module(coolify_app_batch, args_for(emu, project="shop", state=state, max_retries=8, wait_timeout=6))
     log = emu.requests_log()
     if "applications" not in result:
         # The selector lookup itself failed: then nothing may have been written.

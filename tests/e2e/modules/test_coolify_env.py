@@ -77,13 +77,16 @@ FIXTURE = {
 }
 
 FAST = {"poll_interval": 0.05, "wait_timeout": 30}
+# For a restart whose outcome stays unknown (an action answered 500): the module watches it until wait_timeout.
+FAIL_FAST = {"poll_interval": 0.05, "wait_timeout": 3}
 
 
 @pytest.fixture(scope="module", params=["4.3.11", "4.1.2"])
 def env_emulator(request, tmp_path_factory):
     path = tmp_path_factory.mktemp("fixture") / "envs.json"
     path.write_text(json.dumps(FIXTURE))
-    args = ("--fixture", str(path), "--api-version", request.param, "--deploy-seconds", "0.1", "--status-lag-seconds", "0.05")
+    args = ("--fixture", str(path), "--api-version", request.param, "--deploy-seconds", "0.1", "--status-lag-seconds", "0.05",
+            "--job-delay-seconds", "0.3")
     with EmulatorProcess(args=args, token=TOKEN) as emu:
         emu.version = request.param
         yield emu
@@ -96,7 +99,9 @@ def emu(env_emulator):
 
 
 def module_args(emu, token=TOKEN, **extra):
-    args = {"api_url": emu.api_url, "api_token": token}
+    # One retry, not five: the injected 500s of these tests are permanent, and five back-offs cost ~12 s a test. How
+    # many retries are made and when is the reliability suite's business (tests/e2e/reliability/test_faults_env.py).
+    args = {"api_url": emu.api_url, "api_token": token, "max_retries": 1}
     args.update(extra)
     return args
 
@@ -500,7 +505,7 @@ def test_a_failed_service_restart_rolls_back_the_applications_too(run_module, em
     before = emu.state()
     emu.configure(fail_paths=["^POST /api/v1/services/svc-db/restart$"])
     result = run(run_module, emu, resource_types=["application", "service"], uuids=["app-a", "app-b", "svc-db"],
-                 env={"LOG_LEVEL": NEW}, restart="changed", rollback=True, **FAST)
+                 env={"LOG_LEVEL": NEW}, restart="changed", rollback=True, **FAIL_FAST)
     assert result["failed"] is True
     resources = by_name(result)
     assert resources["env-db"]["outcome"] == "failed" and "restart failed" in resources["env-db"]["error"]
@@ -537,7 +542,7 @@ def test_resource_types_spans_applications_and_databases_as_one_unit(emulator_fa
     emu.configure(fail_paths=["^POST /api/v1/databases/db-env/restart$"])
     count = len(emu.requests_log())
     failing = dict(args)
-    failing.update(env={"LOG_LEVEL": NEW}, wait_timeout=3)
+    failing.update(env={"LOG_LEVEL": NEW}, wait_timeout=FAIL_FAST["wait_timeout"])
     result = run(run_module, emu, **failing)
     assert result["failed"] is True
     resources = by_name(result)

@@ -216,8 +216,9 @@ def test_service_deleted_mid_batch(emulator, run_module):
 
 def test_rolling_halts_on_failed_wave(emulator, run_module):
     emulator.configure(fail_paths=["POST /api/v1/services/%s/" % uuid_of(emulator, "shop-postgresql")])
+    # The failed restart's outcome is unknown (a 500): the module watches it until wait_timeout, kept short here.
     result = run_module(coolify_service_batch, args_for(emulator, names=ALL, state="restarted", strategy="rolling",
-                                                        batch_size=1))
+                                                        batch_size=1, wait_timeout=2))
     assert result["failed"] is True
     assert [i["skipped"] for i in result["services"]] == [False, True, True, True]
     assert len(writes(emulator)) == 1
@@ -226,7 +227,8 @@ def test_rolling_halts_on_failed_wave(emulator, run_module):
 def test_rolling_tolerates_with_max_fail_percentage(emulator, run_module):
     emulator.configure(fail_paths=["POST /api/v1/services/%s/" % uuid_of(emulator, "shop-postgresql")])
     result = run_module(coolify_service_batch, args_for(emulator, names=ALL, state="restarted", strategy="rolling",
-                                                        batch_size=2, max_fail_percentage=50))
+                                                        batch_size=2, max_fail_percentage=50,
+                                                        wait_timeout=3))
     assert not result.get("failed") and result["summary"] == {"total": 4, "changed": 3, "ok": 3, "failed": 1, "skipped": 0}
 
 
@@ -235,7 +237,8 @@ def test_fault_rate(emulator_factory, run_module, state):
     emu = emulator_factory("--seed-apps", "2", "--seed-services", "10", "--random-seed", "5", "--status-lag-seconds", "0.1",
                            "--fault-rate", "0.2", "--job-delay-seconds", "0.3")
     names = sorted(s["name"] for s in emu.state()["services"] if s["team_id"] == 0)
-    result = run_module(coolify_service_batch, args_for(emu, names=names, state=state, max_retries=8))
+    # An action whose outcome stays unknown is watched until wait_timeout: 6 s, not 20, is still long against 0.4 s.
+    result = run_module(coolify_service_batch, args_for(emu, names=names, state=state, max_retries=8, wait_timeout=6))
     log = emu.requests_log()
     if "services" not in result:
         assert result["failed"] is True and not [r for r in log if r["method"] == "POST"]

@@ -113,7 +113,9 @@ def test_lost_stop_answer_is_not_resent(dbemu, dbproxy, run_module):
 def test_api_gone_mid_run_names_every_database(dbemu, dbproxy, run_module):
     dbproxy.add_rule("answer", r"^/api/v1/databases/[^/]+/stop$", method="POST", status=502, body=b"<html>bad gateway</html>",
                      content_type="text/html")
-    result = run_module(coolify_database_batch, args(dbproxy.api_url, names=["shop-pg", "shop-mysql"], state="stopped"))
+    # Both stops' outcomes stay unknown (nothing reached Coolify): each is watched until wait_timeout, kept short here.
+    result = run_module(coolify_database_batch, args(dbproxy.api_url, names=["shop-pg", "shop-mysql"], state="stopped",
+                                                     wait_timeout=3))
     assert result["failed"] and result["summary"]["failed"] == 2
     for item in result["databases"]:
         assert item["error"] and item["status_after"] == "running:healthy"

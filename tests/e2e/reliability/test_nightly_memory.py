@@ -17,7 +17,11 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 FIXTURE = os.path.join(HERE, "files", "nightly_memory.yml")
 MEMORY = "coolops-nightly-stopped"
 FAILED = "coolops-nightly-start-failed"
-SELECT = ("-e", "nightly_tag=staging", "-e", "nightly_database_project=ops", "-e", "nightly_poll_interval=0.05")
+# Polls every 0.25 s: faster ones exhaust the emulator's rate limit (200 a minute, as Coolify's) while ops-pg-lost is
+# watched until nightly_wait_timeout, and the 429s then hold up the other waits too.
+SELECT = ("-e", "nightly_tag=staging", "-e", "nightly_database_project=ops", "-e", "nightly_poll_interval=0.25")
+# ops-pg-lost never starts, so a startup waits for it this long; ops-pg starts in 0.3 s (job delay and status lag).
+STARTUP_WAIT = ("-e", "nightly_wait_timeout=6")
 
 
 @pytest.fixture
@@ -40,8 +44,7 @@ def tags_of(emu, name):
 def test_startup_keeps_the_memory_of_a_database_that_did_not_start(nightemu):
     """With nightly_max_fail_percentage a failed start is tolerated; the database still down keeps its memory tag (so a
     rerun retries it) and only the one that runs again loses it."""
-    run = playbook(nightemu, "nightly-startup.yml", *SELECT, "-e", "nightly_max_fail_percentage=50",
-                   "-e", "nightly_wait_timeout=12")
+    run = playbook(nightemu, "nightly-startup.yml", *SELECT, "-e", "nightly_max_fail_percentage=50", *STARTUP_WAIT)
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-3000:]
     rows = {row["name"]: row for row in nightemu.state()["databases"]}
@@ -54,7 +57,7 @@ def test_startup_keeps_the_memory_of_a_database_that_did_not_start(nightemu):
 def test_a_failed_start_without_tolerance_still_updates_the_memory_then_halts(nightemu):
     """Without nightly_max_fail_percentage the failed start halts the play, but only after the tags say what ran again
     and what did not: the next shutdown must be able to tell a stale memory from a fresh one."""
-    run = playbook(nightemu, "nightly-startup.yml", *SELECT, "-e", "nightly_wait_timeout=12")
+    run = playbook(nightemu, "nightly-startup.yml", *SELECT, *STARTUP_WAIT)
     log = run.stdout + run.stderr
     assert run.returncode != 0 and "Halt when the databases did not all start" in log, log[-3000:]
     assert sorted(tags_of(nightemu, "ops-pg-lost")) == [FAILED, MEMORY], log[-3000:]
@@ -77,7 +80,7 @@ def test_the_next_startup_brings_back_only_what_the_last_shutdown_stopped(nighte
         assert tags_of(nightemu, "ops-pg-lost") == [], (down.stdout + down.stderr)[-3000:]
     since = len(nightemu.requests_log())
     morning = playbook(nightemu, "nightly-startup.yml", *SELECT, "-e", "nightly_max_fail_percentage=50",
-                       "-e", "nightly_wait_timeout=12")
+                       *STARTUP_WAIT)
     assert morning.returncode == 0, (morning.stdout + morning.stderr)[-3000:]
     assert database_starts(nightemu, since) == ["/api/v1/databases/db-ops-pg/start"], database_starts(nightemu, since)
     assert tags_of(nightemu, "ops-pg") == [] and tags_of(nightemu, "ops-pg-lost") == []

@@ -20,7 +20,11 @@ PWNED=/tmp/coolops-inventory-pwned
 rm -f "$PWNED"
 PY=$EMULATOR_PYTHON
 
-emulator_start --fixture "$HERE/files/fleet.yml" --deploy-seconds 0.2 --status-lag-seconds 0.1 --backup-seconds 0.3
+# Short timings: each maintenance run waits for every stop, start and backup of three servers in turn. Queued jobs
+# still wait (0.1 s, not the default 1 s) before they run, as on Coolify.
+emulator_start --fixture "$HERE/files/fleet.yml" --deploy-seconds 0.1 --status-lag-seconds 0.05 --backup-seconds 0.1 \
+  --job-delay-seconds 0.1
+MAINT_FAST=(-e maintenance_poll_interval=0.1 -e maintenance_wait_timeout=60)
 
 cat > "$WORK/servers.coolify.yml" <<'YAML'
 plugin: coolops.coolify.coolify
@@ -74,7 +78,7 @@ step "maintenance.yml, noop OS step"
 emulator_post /_emulator/reset > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop "${MAINT_FAST[@]}"
 grep -q 'noop: no package upgraded and no reboot on edge-1' "$WORK/run.log"
 emulator_get /_emulator/requests > "$WORK/log.json"
 emulator_get /_emulator/state > "$WORK/after.json"
@@ -87,7 +91,7 @@ step "maintenance.yml skips the Coolify host unless maintenance_include_coolify_
 emulator_post /_emulator/reset > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_os_step=noop "${MAINT_FAST[@]}"
 grep -q 'Skipping localhost-srv-local: it is the server Coolify itself runs on' "$WORK/run.log"
 grep -q 'noop: no package upgraded and no reboot on edge-2' "$WORK/run.log"
 emulator_get /_emulator/requests > "$WORK/log.json"
@@ -107,7 +111,7 @@ emulator_post /_emulator/reset > /dev/null
 emulator_post /_emulator/config '{"deploy_outcomes": {"app-shop-web": "failed"}}' > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop "${MAINT_FAST[@]}"
 grep -q 'Maintenance of edge-1 failed' "$WORK/run.log"
 # At -vvvv shop-web is everywhere in the output: look for it in the halt message itself.
 grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'Still down after being stopped for maintenance: shop-web\.'
@@ -122,7 +126,7 @@ emulator_post /_emulator/reset > /dev/null
 emulator_post /_emulator/config '{"backup_outcomes": {"bk-shop-pg": "failed"}}' > /dev/null
 emulator_get /_emulator/state > "$WORK/before.json"
 run_playbook --fail -i "$WORK/servers.coolify.yml" coolops.coolify.maintenance \
-  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop -e maintenance_poll_interval=0.2 -e maintenance_wait_timeout=60
+  -e maintenance_include_coolify_host=true -e maintenance_os_step=noop "${MAINT_FAST[@]}"
 grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'The backup of database shop-pg failed'
 grep 'Maintenance of edge-1 failed' "$WORK/run.log" | grep -q 'Still down after being stopped for maintenance: nothing\.'
 emulator_get /_emulator/requests > "$WORK/log.json"

@@ -74,7 +74,9 @@ def test_restarted_always_acts(dbemu, run_module):
     assert sorted(r["path"] for r in writes(dbemu)) == [
         "/api/v1/databases/db-shop-mongo/restart", "/api/v1/databases/db-shop-pg/restart"]
     real = statuses(dbemu)
-    assert all(i["status_after"] == real[i["name"]] and i["status_after"].startswith("running") for i in result["databases"])
+    # healthy=false: done once running again; the health part may move on (starting -> healthy) after the last read.
+    assert all(i["status_after"].split(":")[0] == real[i["name"]].split(":")[0] == "running"
+               for i in result["databases"]), (real, result["databases"])
 
 
 def test_unknown_uuid_fails_before_any_write(dbemu, run_module):

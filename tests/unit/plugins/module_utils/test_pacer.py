@@ -230,8 +230,9 @@ def test_a_rate_limit_429_slows_every_request_until_retry_after():
     assert pacer.snapshot()["throttled"] == 1
 
 
-def test_waiting_threads_are_served_in_arrival_order():
-    """A poll that queues behind submitters goes out before submitters that arrive after it (and vice versa)."""
+def send_order(arrivals, watcher=None):
+    """The order in which threads arriving as ``arrivals`` (names; ``watcher`` is the prioritized one) get to send,
+    after the window is spent and each answer leaves room for exactly one more request."""
     import threading
     import time
 
@@ -240,20 +241,21 @@ def test_waiting_threads_are_served_in_arrival_order():
     pacer.before_request()
     pacer.after_response(200, {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0"})
     order = []
-    blocker = pacer.before_request()  # the probe: everyone else queues until its answer
+    pacer.before_request()  # the probe: everyone else queues until its answer
 
     def worker(name):
+        if name == watcher:
+            pacer.prioritize()
         pacer.before_request()
         order.append(name)
 
     threads = []
-    for name in ("submit-1", "poll", "submit-2", "submit-3"):
+    for name in arrivals:
         thread = threading.Thread(target=worker, args=(name,))
         thread.start()
         threads.append(thread)
         time.sleep(0.02)
     assert order == []
-    # Each answer leaves room for exactly one more request: the queue must drain in arrival order.
     for expected in range(1, len(threads) + 1):
         pacer.after_response(200, {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "1"}, sent_at=time.monotonic())
         deadline = time.monotonic() + 5
@@ -263,7 +265,12 @@ def test_waiting_threads_are_served_in_arrival_order():
         assert len(order) == expected
     for thread in threads:
         thread.join(5)
-    assert order == ["submit-1", "poll", "submit-2", "submit-3"]
+    return order
+
+
+def test_waiting_threads_are_served_in_arrival_order():
+    """A poll that queues behind submitters goes out before submitters that arrive after it (and vice versa)."""
+    assert send_order(("submit-1", "poll", "submit-2", "submit-3")) == ["submit-1", "poll", "submit-2", "submit-3"]
 
 
 @pytest.mark.parametrize("workers, latency", [(3, 0.5), (4, 0.5), (4, 0.9)])
@@ -347,37 +354,7 @@ def test_the_in_flight_cap_counts_every_request_and_an_answer_frees_a_place():
 
 def test_the_watchers_poll_goes_ahead_of_submitters_queued_before_it():
     """With the window spent, a poll that arrives last is sent first; the submitters keep their arrival order."""
-    import threading
-    import time
-
-    pacer = RateLimitPacer(probe_poll=0.001)
-    pacer.before_request()
-    pacer.after_response(200, {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0"})
-    order = []
-    pacer.before_request()  # the probe: everyone else queues until its answer
-
-    def worker(name, priority):
-        if priority:
-            pacer.prioritize()
-        pacer.before_request()
-        order.append(name)
-
-    threads = []
-    for name in ("submit-1", "submit-2", "submit-3", "poll"):
-        thread = threading.Thread(target=worker, args=(name, name == "poll"))
-        thread.start()
-        threads.append(thread)
-        time.sleep(0.02)
-    assert order == []
-    for expected in range(1, len(threads) + 1):
-        pacer.after_response(200, {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "1"}, sent_at=time.monotonic())
-        deadline = time.monotonic() + 5
-        while len(order) < expected and time.monotonic() < deadline:
-            time.sleep(0.005)
-        time.sleep(0.02)
-        assert len(order) == expected
-    for thread in threads:
-        thread.join(5)
+    order = send_order(("submit-1", "submit-2", "submit-3", "poll"), watcher="poll")
     assert order == ["poll", "submit-1", "submit-2", "submit-3"]
 
 

@@ -70,7 +70,7 @@ class Watcher(object):
         self.list_bytes_limit, self.per_uuid_max, self.status_list_min = list_bytes_limit, per_uuid_max, status_list_min
         self.verify_reads, self.clock_skew = verify_reads, clock_skew
         self.confirm_after = min(float(confirm_after), self.poll_interval)
-        self.reserve = RESERVED_REQUESTS if reserve else 0  # kept in the pacer only for a task that will have waits
+        self.reserved_requests = RESERVED_REQUESTS if reserve else 0  # kept in the pacer only in a task with waits
         self._poll_started, self._lazy_read_poll = None, 0
         self._lock = threading.RLock()
         self._follows = {}
@@ -402,7 +402,7 @@ class Watcher(object):
         # Polls go ahead of actions, with requests of each window kept from the start (a first read is due soon).
         getattr(self.client, "prioritize", lambda: None)()
         reserve = getattr(self.client, "reserve", lambda count: None)
-        reserve(self.reserve)
+        reserve(self.reserved_requests)
         try:
             while not self._stop.is_set():
                 self._wake.clear()

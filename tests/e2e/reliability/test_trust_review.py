@@ -1,0 +1,93 @@
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Hostile review of the pacer/watcher change (watcher first with a reserve, watcher reads sent once, lazy status
+reads after finished deployments, Watcher.hurry): selection, resends, and claims of states never observed."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.coolops.coolify.plugins.modules import (
+    coolify_app_batch, coolify_database_batch, coolify_service_batch)
+
+# pylint: disable=import-error
+from _proxy import HTML_502, JSON_503
+from _support import (
+    APP_NAMES, SERVICE_NAMES, admits_uncertainty, api_log, assert_no_secret, assert_refused, connection, count,
+    processed, uuids_of)
+from test_lost_answers import ACTION_ROUTES, check_lost
+
+DB_EMPTY = [{"names": []}, {"uuids": []}, {"database_uuids": [""]}, {"tags": ["", " "]}, {"project": "  "},
+            {"server": ""}, {"project": "shop", "environment": ""}, {"names": [" "]}]
+
+
+@pytest.mark.parametrize("extra", DB_EMPTY, ids=[repr(case) for case in DB_EMPTY])
+def test_database_batch_empty_or_templated_empty_selection_is_refused_before_any_call(emu, run_module, extra):
+    args = connection(emu.api_url, state="restarted")
+    args.update(extra)
+    result = run_module(coolify_database_batch, args)
+    assert_refused(result, emu, no_calls=True)
+
+
+@pytest.mark.parametrize("strategy,wait", [("sequential", True), ("sequential", False), ("rolling", True)])
+def test_lost_action_answers_with_hurried_watcher_send_one_action_each(emu, run_module, strategy, wait):
+    uuids = uuids_of(emu.state(), "applications", APP_NAMES[:3])
+    emu.configure(lose_paths=[ACTION_ROUTES])
+    result = run_module(coolify_app_batch, connection(emu.api_url, uuids=uuids, state="restarted", wait=wait,
+                                                      strategy=strategy, max_retries=3))
+    emu.configure(lose_paths=[])
+    check_lost("application", result, emu, uuids, "restart", wait=wait)
+
+
+def test_worker_actions_keep_client_retries_while_watcher_reads_once_with_one_worker(emu, proxy, run_module):
+    """Thread-locals: the worker's action must still be retried after a 503 from Laravel (proof of no processing),
+    while the watcher's reads that met a 502 are not retried by the client; max_workers=1 so the in-flight cap is
+    shared by the watcher and the single worker (no deadlock)."""
+    uuids = uuids_of(emu.state(), "applications", APP_NAMES[:2])
+    target = r"^/api/v1/applications/%s/restart$" % uuids[1]
+    proxy.add_rule("answer", target, method="POST", times=1, status=503, body=JSON_503,
+                   content_type="application/json")
+    proxy.add_rule("answer", r"^/api/v1/deployments", method="GET", times=2, status=502, body=HTML_502)
+    result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", max_workers=1,
+                                                      max_retries=3))
+    assert not result["failed"], result["msg"]
+    assert len(proxy.attempts("POST", target)) == 2, "the worker lost its client retry"
+    log = api_log(emu)
+    for uuid in uuids:
+        assert count(log, "POST", r"^/api/v1/applications/%s/restart$" % uuid) == 1
+    failed_reads = [entry for entry in proxy.log if entry["method"] == "GET" and entry["injected"] == "answer"]
+    assert len(failed_reads) == 2
+    assert_no_secret(result)
+
+
+def test_lost_service_restart_wait_false_claims_nothing_it_did_not_read(emu, run_module):
+    uuids = uuids_of(emu.state(), "services", SERVICE_NAMES)
+    emu.configure(lose_paths=[ACTION_ROUTES])
+    result = run_module(coolify_service_batch, connection(emu.api_url, uuids=uuids, state="restarted", wait=False,
+                                                          max_retries=3))
+    emu.configure(lose_paths=[])
+    log = api_log(emu)
+    for entry in result["services"]:
+        assert count(log, "POST", r"^/api/v1/services/%s/restart$" % entry["uuid"]) == 1
+        if not entry["failed"]:
+            # A success after a lost answer is only allowed on something read after the send.
+            assert "lost" in (entry.get("reason") or "").lower() or entry.get("status_after"), entry
+        else:
+            assert admits_uncertainty(entry["error"]), entry
+
+
+def test_lazy_status_wait_never_reports_a_status_it_did_not_read(emu, proxy, run_module):
+    """The deployment finishes, but every status read after the first action fails: the item must not claim running."""
+    uuids = uuids_of(emu.state(), "applications", APP_NAMES[:2])
+    proxy.add_rule("hook", r"/restart$", method="POST", times=1,
+                   hook=lambda method, path: emu.configure(fail_paths=[r"^GET /api/v1/applications"]))
+    result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait_timeout=4,
+                                                      poll_interval=0.2, max_retries=1))
+    emu.configure(fail_paths=[])
+    log = api_log(emu)
+    for entry in result["applications"]:
+        assert processed(log, "POST", r"^/api/v1/applications/%s/restart$" % entry["uuid"]) == 1
+        assert entry.get("status_after") in (None, ""), entry
+        assert entry["failed"] or "running" not in str(entry.get("reason", "")), entry
+    assert_no_secret(result)

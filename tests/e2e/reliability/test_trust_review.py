@@ -16,6 +16,7 @@ from _proxy import HTML_502, JSON_503
 from _support import (
     APP_NAMES, SERVICE_NAMES, admits_uncertainty, api_log, assert_no_secret, assert_refused, connection, count,
     processed, uuids_of)
+from test_faults_databases import args as db_args, dbemu  # noqa: F401 pylint: disable=unused-import
 from test_lost_answers import ACTION_ROUTES, check_lost
 
 DB_EMPTY = [{"names": []}, {"uuids": []}, {"database_uuids": [""]}, {"tags": ["", " "]}, {"project": "  "},
@@ -91,3 +92,52 @@ def test_lazy_status_wait_never_reports_a_status_it_did_not_read(emu, proxy, run
         assert entry.get("status_after") in (None, ""), entry
         assert entry["failed"] or "running" not in str(entry.get("reason", "")), entry
     assert_no_secret(result)
+
+
+def test_finished_restart_whose_status_is_never_read_still_reports_changed(emu, proxy, run_module):
+    """The restart was accepted and its deployment finished (read): the item changed something, even if the lazy
+    status read never succeeded; changed=false would hide a restart that really happened."""
+    uuids = uuids_of(emu.state(), "applications", APP_NAMES[:2])
+    proxy.add_rule("hook", r"/restart$", method="POST", times=1,
+                   hook=lambda method, path: emu.configure(fail_paths=[r"^GET /api/v1/applications"]))
+    result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait_timeout=4,
+                                                      poll_interval=0.2, max_retries=1))
+    emu.configure(fail_paths=[])
+    assert result["failed"]
+    for entry in result["applications"]:
+        assert entry["deployment_status"] == "finished", entry
+        assert entry["changed"], entry
+    # summary.changed counts only items that succeeded (same at 603cbf3): not asserted here.
+    assert result["changed"], result["summary"]
+
+
+@pytest.mark.parametrize("wait", [True, False], ids=["wait", "nowait"])
+def test_lost_database_restart_answer_is_sent_once_and_not_reported_done_unread(dbemu, run_module, wait):
+    dbemu.configure(lose_paths=[r"^POST /api/v1/databases/[^/]+/restart$"])
+    result = run_module(coolify_database_batch, db_args(dbemu.api_url, names=["shop-pg"], state="restarted", wait=wait))
+    dbemu.configure(lose_paths=[])
+    log = api_log(dbemu)
+    assert count(log, "POST", r"^/api/v1/databases/db-shop-pg/restart$") == 1
+    assert [item for item in log if item.get("fault") == "lost"], "the answer was not lost: the test proves nothing"
+    entry = result["databases"][0]
+    if entry["failed"]:
+        assert admits_uncertainty(entry["error"]), entry
+    else:
+        # a success after a lost answer must rest on a status read after the send
+        assert entry.get("status_after"), entry
+        real = [row for row in dbemu.state()["databases"] if row["uuid"] == "db-shop-pg"][0]["status"]
+        assert entry["status_after"] == real, (entry, real)
+
+
+def test_queued_service_restart_is_not_reported_done_when_status_reads_fail(emu, proxy, run_module):
+    """The restart is accepted (queued job) but no status read after it succeeds: never done."""
+    uuids = uuids_of(emu.state(), "services", SERVICE_NAMES[:2])
+    proxy.add_rule("hook", r"/restart$", method="POST", times=1,
+                   hook=lambda method, path: emu.configure(fail_paths=[r"^GET /api/v1/services"]))
+    result = run_module(coolify_service_batch, connection(proxy.api_url, uuids=uuids, state="restarted",
+                                                          wait_timeout=3, poll_interval=0.2, max_retries=1))
+    emu.configure(fail_paths=[])
+    assert result["failed"]
+    for entry in result["services"]:
+        assert entry["failed"] and not entry.get("status_after"), entry
+        assert count(api_log(emu), "POST", r"^/api/v1/services/%s/restart$" % entry["uuid"]) == 1

@@ -15,9 +15,31 @@ from ansible_collections.coolops.coolify.plugins.modules import (
 from _proxy import HTML_502, JSON_503
 from _support import (
     APP_NAMES, SERVICE_NAMES, admits_uncertainty, api_log, assert_no_secret, assert_refused, connection, count,
-    processed, uuids_of)
-from test_faults_databases import args as db_args, dbemu  # noqa: F401 pylint: disable=unused-import
+    load_harness, processed, uuids_of)
+from test_faults_databases import FLAGS as DB_FLAGS, TOKEN as DB_TOKEN, args as db_args
 from test_lost_answers import ACTION_ROUTES, check_lost
+
+
+@pytest.fixture(name="dbemu")
+def dbemu_fixture():
+    with load_harness().EmulatorProcess(args=DB_FLAGS, token=DB_TOKEN) as emulator:
+        yield emulator
+
+
+OTHER_EMPTY = [(coolify_app_batch, {"names": [""]}), (coolify_app_batch, {"tags": []}),
+               (coolify_app_batch, {"uuids": [" "]}), (coolify_service_batch, {"names": []}),
+               (coolify_service_batch, {"tags": [""]}), (coolify_service_batch, {"project": ""})]
+
+
+OTHER_IDS = ["%s-%r" % (case[0].__name__.rsplit(".", 1)[-1], case[1]) for case in OTHER_EMPTY]
+
+
+@pytest.mark.parametrize("module,extra", OTHER_EMPTY, ids=OTHER_IDS)
+def test_app_and_service_batch_templated_empty_selection_is_refused_before_any_call(emu, run_module, module, extra):
+    args = connection(emu.api_url, state="restarted")
+    args.update(extra)
+    assert_refused(run_module(module, args), emu, no_calls=True)
+
 
 DB_EMPTY = [{"names": []}, {"uuids": []}, {"database_uuids": [""]}, {"tags": ["", " "]}, {"project": "  "},
             {"server": ""}, {"project": "shop", "environment": ""}, {"names": [" "]}]

@@ -6,6 +6,8 @@ reads after finished deployments, Watcher.hurry): selection, resends, and claims
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.coolops.coolify.plugins.modules import (
@@ -163,3 +165,31 @@ def test_queued_service_restart_is_not_reported_done_when_status_reads_fail(emu,
     for entry in result["services"]:
         assert entry["failed"] and not entry.get("status_after"), entry
         assert count(api_log(emu), "POST", r"^/api/v1/services/%s/restart$" % entry["uuid"]) == 1
+
+
+def test_wait_false_restart_never_claims_queued_when_no_read_after_the_send_succeeds(emu, proxy, run_module):
+    uuids = uuids_of(emu.state(), "applications", APP_NAMES[:2])
+    proxy.add_rule("hook", r"/restart$", method="POST", times=1,
+                   hook=lambda method, path: emu.configure(fail_paths=[r"^GET /api/v1/(deployments|applications)"]))
+    result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait=False,
+                                                      wait_timeout=3, poll_interval=0.2, max_retries=1))
+    emu.configure(fail_paths=[])
+    assert result["failed"]
+    for entry in result["applications"]:
+        assert entry["failed"] and entry["deployment_status"] is None and entry["status_after"] is None, entry
+        assert "queued" not in (entry.get("reason") or ""), entry
+
+
+def test_wait_false_service_restart_reports_queued_only_after_a_read(emu, run_module):
+    uuids = uuids_of(emu.state(), "services", SERVICE_NAMES)
+    result = run_module(coolify_service_batch, connection(emu.api_url, uuids=uuids, state="restarted", wait=False))
+    log = api_log(emu)
+    for entry in result["services"]:
+        posts = [index for index, item in enumerate(log)
+                 if item["method"] == "POST" and item["path"] == "/api/v1/services/%s/restart" % entry["uuid"]]
+        assert len(posts) == 1, entry
+        later_reads = [item for item in log[posts[0] + 1:] if item["method"] == "GET"
+                       and item["path"] in ("/api/v1/services", "/api/v1/services/%s" % entry["uuid"])]
+        if not later_reads:  # nothing read after the send: only "requested" may be claimed
+            assert entry["status_after"] is None and "requested" in entry["reason"], entry
+            assert not any(word in json.dumps(entry) for word in ("queued", "done", "finished")), entry

@@ -193,3 +193,17 @@ def test_wait_false_service_restart_reports_queued_only_after_a_read(emu, run_mo
         if not later_reads:  # nothing read after the send: only "requested" may be claimed
             assert entry["status_after"] is None and "requested" in entry["reason"], entry
             assert not any(word in json.dumps(entry) for word in ("queued", "done", "finished")), entry
+
+
+def test_tight_rate_limit_with_one_worker_and_the_watcher_reserve_finishes_with_one_action_each(emu, run_module):
+    """Reserve of 2 for the watcher + max_in_flight 1 + a limit of 6 requests per 2 s window: no deadlock, no 429
+    resend of an action, every restart sent once and observed."""
+    uuids = uuids_of(emu.state(), "applications", APP_NAMES[:3])
+    emu.configure(rate_limit=6, rate_window=2.0)
+    result = run_module(coolify_app_batch, connection(emu.api_url, uuids=uuids, state="restarted", max_workers=1,
+                                                      wait_timeout=40, poll_interval=0.3))
+    emu.configure(rate_limit=200)  # the emulator default
+    log = api_log(emu)
+    for uuid in uuids:
+        assert processed(log, "POST", r"^/api/v1/applications/%s/restart$" % uuid) == 1
+    assert not result["failed"], result["msg"]

@@ -15,6 +15,7 @@ server (``_slots``), so Coolify's deployment queue is never overfilled. ``strate
 
 from __future__ import annotations
 
+import threading
 import time
 
 from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
@@ -26,7 +27,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan im
     validate_options)
 from ansible_collections.coolops.coolify.plugins.module_utils._module import (
     batch_argument_spec, merge_argument_specs, selector_argument_spec)
-from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
+from ansible_collections.coolops.coolify.plugins.module_utils._selectors import check_selectors, resolve
 from ansible_collections.coolops.coolify.plugins.module_utils._slots import NO_SLOT, ServerSlots, SlotQueue
 from ansible_collections.coolops.coolify.plugins.module_utils._watcher import Watcher
 from ansible_collections.coolops.coolify.plugins.module_utils import _status
@@ -96,6 +97,34 @@ class _Gate(object):
             self._pacer.reserve(count)
 
 
+class ServersAhead(object):
+    """GET /servers on its own thread, sent beside the selection's list call when every item will take a build slot.
+
+    restarted and deployed always act, so the build-slot limits are always needed; reading them at once saves a
+    whole round trip. It is a read only, sent after the selectors were checked.
+    """
+
+    def __init__(self, client):
+        self._servers = []
+        self._error = None
+        self._thread = threading.Thread(target=self._read, args=(client,), name="coolify-servers-ahead", daemon=True)
+        self._thread.start()
+
+    def _read(self, client):
+        try:
+            self._servers = client.list_servers()
+        except CoolifyError:
+            self._servers = []  # every server then gets Coolify's defaults, as without the read
+        except Exception as exc:  # pylint: disable=broad-except
+            self._error = exc  # raised again on the task's own thread
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._servers
+
+
 def _about(item):
     """What every registration of an item carries: its name (for messages) and its deadline."""
     return dict(label=item["name"], deadline=item["_deadline"])
@@ -104,7 +133,7 @@ def _about(item):
 class _Run(object):
     """One task: submits every item's action, registers its waits with the watcher, and settles items from them."""
 
-    def __init__(self, client, kind, opts, items, clock, sleep, on_progress, progress_every):
+    def __init__(self, client, kind, opts, items, clock, sleep, on_progress, progress_every, servers=None):
         self.kind = kind
         self.opts = opts
         self.items = items
@@ -115,7 +144,7 @@ class _Run(object):
         self._last_progress = None
         self.slots = None
         if kind == "application" and any(item["action"] in ("start", "restart", "deploy") for item in items):
-            self.slots = ServerSlots(self._servers(), clock=clock)
+            self.slots = ServerSlots(servers.result() if servers is not None else self._servers(), clock=clock)
         mask = getattr(client, "scrub_text", None)
         self.watcher = Watcher(self.gate, poll_interval=opts.poll_interval, clock=clock, sleep=sleep, slots=self.slots,
                                failure_log_lines=opts.failure_log_lines if mask else 0, mask=mask,
@@ -333,11 +362,12 @@ class _Run(object):
 
 
 def run_lifecycle(client, kind, resources, state, options, check_mode=False, clock=None, sleep=None,
-                  on_progress=None, progress_every=PROGRESS_EVERY):
+                  on_progress=None, progress_every=PROGRESS_EVERY, servers=None):
     """Plan, then (unless check_mode) act on every resource with bounded fan-out, and wait as asked.
 
     ``on_progress(counts)`` (optional) is called from the watcher's thread at most every ``progress_every`` seconds
     while the task runs, and once at the end, with ``{total, done, failed, pending}`` item counts.
+    ``servers`` (optional) is a ServersAhead already reading the build-slot limits.
 
     Returns ``{items, summary, msg, changed, failed, diff, warnings}``; ``failed`` already applies max_fail_percentage
     and is true when a rolling run halted.
@@ -351,7 +381,7 @@ def run_lifecycle(client, kind, resources, state, options, check_mode=False, clo
     warnings = []
     if not check_mode and items:
         # An injected sleep paces the watcher too (tests drive it with a virtual clock); else stop() wakes it.
-        run = _Run(client, kind, opts, items, clock, sleep, on_progress, progress_every)
+        run = _Run(client, kind, opts, items, clock, sleep, on_progress, progress_every, servers=servers)
         if opts.strategy != "parallel":
             run.watcher.hurry()  # each item is waited for where it ran: its confirm read is not gathered with others
         run.watcher.start()
@@ -425,9 +455,13 @@ def _run_batch_module(cm, kind):
     """Validate, resolve the selectors, run, shape the result."""
     params = cm.params
     validate_options(kind, params["state"], params)
+    check_selectors([kind], params)
+    servers = None
+    if kind == "application" and params["state"] in ("restarted", "deployed") and not cm.check_mode:
+        servers = ServersAhead(cm.client)
     resources = resolve(cm.client, kind, params)
     result = run_lifecycle(cm.client, kind, resources, params["state"], params, check_mode=cm.check_mode,
-                           on_progress=cm.progress)
+                           on_progress=cm.progress, servers=servers)
     for warning in result["warnings"]:
         cm.warn(warning)
     out = {

@@ -364,14 +364,8 @@ _CATEGORY = {
 }
 
 
-def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
-    """Resolve the selectors for several kinds at once: ``{kind: [resource, ...]}``.
-
-    A uuid or name is satisfied when it resolves in any of the kinds; when it resolves in none, the most specific
-    reason (ambiguous, then outside the scope, then unknown) is reported. Raises SelectorError listing every offender.
-    ``scope`` may be a Scope already built by resolve_scope() for the same params and kinds.
-    """
-    kinds = list(kinds)
+def check_selectors(kinds, params, allow_all=False):
+    """Refuse blank, repeated or missing selectors without a request, so nothing is read or sent on bad input."""
     for kind in kinds:
         if kind not in KINDS:
             raise ValueError("kind must be application, service or database, not %r" % (kind,))
@@ -385,6 +379,17 @@ def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
     if not has_selection(params) and not allow_all:
         raise SelectorError("No %s were selected; give uuids, names, tags, project or server." % noun, offenders={})
 
+
+def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
+    """Resolve the selectors for several kinds at once: ``{kind: [resource, ...]}``.
+
+    A uuid or name is satisfied when it resolves in any of the kinds; when it resolves in none, the most specific
+    reason (ambiguous, then outside the scope, then unknown) is reported. Raises SelectorError listing every offender.
+    ``scope`` may be a Scope already built by resolve_scope() for the same params and kinds.
+    """
+    kinds = list(kinds)
+    check_selectors(kinds, params, allow_all=allow_all)
+    noun = " and ".join(PLURAL[k] for k in kinds) or "resources"
     if scope is None:
         scope = resolve_scope(client, params, kinds)
     offenders = dict(scope.offenders)

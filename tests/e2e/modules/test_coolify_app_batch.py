@@ -281,6 +281,26 @@ def test_rolling_without_wait_is_refused_before_any_request(emulator, run_module
     assert emulator.requests_log() == []
 
 
+def test_restarted_reads_the_servers_beside_the_selection(emulator_factory, run_module):
+    emu = emulator_factory(*FLEET, "--latency-ms", "200")
+    result = run_module(coolify_app_batch, args_for(emu, names=["shop-web"], state="restarted", wait=False))
+    assert not result.get("failed"), result["msg"]
+    log = emu.requests_log()
+    # The build-slot limits are read at the same time as the selection, not one round trip later.
+    assert sorted(r["path"] for r in log[:2]) == ["/api/v1/applications", "/api/v1/servers"]
+    assert [r["path"] for r in log].count("/api/v1/servers") == 1
+    assert emu.stats()["peak_in_flight"] >= 2
+
+
+@pytest.mark.parametrize("selector", [dict(uuids=[""]), dict(names=["shop-web", " "]), dict(tags=[]),
+                                      dict(names=["shop-web", "shop-web"])], ids=["blank-uuid", "blank-name",
+                                                                                  "empty-tags", "repeated-name"])
+def test_restarted_with_bad_selectors_sends_nothing(emulator, run_module, selector):
+    result = run_module(coolify_app_batch, args_for(emulator, state="restarted", **selector))
+    assert result["failed"] is True
+    assert emulator.requests_log() == []  # not even the servers read that a restart sends early
+
+
 def test_sequential_runs_one_at_a_time(emulator, run_module):
     result = run_module(coolify_app_batch, args_for(emulator, tags=["frontend"], state="stopped", strategy="sequential",
                                                     max_workers=8))

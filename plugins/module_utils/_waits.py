@@ -94,8 +94,9 @@ def lazy_reads(statuses, busy, lazy_due, soon):
 def expiry(wait):
     """``(reason, message)`` for a pending wait whose deadline passed."""
     if wait.what == "deployment":
-        return "timed out", "Timed out waiting for deployment %s to finish (last deployment status: %s)." % (
-            wait.deployment_uuid, wait.result["deployment_status"] or "not read")
+        goal = "be seen queued" if wait.until == "queued" else "finish"
+        return "timed out", "Timed out waiting for deployment %s to %s (last deployment status: %s)." % (
+            wait.deployment_uuid, goal, wait.result["deployment_status"] or "not read")
     if wait.what == "status":
         text = wait.evidence.timeout_message()
         return "not observed" if not wait.evidence.evidence else "timed out", text[0].upper() + text[1:] + "."

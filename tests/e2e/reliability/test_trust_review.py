@@ -178,6 +178,9 @@ def test_wait_false_restart_never_claims_queued_when_no_read_after_the_send_succ
     for entry in result["applications"]:
         assert entry["failed"] and entry["deployment_status"] is None and entry["status_after"] is None, entry
         assert "queued" not in (entry.get("reason") or ""), entry
+        # wait=false waited to see it queued, not finished; the error says what it waited for
+        assert entry["error"] == "Timed out after 3s waiting for deployment %s to be seen queued (last deployment status: "\
+            "not read)." % entry["deployment_uuid"], entry
 
 
 def test_wait_false_service_restart_reports_queued_only_after_a_read(emu, run_module):

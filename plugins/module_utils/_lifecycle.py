@@ -101,7 +101,8 @@ class ServersAhead(object):
     """GET /servers on its own thread, sent beside the selection's list call when every item will take a build slot.
 
     restarted and deployed always act, so the build-slot limits are always needed; reading them at once saves a
-    whole round trip. It is a read only, sent after the selectors were checked.
+    whole round trip. It is a read only, sent after the selectors were checked, and only with max_workers above 1
+    (every request of the task counts against max_workers, and this one is a second in flight).
     """
 
     def __init__(self, client):
@@ -454,10 +455,12 @@ def run_database_batch(cm):
 def _run_batch_module(cm, kind):
     """Validate, resolve the selectors, run, shape the result."""
     params = cm.params
-    validate_options(kind, params["state"], params)
+    opts = validate_options(kind, params["state"], params)
     check_selectors([kind], params)
     servers = None
-    if kind == "application" and params["state"] in ("restarted", "deployed") and not cm.check_mode:
+    # Beside the selection's list call it is a second request in flight: only where max_workers leaves room for it.
+    if kind == "application" and params["state"] in ("restarted", "deployed") and not cm.check_mode and \
+            opts.max_workers > 1:
         servers = ServersAhead(cm.client)
     resources = resolve(cm.client, kind, params)
     result = run_lifecycle(cm.client, kind, resources, params["state"], params, check_mode=cm.check_mode,

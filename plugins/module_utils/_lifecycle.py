@@ -102,28 +102,35 @@ class ServersAhead(object):
 
     restarted and deployed always act, so the build-slot limits are always needed; reading them at once saves a
     whole round trip. It is a read only, sent after the selectors were checked, and only with max_workers above 1
-    (every request of the task counts against max_workers, and this one is a second in flight).
+    (every request of the task counts against max_workers, and this one is a second in flight). It is sent once:
+    when it fails, the task reads the servers again itself (with the client's retries), as without it.
     """
 
     def __init__(self, client):
-        self._servers = []
+        self._servers = None
         self._error = None
         self._thread = threading.Thread(target=self._read, args=(client,), name="coolify-servers-ahead", daemon=True)
         self._thread.start()
 
     def _read(self, client):
+        getattr(client, "send_once_on_this_thread", lambda: None)()
         try:
             self._servers = client.list_servers()
         except CoolifyError:
-            self._servers = []  # every server then gets Coolify's defaults, as without the read
+            self._servers = None  # read again on the task's thread
         except Exception as exc:  # pylint: disable=broad-except
             self._error = exc  # raised again on the task's own thread
 
     def result(self):
+        """The servers read, or None when the read failed."""
         self._thread.join()
         if self._error is not None:
             raise self._error
         return self._servers
+
+    def join(self):
+        """End the read before the module returns (also when the selection failed): nothing is sent after its answer."""
+        self._thread.join()
 
 
 def _about(item):
@@ -145,7 +152,8 @@ class _Run(object):
         self._last_progress = None
         self.slots = None
         if kind == "application" and any(item["action"] in ("start", "restart", "deploy") for item in items):
-            self.slots = ServerSlots(servers.result() if servers is not None else self._servers(), clock=clock)
+            early = servers.result() if servers is not None else None
+            self.slots = ServerSlots(early if early is not None else self._servers(), clock=clock)
         mask = getattr(client, "scrub_text", None)
         self.watcher = Watcher(self.gate, poll_interval=opts.poll_interval, clock=clock, sleep=sleep, slots=self.slots,
                                failure_log_lines=opts.failure_log_lines if mask else 0, mask=mask,
@@ -462,9 +470,13 @@ def _run_batch_module(cm, kind):
     if kind == "application" and params["state"] in ("restarted", "deployed") and not cm.check_mode and \
             opts.max_workers > 1:
         servers = ServersAhead(cm.client)
-    resources = resolve(cm.client, kind, params)
-    result = run_lifecycle(cm.client, kind, resources, params["state"], params, check_mode=cm.check_mode,
-                           on_progress=cm.progress, servers=servers)
+    try:
+        resources = resolve(cm.client, kind, params)
+        result = run_lifecycle(cm.client, kind, resources, params["state"], params, check_mode=cm.check_mode,
+                               on_progress=cm.progress, servers=servers)
+    finally:
+        if servers is not None:
+            servers.join()
     for warning in result["warnings"]:
         cm.warn(warning)
     out = {

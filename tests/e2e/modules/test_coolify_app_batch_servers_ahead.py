@@ -32,14 +32,14 @@ def test_max_workers_one_keeps_one_request_in_flight(emulator_factory, run_modul
     assert emu.stats()["peak_in_flight"] == 1
 
 
-def test_servers_read_failing_falls_back_without_a_second_read(emulator_factory, run_module):
-    """A failed early read gives every server Coolify's defaults, as before: the run goes on, and the servers are not
-    read a second time by the old path."""
+def test_servers_read_failing_is_read_again_by_the_task_then_falls_back(emulator_factory, run_module):
+    """The early read is sent once; when it fails the task reads the servers itself, with the client's retries, and
+    without an answer every server gets Coolify's defaults, as before: the run goes on."""
     emu = emulator_factory(*FLEET, "--fail-path", "^GET /api/v1/servers$", "--latency-ms", "50")
     result = run_module(coolify_app_batch, args_for(emu, names=["shop-web", "billing-web"], state="restarted",
                                                     wait=False, max_retries=1))
     assert not result.get("failed"), result["msg"]
-    assert paths(emu).count(SERVERS) == 2  # the attempt and its one retry, on the early thread only
+    assert paths(emu).count(SERVERS) == 3  # the early read once, then the task's read and its one retry
     assert sorted(r["path"].rsplit("/", 1)[-1] for r in writes(emu)) == ["restart", "restart"]
 
 

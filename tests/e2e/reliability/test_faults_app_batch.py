@@ -9,6 +9,8 @@ and request log (check_lifecycle_items), (c) retries stay bounded and no marker 
 
 from __future__ import annotations
 
+import threading
+import time
 
 import pytest
 
@@ -225,10 +227,22 @@ def test_api_disabled_fails_at_the_first_call_with_nothing_written(emu, run_modu
     log = api_log(emu)
     assert not writes(log)
     # A 403 is not retried. The selection's list call fails the task; restarted also reads the build-slot limits beside
-    # it (_lifecycle.ServersAhead), a read that is sent once too.
+    # it (_lifecycle.ServersAhead), a read that is sent once too, and ended before the module returns.
     sent = sorted((entry["method"], entry["path"]) for entry in log)
-    assert sent in ([("GET", "/api/v1/applications")], [("GET", "/api/v1/applications"), ("GET", "/api/v1/servers")])
+    assert sent == [("GET", "/api/v1/applications"), ("GET", "/api/v1/servers")]
     assert_no_secret(result)
+
+
+def test_refused_selection_waits_for_the_slow_early_servers_read_and_never_resends_it(emu, proxy, run_module):
+    """The early GET /servers answers after the selection failed (slow, then 500): the module returns only once it
+    ended, so no thread of the task outlives it, and the read was sent once."""
+    emu.configure(fail_paths=[r"^GET /api/v1/servers"])
+    proxy.add_rule("hook", r"^/api/v1/servers$", method="GET", hook=lambda method, path: time.sleep(0.8))
+    result = run_module(coolify_app_batch, connection(proxy.api_url, names=[APP_NAMES[0], "no-such-app"],
+                                                      state="restarted", max_retries=3))
+    assert result["failed"] and "unknown names: no-such-app" in result["msg"]
+    assert not [thread for thread in threading.enumerate() if thread.name == "coolify-servers-ahead"]
+    assert len(proxy.attempts("GET", r"^/api/v1/servers$")) == 1
 
 
 def test_token_without_deploy_fails_every_item_and_changes_nothing(emu, run_module):

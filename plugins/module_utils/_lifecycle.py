@@ -91,6 +91,10 @@ class _Gate(object):
             self._pacer.prioritize()
         getattr(self.client, "send_once_on_this_thread", lambda: None)()
 
+    def request_seconds(self):
+        """What one request costs of the rate limit, in seconds (see _pacer); None when unknown."""
+        return None if self._pacer is None else self._pacer.request_seconds()
+
     def reserve(self, count):
         """Leave ``count`` requests of each rate-limit window to the watcher."""
         if self._pacer is not None:

@@ -188,6 +188,15 @@ class RateLimitPacer(object):
                 "throttled": self.throttled,
             }
 
+    def request_seconds(self):
+        """The share of the rate limit one request takes: the window's length over its limit, in seconds (Coolify's
+        default 200 a minute: 0.3 s); None before an answer carried ``X-RateLimit-Limit``."""
+        with self._lock:
+            if not self._limit or self._limit <= 0:
+                return None
+            window = self._span[1] if self._span else (self._whole or self._window_hint or COOLIFY_WINDOW)
+            return window / float(self._limit)
+
     def limit_in_flight(self, count):
         """At most ``count`` requests in flight at once (None: no cap)."""
         with self._lock:

@@ -269,19 +269,24 @@ def _resolve_kind(client, kind, params, scope, allow_all):
     per_resource_tags = bool(tags) and kind != "application"
     needs_list = bool(uuids or names) or per_resource_tags or (not tags and (scope.active or allow_all))
     items = _lister(client, kind)() if needs_list else []
+    # Looked up by uuid and name in one pass, not a scan of the list per selector value (2000 uuids of 2000 apps).
+    by_uuid, by_name = {}, {}
+    for item in items:
+        by_uuid.setdefault(item.get("uuid"), item)
+        by_name.setdefault(item.get("name"), []).append(item)
 
     for uuid in uuids:
-        found = [item for item in items if item.get("uuid") == uuid]
-        if not found:
+        found = by_uuid.get(uuid)
+        if found is None:
             verdicts[("uuids", uuid)] = ("unknown", uuid)
-        elif not scope.contains(kind, found[0]):
-            verdicts[("uuids", uuid)] = ("outside", describe(found[0]))
+        elif not scope.contains(kind, found):
+            verdicts[("uuids", uuid)] = ("outside", describe(found))
         else:
             verdicts[("uuids", uuid)] = (None, None)
-            add(found[0])
+            add(found)
 
     for name in names:
-        candidates = [item for item in items if item.get("name") == name]
+        candidates = by_name.get(name, [])
         in_scope = [item for item in candidates if scope.contains(kind, item)]
         if len(in_scope) == 1:
             verdicts[("names", name)] = (None, None)

@@ -12,7 +12,8 @@ Workers send an action, register what to wait for, and go on. Each poll interval
 * one ``GET /deployments`` (the team's queued and in-progress deployments) for all followed deployments; a followed
   deployment missing from it gets exactly one ``GET /deployments/{uuid}`` for its final status (a 404 there, for a
   deployment never seen active, means Coolify returned a uuid it never stored: "not queued");
-* per resource kind with status waits, one list call (``GET /services``...) when two or more wait, else one GET each;
+* per resource kind with status waits, one list call (``GET /services``...) when two or more wait and the list is not
+  dearer than a GET each (see _waits.choose_status_reads), else one GET each;
 * one ``GET /deployments/applications/{uuid}`` per action whose answer was lost, to find the deployment it created.
 
 The interval stays steady while work is pending; only errors stretch it (``wait: false``: see _waits.next_due). The
@@ -29,7 +30,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
     BACKOFF_FACTOR, CONFIRM_AFTER, LAZY_POLLS, MAX_BACKOFF_FACTOR, RESERVED_REQUESTS, Wait, choose_deployment_reads,
-    default_classify, expiry, lazy_reads, next_due, payload_bytes)
+    choose_status_reads, default_classify, expiry, lazy_reads, next_due, payload_bytes)
 
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
@@ -79,6 +80,7 @@ class Watcher(object):
         self._timed_out = []
         self._counts = {"registered": 0, "done": 0, "failed": 0}
         self._last_list_bytes, self._last_ours_bytes = None, 0
+        self._list_rows = {}  # kind -> rows in its last status list
         self._delay = self.poll_interval
         self._thread = None
         self.notes = []
@@ -331,13 +333,15 @@ class Watcher(object):
             self._conclude(wait, dep)
 
     def _poll_statuses(self, kind, group, poll):
-        if len(group) >= self.status_list_min:
+        price = getattr(self.client, "request_seconds", lambda: None)()
+        if choose_status_reads(len(group), self._list_rows.get(kind), self.status_list_min, price) == "list":
             rows, error = self._call(poll, "list_" + PLURAL[kind], getattr(self.client, "list_" + PLURAL[kind]))
             if error is not None:
                 if error[0] == "fatal":
                     for wait in group:
                         self._fail_on(wait, error)
                 return
+            self._list_rows[kind] = len(rows or ())
             by_uuid = {row.get("uuid"): row for row in rows or () if isinstance(row, dict)}
             for wait in group:
                 row = by_uuid.get(wait.uuid)

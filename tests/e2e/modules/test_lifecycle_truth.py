@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from ansible_collections.coolops.coolify.plugins.module_utils._client import CoolifyClient
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle import run_lifecycle
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import resolve
@@ -118,6 +120,30 @@ def test_one_watcher_reads_the_list_not_each_deployment(emulator, run_module):
     assert len(ones) == len(items)
     assert lists and len(log) <= 4 * len(items) + len(lists)
     assert sum(1 for r in log if r["path"] == "/api/v1/servers") == 1
+
+
+@pytest.mark.parametrize("rate_limit, one_by_one", [(10 ** 9, True), (200, False)])
+def test_status_waits_of_a_few_among_many_applications_skip_the_list_unless_a_rate_limit_prices_requests(
+        emulator_factory, run_module, rate_limit, one_by_one):
+    """Three of 300 applications started; their statuses turn running 2 s after the send, long after the build (0.2 s),
+    so the watcher reads them over many polls. Without a binding rate limit it reads the list once (to learn its size),
+    then one GET per application and poll, not 300 applications per poll; under Coolify's default rate limit
+    (200 a minute) every request is dear and the list is read each poll. (The counts asserted hold whatever the timing.)"""
+    emu = emulator_factory("--seed-apps", "300", "--seed-services", "0", "--seed-servers", "2", "--seed-projects", "2",
+                           "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "2.0",
+                           "--rate-limit", str(rate_limit))
+    exited = sorted(app["uuid"] for app in emu.state()["applications"]
+                    if app["team_id"] == 0 and app["status"].startswith("exited"))[:3]
+    assert len(exited) == 3
+    result = run_module(coolify_app_batch, args_for(emu, uuids=exited, state="started", poll_interval=0.1))
+    assert not result.get("failed"), result["msg"]
+    assert all(item["status_after"] == "running:healthy" for item in result["applications"])
+    routes = emu.stats()["by_route"]
+    lists, gets = routes.get("GET /api/v1/applications", 0), routes.get("GET /api/v1/applications/{uuid}", 0)
+    if one_by_one:
+        assert lists == 2, routes  # the selectors' list and the watcher's first; then GET /applications/{uuid}
+    else:
+        assert gets == 0 and lists >= 2, routes
 
 
 def test_max_workers_caps_requests_in_flight_including_the_watcher(emulator_factory, run_module):

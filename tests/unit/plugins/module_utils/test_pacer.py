@@ -123,6 +123,19 @@ def test_parallel_is_no_slower_than_sequential(total):
     assert parallel <= sequential
 
 
+def test_a_request_s_share_of_the_rate_limit_is_its_window_over_its_limit():
+    """What the watcher prices a request at (see _waits.choose_status_reads): unknown until an answer carried the
+    limit; Coolify's minute until a 429 tells the real window; then the window learnt."""
+    now = {"t": 0.0}
+    pacer = RateLimitPacer(clock=lambda: now["t"], sleep=lambda seconds: now.update(t=now["t"] + seconds))
+    assert pacer.request_seconds() is None
+    pacer.after_response(200, {"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "199"}, sent_at=pacer.before_request())
+    assert pacer.request_seconds() == pytest.approx(60.0 / 200)
+    sim = Simulation(total=301, workers=20, latency=0.1)  # 100 requests per 10 s, learnt from one 429
+    sim.run()
+    assert sim.pacer.request_seconds() == pytest.approx(10.0 / 100, rel=0.1)
+
+
 def test_the_learnt_window_converges_on_the_real_one():
     sim = Simulation(total=1001, workers=20, latency=0.1)
     sim.run()

@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, PENDING, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._slots import ServerSlots, server_limits
-from ansible_collections.coolops.coolify.plugins.module_utils._waits import choose_deployment_reads
+from ansible_collections.coolops.coolify.plugins.module_utils._waits import choose_deployment_reads, choose_status_reads
 from ansible_collections.coolops.coolify.plugins.module_utils._watcher import LOGS_NEED_SENSITIVE, Watcher
 
 
@@ -447,6 +447,62 @@ def test_heavy_foreign_logs_switch_a_small_follow_to_per_uuid_reads(client, cloc
     poll = watcher.poll_once()
     assert poll["mode"] == "per_uuid" and poll["bytes"] < 1000
     assert client.calls[-1] == ("get_deployment", "mine")
+
+
+def test_status_waits_are_read_by_list_unless_a_few_of_many_rows_cost_less_one_by_one():
+    assert choose_status_reads(1, None, 2) == "per_item"  # below status_list_min
+    assert choose_status_reads(2, None, 2) == "list"  # the list's size is not known yet
+    assert choose_status_reads(3, 30, 2) == "list"
+    assert choose_status_reads(18, 2000, 2) == "per_item"  # a wave's lazy waits among 2000 applications
+    assert choose_status_reads(18, 400, 2) == "list"
+    assert choose_status_reads(300, 2000, 2) == "list"
+    # Under Coolify's default rate limit (200 a minute: 0.3 s a request) a request is worth about 1000 rows.
+    assert choose_status_reads(2, 500, 2, request_seconds=0.3) == "list"
+    assert choose_status_reads(18, 2000, 2, request_seconds=0.3) == "list"
+    assert choose_status_reads(18, 2000, 2, request_seconds=60.0 / 10 ** 9) == "per_item"
+
+
+class PricedClient(FakeClient):
+    """A fake client whose pacer learnt a rate limit: ``request_seconds`` is the share of it one request takes."""
+
+    def __init__(self, request_seconds):
+        super(PricedClient, self).__init__()
+        self.price = request_seconds
+
+    def request_seconds(self):
+        return self.price
+
+
+@pytest.mark.parametrize("price, expected", [(None, "get_application"), (60.0 / 10 ** 9, "get_application"),
+                                             (0.3, "list_applications")])
+def test_a_few_status_waits_among_many_applications_are_read_one_by_one_without_a_binding_rate_limit(
+        clock, price, expected):
+    """The first poll reads the list (its size is unknown); afterwards three waits among 500 applications cost three
+    small GETs rather than the whole list each poll, unless a rate limit makes every request dear."""
+    client = PricedClient(price)
+    client.statuses["application"].update(("app%d" % number, "exited") for number in range(500))
+    watcher = make(client, clock)
+    waits = [watcher.wait_status("application", "app%d" % number, "running", acted=False) for number in range(3)]
+    watcher.poll_once()
+    assert client.calls == [("list_applications",)] and all(wait.pending for wait in waits)
+    del client.calls[:]
+    client.statuses["application"].update(app0="running:healthy", app1="running:healthy", app2="running:healthy")
+    watcher.poll_once()
+    assert all(wait.state == "done" for wait in waits)
+    assert set(call[0] for call in client.calls) == {expected}
+    assert len(client.calls) == (3 if expected == "get_application" else 1)
+
+
+def test_a_status_wait_read_on_its_own_fails_deleted_when_its_application_is_gone(clock):
+    client = PricedClient(None)
+    client.statuses["application"].update(("app%d" % number, "exited") for number in range(500))
+    watcher = make(client, clock)
+    waits = [watcher.wait_status("application", "app%d" % number, "running", acted=False) for number in range(2)]
+    watcher.poll_once()  # the list
+    del client.statuses["application"]["app1"]
+    watcher.poll_once()  # one GET each: app1's answers 404
+    assert waits[0].pending and waits[1].state == "failed" and waits[1].result["reason"] == "deleted"
+    assert client.calls[-2:] == [("get_application", "app0"), ("get_application", "app1")]
 
 
 # --------------------------------------------------------------------------------------------------- slots

@@ -150,7 +150,8 @@ def test_lost_database_restart_answer_is_sent_once_and_not_reported_done_unread(
         # a success after a lost answer must rest on a status read after the send
         assert entry.get("status_after"), entry
         real = [row for row in dbemu.state()["databases"] if row["uuid"] == "db-shop-pg"][0]["status"]
-        assert entry["status_after"] == real, (entry, real)
+        # healthy=false: the health part may move on (starting -> healthy) after the last read
+        assert entry["status_after"].split(":")[0] == real.split(":")[0] == "running", (entry, real)
 
 
 def test_queued_service_restart_is_not_reported_done_when_status_reads_fail(emu, proxy, run_module):

@@ -31,6 +31,11 @@ REQUEST_ROWS = 25
 # measurement): turns a rate limit's share of a request into rows. Under Coolify's default 200 requests a minute a
 # request is worth about 1000 rows, so lists win.
 ROW_SECONDS = 0.0003
+# A request's share of the rate limit while no answer told it (no ``X-RateLimit-Limit`` seen, e.g. a proxy in front
+# of Coolify drops the header): Coolify's default, 200 requests a minute. Coolify throttles every /api/* route
+# (API-NOTES 2.4), so an unknown limit is not an absent one: priced at nothing, a handful of waits among thousands of
+# resources would cost dozens of GETs a poll where one list call did.
+UNKNOWN_REQUEST_SECONDS = 60.0 / 200
 
 
 def poll_delays(poll_interval, factor=BACKOFF_FACTOR, cap_factor=MAX_BACKOFF_FACTOR):
@@ -76,16 +81,18 @@ def choose_status_reads(pending, list_rows, list_min, request_seconds=None):
 
     Fewer than ``list_min`` are read one by one. Otherwise the list is read unless its last answer (``list_rows``
     rows; None: not read yet) makes it dearer than a GET per wait. Both are priced in rows: a request costs
-    REQUEST_ROWS plus its share of the rate limit (``request_seconds``, see _pacer) over ROW_SECONDS. So under a
-    rate limit the list is read (one request serves every wait), and without one a handful of waits among thousands
-    of resources is not paid for with the whole list every poll (which made a task's cost grow with the square of
-    its size).
+    REQUEST_ROWS plus its share of the rate limit (``request_seconds``, see _pacer; None, not known yet:
+    UNKNOWN_REQUEST_SECONDS, Coolify's default) over ROW_SECONDS. So under a rate limit the list is read (one request
+    serves every wait), and without a binding one a handful of waits among thousands of resources is not paid for with
+    the whole list every poll (which made a task's cost grow with the square of its size).
     """
     if pending < list_min:
         return "per_item"
     if list_rows is None:
         return "list"
-    request = REQUEST_ROWS + (request_seconds or 0.0) / ROW_SECONDS
+    if request_seconds is None:
+        request_seconds = UNKNOWN_REQUEST_SECONDS
+    request = REQUEST_ROWS + request_seconds / ROW_SECONDS
     return "per_item" if pending * (request + 1) < request + list_rows else "list"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pytest
 
@@ -144,6 +145,50 @@ def test_status_waits_of_a_few_among_many_applications_skip_the_list_unless_a_ra
         assert lists == 2, routes  # the selectors' list and the watcher's first; then GET /applications/{uuid}
     else:
         assert gets == 0 and lists >= 2, routes
+
+
+def test_status_waits_read_one_by_one_fail_deleted_when_their_applications_are_deleted(emulator_factory, run_module):
+    """Three of 300 applications started, no binding rate limit: once their builds finished, the watcher reads them
+    with one GET each. Deleted then (their status would turn running only a minute later), each GET answers 404 and
+    each wait fails "deleted" at once: never a hang until wait_timeout, never a success."""
+    emu = emulator_factory("--seed-apps", "300", "--seed-services", "0", "--seed-servers", "2", "--seed-projects", "2",
+                           "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "60",
+                           "--rate-limit", str(10 ** 9))
+    doomed = sorted(app["uuid"] for app in emu.state()["applications"]
+                    if app["team_id"] == 0 and app["status"].startswith("exited"))[:3]
+    assert len(doomed) == 3
+    done = threading.Event()
+
+    def delete_once_read_one_by_one():
+        def builds_finished():
+            deps = [dep for dep in emu.state()["deployments"] if dep["application_uuid"] in doomed]
+            return len(deps) == 3 and all(dep["status"] == "finished" for dep in deps)
+
+        def per_item_gets():
+            return emu.stats()["by_route"].get("GET /api/v1/applications/{uuid}", 0)
+
+        while not done.is_set() and not builds_finished():
+            done.wait(0.05)
+        start = per_item_gets()
+        while not done.is_set() and per_item_gets() < start + 3:
+            done.wait(0.05)  # the watcher reads them one by one now (three more GETs after the builds)
+        for uuid in doomed:
+            emu.delete_resource(uuid)
+
+    helper = threading.Thread(target=delete_once_read_one_by_one, daemon=True)
+    helper.start()
+    try:
+        result = run_module(coolify_app_batch, args_for(emu, uuids=doomed, state="started", poll_interval=0.1,
+                                                        wait_timeout=300))
+    finally:
+        done.set()
+        helper.join()
+    assert result["failed"] and result["summary"]["failed"] == 3, result["msg"]
+    for entry in result["applications"]:
+        assert entry["failed"] and "404" in entry["error"], entry
+        assert entry["status_after"] != "running:healthy", entry
+    routes = emu.stats()["by_route"]
+    assert routes.get("GET /api/v1/applications", 0) == 2, routes  # the selectors' and the watcher's first only
 
 
 def test_max_workers_caps_requests_in_flight_including_the_watcher(emulator_factory, run_module):

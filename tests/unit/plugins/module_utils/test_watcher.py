@@ -453,9 +453,11 @@ def test_status_waits_are_read_by_list_unless_a_few_of_many_rows_cost_less_one_b
     assert choose_status_reads(1, None, 2) == "per_item"  # below status_list_min
     assert choose_status_reads(2, None, 2) == "list"  # the list's size is not known yet
     assert choose_status_reads(3, 30, 2) == "list"
-    assert choose_status_reads(18, 2000, 2) == "per_item"  # a wave's lazy waits among 2000 applications
-    assert choose_status_reads(18, 400, 2) == "list"
-    assert choose_status_reads(300, 2000, 2) == "list"
+    free = 60.0 / 10 ** 9  # a rate limit far above any pace: requests cost only their round trip
+    assert choose_status_reads(3, 30, 2, request_seconds=free) == "list"
+    assert choose_status_reads(18, 2000, 2, request_seconds=free) == "per_item"  # a wave's lazy waits among 2000 apps
+    assert choose_status_reads(18, 400, 2, request_seconds=free) == "list"
+    assert choose_status_reads(300, 2000, 2, request_seconds=free) == "list"
     # Under Coolify's default rate limit (200 a minute: 0.3 s a request) a request is worth about 1000 rows.
     assert choose_status_reads(2, 500, 2, request_seconds=0.3) == "list"
     assert choose_status_reads(18, 2000, 2, request_seconds=0.3) == "list"
@@ -473,7 +475,7 @@ class PricedClient(FakeClient):
         return self.price
 
 
-@pytest.mark.parametrize("price, expected", [(None, "get_application"), (60.0 / 10 ** 9, "get_application"),
+@pytest.mark.parametrize("price, expected", [(None, "list_applications"), (60.0 / 10 ** 9, "get_application"),
                                              (0.3, "list_applications")])
 def test_a_few_status_waits_among_many_applications_are_read_one_by_one_without_a_binding_rate_limit(
         clock, price, expected):
@@ -494,7 +496,7 @@ def test_a_few_status_waits_among_many_applications_are_read_one_by_one_without_
 
 
 def test_a_status_wait_read_on_its_own_fails_deleted_when_its_application_is_gone(clock):
-    client = PricedClient(None)
+    client = PricedClient(60.0 / 10 ** 9)
     client.statuses["application"].update(("app%d" % number, "exited") for number in range(500))
     watcher = make(client, clock)
     waits = [watcher.wait_status("application", "app%d" % number, "running", acted=False) for number in range(2)]
@@ -503,6 +505,29 @@ def test_a_status_wait_read_on_its_own_fails_deleted_when_its_application_is_gon
     watcher.poll_once()  # one GET each: app1's answers 404
     assert waits[0].pending and waits[1].state == "failed" and waits[1].result["reason"] == "deleted"
     assert client.calls[-2:] == [("get_application", "app0"), ("get_application", "app1")]
+
+
+def test_an_unknown_rate_limit_is_priced_as_coolify_s_default_not_as_no_limit():
+    """No answer carried X-RateLimit-Limit (a proxy dropped it): Coolify still throttles every route at 200 a minute
+    by default, so the price is that, not zero (which read 50 of 2000 applications with 50 GETs a poll)."""
+    assert choose_status_reads(50, 2000, 2) == choose_status_reads(50, 2000, 2, request_seconds=0.3) == "list"
+    assert choose_status_reads(3, 500, 2) == "list"
+    assert choose_status_reads(2, 5000, 2) == choose_status_reads(2, 5000, 2, request_seconds=0.3) == "per_item"
+
+
+def test_status_waits_send_one_list_a_poll_while_the_rate_limit_is_unknown(clock):
+    """50 waits among 2000 applications, and the pacer never saw X-RateLimit-Limit: every poll is one list call, as
+    before per-item reads existed, not 50 GETs (a quarter of Coolify's default budget of a minute, each poll)."""
+    client = PricedClient(None)
+    client.statuses["application"].update(("app%d" % number, "exited") for number in range(2000))
+    watcher = make(client, clock)
+    waits = [watcher.wait_status("application", "app%d" % number, "running", acted=False) for number in range(50)]
+    for _poll in range(3):
+        watcher.poll_once()
+    assert client.calls == [("list_applications",)] * 3 and all(wait.pending for wait in waits)
+    client.statuses["application"].update(("app%d" % number, "running:healthy") for number in range(50))
+    watcher.poll_once()
+    assert all(wait.state == "done" for wait in waits) and client.calls[3:] == [("list_applications",)]
 
 
 # --------------------------------------------------------------------------------------------------- slots

@@ -22,9 +22,9 @@ from ansible_collections.coolops.coolify.plugins.module_utils._errors import (
     CoolifyError, InvalidResponseError, OutcomeUnknownError, QueueFullError)
 from ansible_collections.coolops.coolify.plugins.module_utils._fanout import fail_percentage_exceeded, run_batch
 from ansible_collections.coolops.coolify.plugins.module_utils._lifecycle_plan import (
-    ALREADY, DEFAULT_POLL_INTERVAL, KINDS, STATES, action_params, api_action, build_diff, build_msg, fail_item,
-    fail_limit_exceeded, needs_wait_without_action, new_item, server_ref, settle_from_wait, summarize, target_of,
-    validate_options)
+    ALREADY, ALWAYS_ACT, DEFAULT_POLL_INTERVAL, KINDS, STATES, action_params, api_action, build_diff, build_msg,
+    fail_item, fail_limit_exceeded, needs_wait_without_action, new_item, server_ref, settle_from_wait, summarize,
+    target_of, validate_options)
 from ansible_collections.coolops.coolify.plugins.module_utils._module import (
     batch_argument_spec, merge_argument_specs, selector_argument_spec)
 from ansible_collections.coolops.coolify.plugins.module_utils._selectors import check_selectors, resolve
@@ -121,7 +121,7 @@ class ServersAhead(object):
         try:
             self._servers = client.list_servers()
         except CoolifyError:
-            self._servers = None  # read again on the task's thread
+            pass  # left None: the task reads the servers again on its own thread
         except Exception as exc:  # pylint: disable=broad-except
             self._error = exc  # raised again on the task's own thread
 
@@ -471,7 +471,7 @@ def _run_batch_module(cm, kind):
     check_selectors([kind], params)
     servers = None
     # Beside the selection's list call it is a second request in flight: only where max_workers leaves room for it.
-    if kind == "application" and params["state"] in ("restarted", "deployed") and not cm.check_mode and \
+    if kind == "application" and params["state"] in ALWAYS_ACT and not cm.check_mode and \
             opts.max_workers > 1:
         servers = ServersAhead(cm.client)
     try:

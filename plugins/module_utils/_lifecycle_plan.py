@@ -27,6 +27,7 @@ STATES = {
 KINDS = tuple(STATES)
 # state -> the API action sent when the resource needs it ("deploy" goes to the application start endpoint).
 ACTIONS = {"started": "start", "stopped": "stop", "restarted": "restart", "deployed": "deploy"}
+ALWAYS_ACT = ("restarted", "deployed")  # states whose action is sent whatever the status (see plan_item)
 PAST = {"start": "started", "stop": "stopped", "restart": "restarted", "deploy": "deployed"}
 
 DEFAULT_POLL_INTERVAL = 2.0
@@ -130,10 +131,8 @@ def plan_item(kind, state, status):
         if _status.is_stopped(status):
             return None, "already stopped (%s)" % shown
         return "stop", "currently %s" % shown
-    if state == "restarted":
-        return "restart", "currently %s" % shown
-    if state == "deployed":
-        return "deploy", "currently %s" % shown
+    if state in ALWAYS_ACT:
+        return ACTIONS[state], "currently %s" % shown
     raise ValueError("unknown state %r" % (state,))
 
 

@@ -369,12 +369,16 @@ _CATEGORY = {
 }
 
 
+def _noun(kinds):
+    return " and ".join(PLURAL[k] for k in kinds) or "resources"
+
+
 def check_selectors(kinds, params, allow_all=False):
     """Refuse blank, repeated or missing selectors without a request, so nothing is read or sent on bad input."""
     for kind in kinds:
         if kind not in KINDS:
             raise ValueError("kind must be application, service or database, not %r" % (kind,))
-    noun = " and ".join(PLURAL[k] for k in kinds) or "resources"
+    noun = _noun(kinds)
     # Validated params: an option that was not given is None, so anything else that is blank was given empty.
     given_but_empty(dict((key, params[key]) for key in NARROWING_KEYS if params.get(key) is not None))
     _check_lists(params)
@@ -394,7 +398,7 @@ def resolve_kinds(client, kinds, params, allow_all=False, scope=None):
     """
     kinds = list(kinds)
     check_selectors(kinds, params, allow_all=allow_all)
-    noun = " and ".join(PLURAL[k] for k in kinds) or "resources"
+    noun = _noun(kinds)
     if scope is None:
         scope = resolve_scope(client, params, kinds)
     offenders = dict(scope.offenders)

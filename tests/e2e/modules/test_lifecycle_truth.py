@@ -129,7 +129,7 @@ def test_status_waits_of_a_few_among_many_applications_skip_the_list_unless_a_ra
     """Three of 300 applications started; their statuses turn running 2 s after the send, long after the build (0.2 s),
     so the watcher reads them over many polls. Without a binding rate limit it reads the list once (to learn its size),
     then one GET per application and poll, not 300 applications per poll; under Coolify's default rate limit
-    (200 a minute) every request is dear and the list is read each poll. (The counts asserted hold whatever the timing.)"""
+    (200 a minute) every request is dear and the list is read each poll where two or more wait."""
     emu = emulator_factory("--seed-apps", "300", "--seed-services", "0", "--seed-servers", "2", "--seed-projects", "2",
                            "--random-seed", "7", "--deploy-seconds", "0.2", "--status-lag-seconds", "2.0",
                            "--rate-limit", str(rate_limit))
@@ -144,7 +144,10 @@ def test_status_waits_of_a_few_among_many_applications_skip_the_list_unless_a_ra
     if one_by_one:
         assert lists == 2, routes  # the selectors' list and the watcher's first; then GET /applications/{uuid}
     else:
-        assert gets == 0 and lists >= 2, routes
+        # The watcher reads the list on every poll where two or more wait (many polls over the 2 s lag). A wait left
+        # alone after its peers settled a poll earlier is read by itself, as before the cost rule (status_list_min):
+        # whether that happens depends on where the polls fall, so per-item reads are only bounded by the lists.
+        assert lists >= 5 and gets < lists, routes
 
 
 def test_status_waits_read_one_by_one_fail_deleted_when_their_applications_are_deleted(emulator_factory, run_module):

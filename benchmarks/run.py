@@ -656,6 +656,9 @@ def write_report(path, chart_name, facts, scenarios, rows, checks, soak, workers
         "  (`benchmarks/callback_plugins/bench_result.py`) records the task's own duration and result (failed items).",
         "  The parallel task is timed %d times for N up to %d (the table shows the median run) and once above." % (
             repeats_used, measure_up_to),
+        "  At N=100 each of those runs is followed by the same run of the collection as it was at an earlier commit",
+        "  (`--compare-ref`, an export made with `git archive`), so the two are compared on the same machine at the same",
+        "  moment; start-up times on a shared machine move by a factor of three within a day.",
         "* **Theoretical limit** = max(ceil(N / W) x %d call per item x latency, (N x %d + 1) / rate limit) + one list call" % (
             CALLS_PER_ITEM, CALLS_PER_ITEM),
         "  (one latency) + the median wall time of an empty playbook run (`benchmarks/playbooks/empty.yml`, measured: %s)." % (

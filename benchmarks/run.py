@@ -41,6 +41,9 @@ PYTHON = os.path.join(VENV, "bin", "python")
 # The collection measured: the venv's (a link to this checkout) unless BENCH_COLLECTIONS names another collections
 # directory, e.g. an export of an earlier commit for a baseline.
 COLLECTIONS = os.environ.get("BENCH_COLLECTIONS") or os.path.join(VENV, "collections")
+# The code before the shared watcher (issue 13), which sent no read after the last POST: the N=100, W=20 run is timed
+# against it too, interleaved run by run, so "no regression" is measured on the same machine at the same moment.
+BEFORE_WATCHER = "74f863b"
 CALLS_PER_ITEM = 1  # one POST /applications/{uuid}/restart per application; the list call is counted apart
 NO_RATE_LIMIT = 10 ** 9
 
@@ -149,6 +152,20 @@ class Runner(object):
 # ---------------------------------------------------------------------------------------------------------------------
 # Scenarios
 # ---------------------------------------------------------------------------------------------------------------------
+
+
+def export_ref(ref, workdir):
+    """A collections directory holding the collection as it was at git ``ref``; None when git cannot export it."""
+    target = os.path.join(workdir, "ref-collections")
+    folder = os.path.join(target, "ansible_collections", "coolops", "coolify")
+    os.makedirs(folder, exist_ok=True)
+    archive = subprocess.run(["git", "-C", ROOT, "archive", ref], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             check=False)
+    if archive.returncode != 0:
+        log("no comparison with %s: git archive failed: %s" % (ref, archive.stderr.decode("utf-8", "replace").strip()))
+        return None
+    subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+    return target
 
 
 def emulator_args(scenario, apps):
@@ -393,6 +410,15 @@ def where_time_goes(scenarios, rows, workers):
     ]
 
 
+def before_watcher_note(before, bound):
+    """The same run of the code before the watcher, timed in turn with this one (see --compare-ref)."""
+    if not before:
+        return ""
+    return ("; the code at %s (before the watcher; no read after the last POST), timed in turn with it: %.3fx (median %s "
+            "of %s)" % (before["ref"], before["wall"] / bound, fmt_seconds(before["wall"]),
+                        ", ".join("%.2f" % run for run in before["runs"])))
+
+
 def check_targets(rows, scenarios, workers):  # pylint: disable=too-many-locals
     """The issue's targets, evaluated (never asserted); returns a list of (target, verdict, detail)."""
     checks = []
@@ -418,8 +444,9 @@ def check_targets(rows, scenarios, workers):  # pylint: disable=too-many-locals
         checks.append(("N=100 at %g ms, W=%d: at most 1.1x one ping task plus the network floor" % (
             scenarios[0]["latency_ms"], workers), par["wall"] <= 1.1 * bound,
             "%.3fx (%s against %s: a play with one ansible.builtin.ping task, %s, plus %s of latency: one list call and "
-            "%d waves of %d)" % (par["wall"] / bound, fmt_seconds(par["wall"]), fmt_seconds(bound), fmt_seconds(rows["_ping"]),
-                                 fmt_seconds(floor), math.ceil(100 / float(workers)), workers)))
+            "%d waves of %d)%s" % (par["wall"] / bound, fmt_seconds(par["wall"]), fmt_seconds(bound),
+                                   fmt_seconds(rows["_ping"]), fmt_seconds(floor), math.ceil(100 / float(workers)), workers,
+                                   before_watcher_note(rows[sid].get("before_watcher"), bound))))
     for scenario in scenarios:
         if scenario.get("rate_limit"):
             par, seq, limit = (rows[scenario["id"]].get(key) for key in ("parallel", "sequential", "limit"))
@@ -629,6 +656,9 @@ def write_report(path, chart_name, facts, scenarios, rows, checks, soak, workers
         "  (`benchmarks/callback_plugins/bench_result.py`) records the task's own duration and result (failed items).",
         "  The parallel task is timed %d times for N up to %d (the table shows the median run) and once above." % (
             repeats_used, measure_up_to),
+        "  At N=100 each of those runs is followed by the same run of the collection as it was at an earlier commit",
+        "  (`--compare-ref`, an export made with `git archive`), so the two are compared on the same machine at the same",
+        "  moment; start-up times on a shared machine move by a factor of three within a day.",
         "* **Theoretical limit** = max(ceil(N / W) x %d call per item x latency, (N x %d + 1) / rate limit) + one list call" % (
             CALLS_PER_ITEM, CALLS_PER_ITEM),
         "  (one latency) + the median wall time of an empty playbook run (`benchmarks/playbooks/empty.yml`, measured: %s)." % (
@@ -695,6 +725,8 @@ def main(argv=None):
     parser.add_argument("--soak-runs", type=int, default=3)
     parser.add_argument("--soak-scale", default="500,1000",
                         help="application counts of one-run soaks, to show time and memory grow linearly up to --soak")
+    parser.add_argument("--compare-ref", default=BEFORE_WATCHER,
+                        help="git ref whose collection the N=100 run is also timed with, interleaved ('' to skip)")
     parser.add_argument("--baseline", default=os.path.join(BENCH, "baseline.json"),
                         help="fleet rows measured on an earlier commit, shown next to the new ones")
     parser.add_argument("--report", default=os.path.join(ROOT, "docs", "performance.md"))
@@ -739,6 +771,13 @@ def main(argv=None):
     log("one ansible.builtin.ping task: %s (runs: %s)" % (fmt_seconds(ping_seconds), ", ".join("%.2f" % e for e in pings)))
 
     rows = {"_empty": round(empty_seconds, 3), "_ping": round(ping_seconds, 3)}
+    ref_runner = None
+    if args.compare_ref:
+        ref_collections = export_ref(args.compare_ref, workdir)
+        if ref_collections is not None:
+            os.makedirs(os.path.join(workdir, "ref"), exist_ok=True)
+            ref_runner = Runner(os.path.join(workdir, "ref"))
+            ref_runner.env["ANSIBLE_COLLECTIONS_PATH"] = ref_collections
     uri_rss = None
     for scenario in scenarios:
         n = scenario["n"]
@@ -755,10 +794,18 @@ def main(argv=None):
             else:
                 # Timing runs without the RSS wrapper (the median of --repeats for small N), then one run for memory.
                 repeats = args.repeats if n <= args.measure_up_to else 1
-                timed = sorted((measure(runner, emu, "parallel", scenario, uuids, args.workers, measure_rss=False)
-                                for _run in range(repeats)), key=lambda row: row["wall"])
+                timed, before = [], []
+                for _run in range(repeats):
+                    timed.append(measure(runner, emu, "parallel", scenario, uuids, args.workers, measure_rss=False))
+                    if ref_runner is not None and n == 100:
+                        before.append(measure(ref_runner, emu, "parallel", scenario, uuids, args.workers,
+                                              measure_rss=False)["wall"])
+                timed.sort(key=lambda row: row["wall"])
                 data["parallel"] = timed[len(timed) // 2]
                 data["parallel"]["runs"] = [row["wall"] for row in timed]
+                if before:
+                    data["before_watcher"] = {"ref": args.compare_ref, "wall": statistics.median(before),
+                                              "runs": sorted(before)}
                 memory = measure(runner, emu, "parallel", scenario, uuids, args.workers)
                 data["parallel"]["rss_kb"] = memory["rss_kb"]
                 data["parallel"]["module_seconds"] = memory["module_seconds"]

@@ -95,6 +95,10 @@ class _Gate(object):
         """What one request costs of the rate limit, in seconds (see _pacer); None when unknown."""
         return None if self._pacer is None else self._pacer.request_seconds()
 
+    def in_flight(self):
+        """The task's requests sent and not yet answered (not those waiting for their turn); 0 when uncounted."""
+        return 0 if self._pacer is None else self._pacer.in_flight()
+
     def reserve(self, count):
         """Leave ``count`` requests of each rate-limit window to the watcher."""
         if self._pacer is not None:
@@ -154,6 +158,8 @@ class _Run(object):
         self.on_progress = on_progress
         self.progress_every = progress_every
         self._last_progress = None
+        self._handed_out = 0
+        self._handed_lock = threading.Lock()
         self.slots = None
         if kind == "application" and any(item["action"] in ("start", "restart", "deploy") for item in items):
             early = servers.result() if servers is not None else None
@@ -176,6 +182,10 @@ class _Run(object):
     def work(self, item):
         """Submit one item; under ``rolling`` also wait for it, so the wave can be judged. Never raises API errors."""
         item["_started"] = self.clock()
+        with self._handed_lock:
+            self._handed_out += 1
+            if self._handed_out == len(self.items):
+                self.watcher.last_sends()
         try:
             self._submit(item)
         except CoolifyError as exc:

@@ -197,6 +197,11 @@ class RateLimitPacer(object):
             window = self._span[1] if self._span else (self._whole or self._window_hint or COOLIFY_WINDOW)
             return window / float(self._limit)
 
+    def in_flight(self):
+        """Requests sent and not yet answered (a thread waiting for its turn is not counted)."""
+        with self._lock:
+            return self._in_flight
+
     def limit_in_flight(self, count):
         """At most ``count`` requests in flight at once (None: no cap)."""
         with self._lock:

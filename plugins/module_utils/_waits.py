@@ -17,6 +17,9 @@ BACKOFF_FACTOR = 1.5
 MAX_BACKOFF_FACTOR = 8.0
 # wait: false - a follow's list read comes at most this long (and at most poll_interval) after its registration.
 CONFIRM_AFTER = 0.5
+# ... except at the fan-out's tail: when that read comes due while the last actions are on the wire, it waits for their
+# answers (hurry) up to TAIL_GATHER, so one read sees them all instead of a second read a round trip later.
+TAIL_GATHER = 0.2
 # Requests of each rate-limit window the submitters leave to the watcher while its thread runs: a poll due now is
 # never pushed into the next window behind a burst of actions (see _pacer).
 RESERVED_REQUESTS = 2

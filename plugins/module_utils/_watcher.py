@@ -29,8 +29,8 @@ from ansible_collections.coolops.coolify.plugins.module_utils import _status
 from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
-    BACKOFF_FACTOR, CONFIRM_AFTER, LAZY_POLLS, MAX_BACKOFF_FACTOR, RESERVED_REQUESTS, Wait, choose_deployment_reads,
-    choose_status_reads, default_classify, expiry, lazy_reads, next_due, payload_bytes)
+    BACKOFF_FACTOR, CONFIRM_AFTER, LAZY_POLLS, MAX_BACKOFF_FACTOR, RESERVED_REQUESTS, TAIL_GATHER, Wait,
+    choose_deployment_reads, choose_status_reads, default_classify, expiry, lazy_reads, next_due, payload_bytes)
 
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
@@ -62,6 +62,7 @@ class Watcher(object):
         self._wake = threading.Event()
         self.settled = threading.Event()
         self.sleep = sleep or self._pause
+        self._sleep_injected = sleep is not None
         self.slots = slots
         self.failure_log_lines = int(failure_log_lines or 0)
         self.mask = mask
@@ -71,6 +72,8 @@ class Watcher(object):
         self.list_bytes_limit, self.per_uuid_max, self.status_list_min = list_bytes_limit, per_uuid_max, status_list_min
         self.verify_reads, self.clock_skew = verify_reads, clock_skew
         self.confirm_after = min(float(confirm_after), self.poll_interval)
+        self._in_flight = getattr(client, "in_flight", None)  # the task's requests on the wire (the pacer counts them)
+        self._last_sent = False  # every item was handed to a submitter (last_sends)
         self.reserved_requests = RESERVED_REQUESTS if reserve else 0  # kept in the pacer only in a task with waits
         self._poll_started, self._lazy_read_poll = None, 0
         self._lock = threading.RLock()
@@ -373,6 +376,34 @@ class Watcher(object):
             self.confirm_after = 0.0
         self._wake.set()
 
+    def last_sends(self):
+        """Every item was handed to a submitter: the actions still on the wire are the last (see _gather)."""
+        with self._lock:
+            self._last_sent = True
+
+    def _gather(self):
+        """A confirm read due while the last actions are on the wire waits for hurry(), at most TAIL_GATHER: their
+        answers come within a round trip, and one list read then sees every deployment instead of two reads in a row.
+        Actions parked in the pacer until the next window are not on the wire: the read goes at once, before the
+        deployments it confirms can leave the list."""
+        with self._lock:
+            due = self._last_sent and self.confirm_after > 0 and any(
+                wait.pending and wait.what == "deployment" and wait.until == "queued"
+                and (self._poll_started is None or wait.registered_at >= self._poll_started) for wait in self._waits)
+        if not due or self._in_flight is None or not self._in_flight():
+            return
+        end = self.clock() + TAIL_GATHER
+        while self.confirm_after > 0 and not self._stop.is_set():
+            left = end - self.clock()
+            if left <= 0:
+                return
+            if self._sleep_injected:
+                self.sleep(min(left, 0.01))
+            else:
+                self._wake.clear()
+                if self.confirm_after > 0:
+                    self._wake.wait(left)
+
     def _sleep_until_due(self):
         """The steady interval, never past a deadline or a wait:false follow's confirm time."""
         due = self._due()
@@ -416,6 +447,7 @@ class Watcher(object):
                     if self._busy():
                         self._sleep_until_due()
                     continue
+                self._gather()
                 self.poll_once()
                 if self._busy():
                     self._sleep_until_due()

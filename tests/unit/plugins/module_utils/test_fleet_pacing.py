@@ -177,15 +177,21 @@ def test_a_closed_slot_queue_wakes_its_takers():
     assert got == [None] and slots.waiting == 0
 
 
+def restart_unwaited(fake, **options):
+    """Restart every application of ``fake`` with wait: false; every item must be confirmed queued."""
+    result = lc.run_lifecycle(fake, "application", fake.resources(), "restarted",
+                              dict({"poll_interval": 5, "wait": False}, **options))
+    assert not result["failed"], result["msg"]
+    assert all(item["reason"].startswith("restart queued (deployment") for item in result["items"])
+    return result
+
+
 def test_wait_false_confirms_queued_from_a_list_read_soon_after_the_posts_not_one_get_each():
     # Deployments stay active 2 s; the poll interval is 5 s. Read a full interval later, every deployment would have
     # left the list and cost a GET /deployments/{uuid} of its own (twice the requests of the POSTs). The POSTs take
     # 0.2 s (4 workers, 20 ms each), longer than the first list read.
     fake = FakeCoolify(per_server=10, queue_limit=25, lasts=2.0, latency=0.02)
-    result = lc.run_lifecycle(fake, "application", fake.resources(), "restarted",
-                              {"poll_interval": 5, "wait": False, "max_workers": 4})
-    assert not result["failed"], result["msg"]
-    assert all(item["reason"].startswith("restart queued (deployment") for item in result["items"])
+    restart_unwaited(fake, max_workers=4)
     assert fake.calls.count("post") == 40 and fake.calls.count("get_deployment") == 0
     assert fake.calls.count("list_deployments") <= 3 and len(fake.calls) <= 44
 
@@ -194,11 +200,34 @@ def test_sequential_wait_false_confirms_each_item_at_once_not_after_it_left_the_
     # Each item is waited for where it ran: its confirm read goes at once. Gathered for half a second with others
     # (there are none), a deployment active for 0.3 s would have left the list and cost a GET of its own.
     fake = FakeCoolify(per_server=3, count=2, queue_limit=25, lasts=0.3)
-    result = lc.run_lifecycle(fake, "application", fake.resources(), "restarted",
-                              {"poll_interval": 5, "wait": False, "strategy": "sequential"})
-    assert not result["failed"], result["msg"]
-    assert all(item["reason"].startswith("restart queued (deployment") for item in result["items"])
+    restart_unwaited(fake, strategy="sequential")
     assert fake.calls.count("get_deployment") == 0 and fake.calls.count("list_deployments") <= 7
+
+
+class WiredFake(FakeCoolify):
+    """Actions go through a real pacer, which counts them on the wire as the client does."""
+
+    def __init__(self, **kwargs):
+        super(WiredFake, self).__init__(**kwargs)
+        from ansible_collections.coolops.coolify.plugins.module_utils._pacer import RateLimitPacer
+
+        self.pacer = RateLimitPacer()
+
+    def resource_action(self, kind, uuid, action, params=None):
+        self.pacer.before_request()
+        try:
+            return super(WiredFake, self).resource_action(kind, uuid, action, params)
+        finally:
+            self.pacer.after_response(200, {})
+
+
+def test_wait_false_confirms_the_last_wave_with_the_read_that_came_due_while_it_was_on_the_wire():
+    # Four waves of 0.2 s: the first read is due 0.5 s after the first answer, at 0.7 s, while the last wave (sent at
+    # 0.6 s) is on the wire. It waits for those answers and confirms all 16 at once; read at 0.7 s it saw 12 and a
+    # second read had to follow the last answers.
+    fake = WiredFake(per_server=4, queue_limit=25, lasts=5.0, latency=0.2)
+    restart_unwaited(fake, max_workers=4)
+    assert fake.calls.count("post") == 16 and fake.calls.count("list_deployments") == 1, fake.calls
 
 
 class PacedFake(FakeCoolify):

@@ -14,7 +14,8 @@ import pytest
 from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, PENDING, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._slots import ServerSlots, server_limits
-from ansible_collections.coolops.coolify.plugins.module_utils._waits import choose_deployment_reads, choose_status_reads
+from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
+    TAIL_GATHER, choose_deployment_reads, choose_status_reads)
 from ansible_collections.coolops.coolify.plugins.module_utils._watcher import LOGS_NEED_SENSITIVE, Watcher
 
 
@@ -693,6 +694,31 @@ def test_an_eager_status_wait_takes_the_lazy_ones_of_its_kind_along(client, cloc
     watcher.wait_status("application", "a2", "running", acted=False)
     watcher.poll_once()
     assert lazy.state == "done" and client.count("list_applications") == 1
+
+
+def test_a_confirm_read_at_the_tail_waits_for_the_actions_on_the_wire_not_for_those_parked_in_the_pacer(client, clock):
+    """The last actions' answers come within a round trip: the read due meanwhile waits for them (at most TAIL_GATHER)
+    and sees every deployment at once. Actions parked until the next rate-limit window are not on the wire: waiting
+    for them would let the deployments already sent leave the list. Before the tail, later sends keep coming: no wait."""
+    client.add("d1", "queued")
+    on_wire = ["post"]
+    client.in_flight = lambda: len(on_wire)
+    watcher = make(client, clock)
+    watcher.follow_deployment("d1", "app1", until="queued")
+    watcher._gather()
+    assert clock() == 1000.0
+    watcher.last_sends()
+    watcher._gather()  # never answered: waits the cap, no longer
+    assert clock() == pytest.approx(1000.0 + TAIL_GATHER)
+    on_wire.clear()
+    watcher._gather()
+    assert clock() == pytest.approx(1000.0 + TAIL_GATHER)
+    on_wire.append("post")
+    watcher.hurry()
+    watcher._gather()
+    assert clock() == pytest.approx(1000.0 + TAIL_GATHER)
+    watcher.poll_once()
+    assert client.count("list_deployments") == 1
 
 
 def test_once_every_action_is_sent_a_wait_false_follow_is_read_at_once(client, clock):

@@ -262,6 +262,29 @@ def test_wait_false_confirms_the_last_wave_with_the_read_that_came_due_while_it_
     assert fake.calls.count("post") == 16 and fake.calls.count("list_deployments") == 1, fake.calls
 
 
+def test_the_watcher_is_told_the_last_sends_once_after_every_item_was_handed_out(monkeypatch):
+    # Per-server slot queues (one build and one queued deployment a server, so items wait for slots) and items with
+    # nothing to do (already running, handed out first): last_sends comes once, when the last item starts its work.
+    from ansible_collections.coolops.coolify.plugins.module_utils._watcher import Watcher
+
+    for workers in (1, 4, 16):
+        fake = WiredFake(per_server=4, builds=1, queue_limit=1, lists=2)
+        resources = fake.resources()
+        for number, resource in enumerate(resources):
+            resource["status"] = "exited" if number % 2 else "running:healthy"
+        started, told = [], []
+        work, last_sends = lc._Run.work, Watcher.last_sends
+        monkeypatch.setattr(lc._Run, "work", lambda run, item: started.append(item["uuid"]) or work(run, item))
+        monkeypatch.setattr(Watcher, "last_sends", lambda watcher: told.append(len(started)) or last_sends(watcher))
+        result = lc.run_lifecycle(fake, "application", resources, "started",
+                                  {"poll_interval": 0.05, "wait": False, "max_workers": workers})
+        assert not result["failed"], result["msg"]
+        assert told == [16], (workers, told)
+        assert fake.calls.count("post") == 8 and fake.refused == 0
+        assert all(item["reason"].startswith("start queued (deployment") for item in result["items"] if item["changed"])
+        monkeypatch.undo()
+
+
 class PacedFake(FakeCoolify):
     """The fake with a real pacer, recording what the watcher asks it to reserve."""
 

@@ -450,6 +450,8 @@ class Watcher(object):
                         self._sleep_until_due()
                     continue
                 self._gather()
+                if self._stop.is_set():
+                    break  # stop() ended the gather: no read is started after it
                 self.poll_once()
                 if self._busy():
                     self._sleep_until_due()

@@ -384,8 +384,10 @@ class Watcher(object):
     def _gather(self):
         """A confirm read due while the last actions are on the wire waits for hurry(), at most TAIL_GATHER: their
         answers come within a round trip, and one list read then sees every deployment instead of two reads in a row.
-        Actions parked in the pacer until the next window are not on the wire: the read goes at once, before the
-        deployments it confirms can leave the list."""
+        Actions parked in the pacer until the next window are not on the wire: when none is on the wire the read goes
+        at once, before the deployments it confirms can leave the list. While some are on the wire and others parked,
+        hurry() comes only after the parked ones were answered too, so the read waits the whole TAIL_GATHER (as it
+        does for an answer that hangs)."""
         with self._lock:
             due = self._last_sent and self.confirm_after > 0 and any(
                 wait.pending and wait.what == "deployment" and wait.until == "queued"
@@ -448,6 +450,8 @@ class Watcher(object):
                         self._sleep_until_due()
                     continue
                 self._gather()
+                if self._stop.is_set():
+                    break  # stop() ended the gather: no read is started after it
                 self.poll_once()
                 if self._busy():
                     self._sleep_until_due()

@@ -221,13 +221,68 @@ class WiredFake(FakeCoolify):
             self.pacer.after_response(200, {})
 
 
+class TailFake(WiredFake):
+    """The last ``held`` actions stay on the wire until the watcher asks the pacer what is on the wire, which it does
+    only when its confirm read came due at the tail (Watcher._gather); then they are answered at once. So the test does
+    not depend on how long a wave takes on a loaded machine. Never asked (the read went without gathering), they are
+    answered after ``give_up`` seconds: the test fails instead of hanging."""
+
+    def __init__(self, held, give_up=5.0, **kwargs):
+        super(TailFake, self).__init__(**kwargs)
+        self.held, self.give_up = held, give_up
+        self.asked = threading.Event()
+        self._sends = 0
+        count = getattr(self.pacer, "in_flight", lambda: 0)  # (a pacer without it: never asked)
+
+        def in_flight():
+            self.asked.set()
+            return count()
+
+        self.pacer.in_flight = in_flight
+
+    def resource_action(self, kind, uuid, action, params=None):
+        with self._lock:
+            self._sends += 1
+            hold = self._sends > len(self.apps) - self.held
+        self.pacer.before_request()
+        try:
+            if hold:
+                self.asked.wait(self.give_up)
+            return FakeCoolify.resource_action(self, kind, uuid, action, params)
+        finally:
+            self.pacer.after_response(200, {})
+
+
 def test_wait_false_confirms_the_last_wave_with_the_read_that_came_due_while_it_was_on_the_wire():
-    # Four waves of 0.2 s: the first read is due 0.5 s after the first answer, at 0.7 s, while the last wave (sent at
-    # 0.6 s) is on the wire. It waits for those answers and confirms all 16 at once; read at 0.7 s it saw 12 and a
+    # The first 12 actions are answered at once; the last 4 are still on the wire when the first read comes due (0.5 s
+    # after the first answer). It waits for their answers and confirms all 16 at once; read at once it saw 12 and a
     # second read had to follow the last answers.
-    fake = WiredFake(per_server=4, queue_limit=25, lasts=5.0, latency=0.2)
+    fake = TailFake(held=4, per_server=4, queue_limit=25, lasts=5.0)
     restart_unwaited(fake, max_workers=4)
     assert fake.calls.count("post") == 16 and fake.calls.count("list_deployments") == 1, fake.calls
+
+
+def test_the_watcher_is_told_the_last_sends_once_after_every_item_was_handed_out(monkeypatch):
+    # Per-server slot queues (one build and one queued deployment a server, so items wait for slots) and items with
+    # nothing to do (already running, handed out first): last_sends comes once, when the last item starts its work.
+    from ansible_collections.coolops.coolify.plugins.module_utils._watcher import Watcher
+
+    for workers in (1, 4, 16):
+        fake = WiredFake(per_server=4, builds=1, queue_limit=1, lists=2)
+        resources = fake.resources()
+        for number, resource in enumerate(resources):
+            resource["status"] = "exited" if number % 2 else "running:healthy"
+        started, told = [], []
+        work, last_sends = lc._Run.work, Watcher.last_sends
+        monkeypatch.setattr(lc._Run, "work", lambda run, item: started.append(item["uuid"]) or work(run, item))
+        monkeypatch.setattr(Watcher, "last_sends", lambda watcher: told.append(len(started)) or last_sends(watcher))
+        result = lc.run_lifecycle(fake, "application", resources, "started",
+                                  {"poll_interval": 0.05, "wait": False, "max_workers": workers})
+        assert not result["failed"], result["msg"]
+        assert told == [16], (workers, told)
+        assert fake.calls.count("post") == 8 and fake.refused == 0
+        assert all(item["reason"].startswith("start queued (deployment") for item in result["items"] if item["changed"])
+        monkeypatch.undo()
 
 
 class PacedFake(FakeCoolify):

@@ -721,6 +721,27 @@ def test_a_confirm_read_at_the_tail_waits_for_the_actions_on_the_wire_not_for_th
     assert client.count("list_deployments") == 1
 
 
+def test_stop_ends_a_tail_gather_at_once(client, monkeypatch):
+    """A gather waits on the watcher's wake event (real clock, no injected sleep): stop() ends it and the thread,
+    even when the answers it waits for never come and the cap is far away, and no read is started after stop()."""
+    from ansible_collections.coolops.coolify.plugins.module_utils import _watcher
+
+    monkeypatch.setattr(_watcher, "TAIL_GATHER", 600.0)
+    client.add("d1", "queued")
+    asked = threading.Event()
+    client.in_flight = lambda: asked.set() or 1  # an action on the wire that never answers
+    watcher = Watcher(client, poll_interval=2.0, confirm_after=0.05)
+    watcher.last_sends()
+    watcher.start()
+    watcher.follow_deployment("d1", "app1", until="queued")
+    assert asked.wait(30), "the confirm read never came due"
+    thread = watcher._thread
+    watcher._stop.set()
+    watcher._wake.set()
+    thread.join(30)
+    assert not thread.is_alive() and client.count("list_deployments") == 0
+
+
 def test_once_every_action_is_sent_a_wait_false_follow_is_read_at_once(client, clock):
     """The confirm read waits half a second to take later registrations along; after the last action there are none."""
     client.add("d1", "queued")

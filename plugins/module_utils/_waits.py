@@ -108,10 +108,14 @@ def next_due(waits, poll_started, confirm_after):
     a quick deployment may have left the list already and cost a ``GET /deployments/{uuid}`` of its own.
     """
     times = [wait.deadline for wait in waits if wait.pending and wait.deadline is not None]
-    times.extend(wait.registered_at + confirm_after for wait in waits
-                 if wait.pending and wait.what == "deployment" and wait.until == "queued"
-                 and (poll_started is None or wait.registered_at >= poll_started))
+    times.extend(wait.registered_at + confirm_after for wait in unread_confirms(waits, poll_started))
     return min(times) if times else None
+
+
+def unread_confirms(waits, poll_started):
+    """The pending ``wait: false`` follows registered since the last poll started: no read has covered them yet."""
+    return [wait for wait in waits if wait.pending and wait.what == "deployment" and wait.until == "queued"
+            and (poll_started is None or wait.registered_at >= poll_started)]
 
 
 def lazy_reads(statuses, busy, lazy_due, soon):

@@ -30,7 +30,8 @@ from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
     BACKOFF_FACTOR, CONFIRM_AFTER, LAZY_POLLS, MAX_BACKOFF_FACTOR, RESERVED_REQUESTS, TAIL_GATHER, Wait,
-    choose_deployment_reads, choose_status_reads, default_classify, expiry, lazy_reads, next_due, payload_bytes)
+    choose_deployment_reads, choose_status_reads, default_classify, expiry, lazy_reads, next_due, payload_bytes,
+    unread_confirms)
 
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
@@ -389,9 +390,7 @@ class Watcher(object):
         hurry() comes only after the parked ones were answered too, so the read waits the whole TAIL_GATHER (as it
         does for an answer that hangs)."""
         with self._lock:
-            due = self._last_sent and self.confirm_after > 0 and any(
-                wait.pending and wait.what == "deployment" and wait.until == "queued"
-                and (self._poll_started is None or wait.registered_at >= self._poll_started) for wait in self._waits)
+            due = self._last_sent and self.confirm_after > 0 and unread_confirms(self._waits, self._poll_started)
         if not due or self._in_flight is None or not self._in_flight():
             return
         end = self.clock() + TAIL_GATHER

@@ -38,6 +38,18 @@ def timed_proxy(proxy):
     return arrivals, answered
 
 
+def assert_each_queued_once(emu, result, uuids):
+    """Every item confirmed queued from a list read, its restart processed once; returns the emulator's log."""
+    assert not result["failed"], result["msg"]
+    for entry in result["applications"]:
+        assert entry["reason"].startswith("restart queued (deployment"), entry
+    log = api_log(emu)
+    for uuid in uuids:
+        assert processed(log, "POST", r"^/api/v1/applications/%s/restart$" % uuid) == 1
+    assert count(log, "GET", r"^/api/v1/deployments/") == 0, "a deployment left the list unread"
+    return log
+
+
 def test_a_hung_last_action_is_claimed_queued_only_from_a_read_sent_after_its_answer(emu, proxy, run_module):
     # Every other action is answered at once; the last one hangs 1.5 s after Coolify queued its deployment (which
     # is in the list all along). The read due meanwhile gathers at most 0.2 s and goes without it; the hung item is
@@ -50,13 +62,7 @@ def test_a_hung_last_action_is_claimed_queued_only_from_a_read_sent_after_its_an
     before = watcher_threads()
     result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait=False,
                                                       poll_interval=2.0, max_workers=6, timeout=10))
-    assert not result["failed"], result["msg"]
-    for entry in result["applications"]:
-        assert entry["reason"].startswith("restart queued (deployment"), entry
-    log = api_log(emu)
-    for uuid in uuids:
-        assert processed(log, "POST", r"^/api/v1/applications/%s/restart$" % uuid) == 1
-    assert count(log, "GET", r"^/api/v1/deployments/") == 0, "a deployment left the list unread"
+    assert_each_queued_once(emu, result, uuids)
     hung_answered = [at for method, path, at in answered if method == "POST" and hung in path]
     assert len(hung_answered) == 1
     later = [at for at in arrivals if at > hung_answered[0]]
@@ -74,12 +80,6 @@ def test_wait_false_under_a_tight_rate_limit_sends_each_action_once_and_confirms
                                                       poll_interval=2.0, max_workers=4, max_retries=8,
                                                       wait_timeout=60))
     emu.configure(rate_limit=200)
-    assert not result["failed"], result["msg"]
-    for entry in result["applications"]:
-        assert entry["reason"].startswith("restart queued (deployment"), entry
-    log = api_log(emu)
-    for uuid in uuids:
-        assert processed(log, "POST", r"^/api/v1/applications/%s/restart$" % uuid) == 1
-    assert count(log, "GET", r"^/api/v1/deployments/") == 0, "a deployment left the list unread"
+    log = assert_each_queued_once(emu, result, uuids)
     assert watcher_threads() == before
     assert [entry for entry in log if re.search(LIST, entry["path"])]

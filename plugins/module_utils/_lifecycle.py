@@ -99,6 +99,10 @@ class _Gate(object):
         """The task's requests sent and not yet answered (not those waiting for their turn); 0 when uncounted."""
         return 0 if self._pacer is None else self._pacer.in_flight()
 
+    def actions_held(self):
+        """True while the rate-limit window has no request left for an action (see _pacer); False when unpaced."""
+        return self._pacer is not None and self._pacer.actions_held()
+
     def reserve(self, count):
         """Leave ``count`` requests of each rate-limit window to the watcher."""
         if self._pacer is not None:

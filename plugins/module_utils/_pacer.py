@@ -207,6 +207,16 @@ class RateLimitPacer(object):
         with self._lock:
             self._max_in_flight = None if count is None else max(1, int(count))
 
+    def actions_held(self):
+        """True while the submitters can send nothing before the window resets: it is spent down to the reserve (or
+        a 429 blocks every thread). Nothing raises the budget again within a window, so the actions of this window are
+        all sent; the watcher reads their deployments before they can leave the list (see Watcher._due)."""
+        with self._lock:
+            if self._clock() < self._blocked_until:
+                return True
+            budget = self._budget()
+            return budget is not None and budget - self._reserve <= 0
+
     def reserve(self, count):
         """Leave ``count`` requests of each window to the priority threads (0 when they have nothing to do)."""
         with self._lock:

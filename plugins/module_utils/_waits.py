@@ -20,6 +20,10 @@ CONFIRM_AFTER = 0.5
 # ... except at the fan-out's tail: when that read comes due while the last actions are on the wire, it waits for their
 # answers (hurry) up to TAIL_GATHER, so one read sees them all instead of a second read a round trip later.
 TAIL_GATHER = 0.2
+# ... and when it comes due while the rate-limit window has no room left for an action (see _pacer.actions_held), it
+# waits for the window's last actions to answer, up to WINDOW_GATHER: read now, it would leave them to the next window,
+# by when a quick deployment has left the list and costs a GET of its own.
+WINDOW_GATHER = 1.0
 # Requests of each rate-limit window the submitters leave to the watcher while its thread runs: a poll due now is
 # never pushed into the next window behind a burst of actions (see _pacer).
 RESERVED_REQUESTS = 2

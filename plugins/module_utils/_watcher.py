@@ -29,13 +29,14 @@ from ansible_collections.coolops.coolify.plugins.module_utils import _status
 from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
-    BACKOFF_FACTOR, CONFIRM_AFTER, LAZY_POLLS, MAX_BACKOFF_FACTOR, RESERVED_REQUESTS, TAIL_GATHER, Wait,
-    choose_deployment_reads, choose_status_reads, default_classify, expiry, lazy_reads, next_due, payload_bytes,
+    BACKOFF_FACTOR, CONFIRM_AFTER, LAZY_POLLS, MAX_BACKOFF_FACTOR, RESERVED_REQUESTS, TAIL_GATHER, WINDOW_GATHER,
+    Wait, choose_deployment_reads, choose_status_reads, default_classify, expiry, lazy_reads, next_due, payload_bytes,
     unread_confirms)
 
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
 VERIFY_TAKE = 5
+GATHER_CHECK = 0.02  # how often a gather looks at the requests on the wire (a failed action registers nothing)
 LOGS_NEED_SENSITIVE = "failure_log_lines needs a token with read:sensitive; Coolify sent no deployment logs."
 
 
@@ -74,6 +75,7 @@ class Watcher(object):
         self.verify_reads, self.clock_skew = verify_reads, clock_skew
         self.confirm_after = min(float(confirm_after), self.poll_interval)
         self._in_flight = getattr(client, "in_flight", None)  # the task's requests on the wire (the pacer counts them)
+        self._actions_held = getattr(client, "actions_held", None)  # the rate-limit window has no room for an action
         self._last_sent = False  # every item was handed to a submitter (last_sends)
         self.reserved_requests = RESERVED_REQUESTS if reserve else 0  # kept in the pacer only in a task with waits
         self._poll_started, self._lazy_read_poll = None, 0
@@ -313,14 +315,48 @@ class Watcher(object):
         self._last_list_bytes, self._last_ours_bytes = payload_bytes(entries), ours_bytes
         if self.slots is not None:
             self.slots.observe_foreign(foreign)
+        left = []
         for wait in follows:
             entry = by_uuid.get(wait.deployment_uuid)
             if entry is not None:
                 self._conclude(wait, entry)
             elif wait.pending:
-                self._read_one(wait, poll)
+                left.append(wait)
             else:
                 self._leave(wait)  # settled already (seen queued): only its slot was still tracked
+        self._read_left(left, poll)
+
+    def _read_left(self, left, poll):
+        """One GET each for the pending follows that left the list, oldest first, until a confirm read falls due.
+
+        Their final status no longer changes; a ``wait: false`` follow registered meanwhile is seen only by the next
+        list, and only while it is active. Each GET takes a round trip, so a run of them held that list back until the
+        new follows had left too, and each cost a GET of its own: under a rate limit the GETs then crowded out the
+        actions and the lists, window after window. The ones not read here are missing from the next list again and
+        read then, still once each.
+        """
+        for index, wait in enumerate(left):
+            if (index and self._confirm_due()) or self._confirm_pending_in_held_window():
+                return
+            self._read_one(wait, poll)
+
+    def _confirm_pending_in_held_window(self):
+        """The window's last requests are the watcher's (the actions wait for its reset), and a list read still has
+        follows to confirm (registered or on the wire): that read gets them, not a GET of one that left already."""
+        if not self._held():
+            return False
+        with self._lock:
+            unread = bool(unread_confirms(self._waits, self._poll_started))
+        return unread or bool(self._in_flight and self._in_flight())
+
+    def _held(self):
+        return bool(self._actions_held is not None and self._actions_held())
+
+    def _confirm_due(self):
+        """A ``wait: false`` follow registered since this poll started waits for its list read now."""
+        with self._lock:
+            unread = unread_confirms(self._waits, self._poll_started)
+            return bool(unread) and min(wait.registered_at for wait in unread) + self.confirm_after <= self.clock()
 
     def _read_one(self, wait, poll):
         """``GET /deployments/{uuid}``: the final status of one that left the list (or a per-uuid poll)."""
@@ -390,11 +426,18 @@ class Watcher(object):
         hurry() comes only after the parked ones were answered too, so the read waits the whole TAIL_GATHER (as it
         does for an answer that hangs)."""
         with self._lock:
-            due = self._last_sent and self.confirm_after > 0 and unread_confirms(self._waits, self._poll_started)
+            due = self.confirm_after > 0 and unread_confirms(self._waits, self._poll_started)
+            last_sent = self._last_sent
         if not due or self._in_flight is None or not self._in_flight():
             return
-        end = self.clock() + TAIL_GATHER
-        while self.confirm_after > 0 and not self._stop.is_set():
+        if last_sent:
+            end, quiet = self.clock() + TAIL_GATHER, lambda: False
+        elif self._held():
+            # The window's last actions: no other will be sent before it resets, and they answer within a round trip.
+            end, quiet = self.clock() + WINDOW_GATHER, lambda: not self._in_flight()
+        else:
+            return
+        while self.confirm_after > 0 and not self._stop.is_set() and not quiet():
             left = end - self.clock()
             if left <= 0:
                 return
@@ -402,8 +445,8 @@ class Watcher(object):
                 self.sleep(min(left, 0.01))
             else:
                 self._wake.clear()
-                if self.confirm_after > 0:
-                    self._wake.wait(left)
+                if self.confirm_after > 0 and not quiet():
+                    self._wake.wait(min(left, GATHER_CHECK))
 
     def _sleep_until_due(self):
         """The steady interval, never past a deadline or a wait:false follow's confirm time."""
@@ -412,7 +455,12 @@ class Watcher(object):
 
     def _due(self):
         with self._lock:
-            return next_due(self._waits, self._poll_started, self.confirm_after)
+            due = next_due(self._waits, self._poll_started, self.confirm_after)
+            unread = due is not None and unread_confirms(self._waits, self._poll_started)
+        if unread and self._held() and not (self._in_flight and self._in_flight()):
+            # The window's actions are all answered and no other comes before it resets: one read confirms them now.
+            return min(due, self.clock())
+        return due
 
     def _pause(self, delay):
         """The default sleep: ends early on stop(), and when a registration meanwhile moved _due() closer."""

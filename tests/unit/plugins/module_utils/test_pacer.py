@@ -410,3 +410,27 @@ def test_a_slow_server_costs_no_round_trip_a_window():
     elapsed = sim.run()
     assert sim.throttled <= 1
     assert elapsed <= fixed_window_limit(600, 60, 60.0) + 60.0
+
+
+def test_actions_are_held_once_the_window_is_spent_down_to_the_reserve_until_it_resets():
+    """The watcher's cue to confirm a window's last actions in that window: no submitter sends before the reset."""
+    now = {"t": 100.0}
+    pacer = RateLimitPacer(clock=lambda: now["t"], sleep=refuse_to_wait)
+    pacer.reserve(2)
+    assert not pacer.actions_held()  # no answer yet: the budget is unknown, nothing is held
+    pacer.before_request()
+    pacer.after_response(200, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "3"})
+    assert not pacer.actions_held()  # one request left for an action
+    pacer.before_request()  # ... on the wire: what is left is the watcher's
+    assert pacer.actions_held()
+    pacer.after_response(200, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "2"})
+    assert pacer.actions_held()
+    pacer.prioritize()
+    pacer.before_request()
+    pacer.after_response(429, throttle_headers(10))
+    now["t"] = 105.0
+    assert pacer.actions_held()  # blocked until the window resets
+    now["t"] = 110.5
+    pacer.before_request()
+    pacer.after_response(200, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99"})
+    assert not pacer.actions_held()  # a new window

@@ -15,7 +15,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
     DONE, PENDING, StatusEvidence, log_tail, new_deployment)
 from ansible_collections.coolops.coolify.plugins.module_utils._slots import ServerSlots, server_limits
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
-    TAIL_GATHER, choose_deployment_reads, choose_status_reads)
+    TAIL_GATHER, WINDOW_GATHER, choose_deployment_reads, choose_status_reads)
 from ansible_collections.coolops.coolify.plugins.module_utils._watcher import LOGS_NEED_SENSITIVE, Watcher
 
 
@@ -719,6 +719,72 @@ def test_a_confirm_read_at_the_tail_waits_for_the_actions_on_the_wire_not_for_th
     assert clock() == pytest.approx(1000.0 + TAIL_GATHER)
     watcher.poll_once()
     assert client.count("list_deployments") == 1
+
+
+def test_gets_of_deployments_that_left_the_list_yield_to_a_confirm_read_that_falls_due(client, clock):
+    """Each GET of a deployment that left the list takes a round trip; a wait:false follow registered meanwhile is
+    seen only by a list read, and only while it is active. Once that read is due the GETs stop; the rest are read
+    after it, each still once (under a rate limit, a run of GETs used to push the list past every new follow)."""
+    watcher = make(client, clock)
+    for number in range(5):
+        client.add("old%d" % number, "finished")  # finished: not in the list
+        watcher.follow_deployment("old%d" % number, "app%d" % number)
+    get = client.get_deployment
+
+    def get_in_a_round_trip(dep_uuid):
+        clock.sleep(0.3)
+        if dep_uuid == "old0":
+            client.add("new", "queued")
+            watcher.follow_deployment("new", "app-new", until="queued")
+        return get(dep_uuid)
+
+    client.get_deployment = get_in_a_round_trip
+    watcher.poll_once()
+    read = [call[1] for call in client.calls if call[0] == "get_deployment"]
+    assert read == ["old0", "old1", "old2"]  # the follow registered at +0.3 s is due at +0.8 s: no GET after that
+    fresh = [wait for wait in watcher._waits if wait.deployment_uuid == "new"][0]
+    assert fresh.pending
+    watcher.poll_once()
+    names = [call[0] if call[0] == "list_deployments" else call[1] for call in client.calls]
+    assert names == ["list_deployments", "old0", "old1", "old2", "list_deployments", "old3", "old4"]
+    assert fresh.state == "done" and fresh.result["reason"] == "queued"
+    assert watcher.pending() == 0
+
+
+def test_in_a_held_rate_limit_window_the_last_actions_are_confirmed_before_any_get(client, clock):
+    """While the actions wait for the window to reset, the watcher's reserve is for the list read that confirms the
+    window's last actions: no GET of a deployment that left goes first, the read waits for the actions on the wire
+    (at most WINDOW_GATHER) and goes at once when they are answered, not half a second later."""
+    held, on_wire = {"on": True}, ["post"]
+    client.actions_held = lambda: held["on"]
+    client.in_flight = lambda: len(on_wire)
+    client.add("gone", "finished")
+    watcher = make(client, clock)
+    watcher.follow_deployment("gone", "app0")
+    watcher.poll_once()
+    assert client.count("list_deployments") == 1 and client.count("get_deployment") == 0  # an action still answers
+    client.add("d1", "queued")
+    on_wire.clear()
+    watcher.follow_deployment("d1", "app1", until="queued")
+    assert watcher._due() == clock()  # answered, and no action comes before the reset: read now, not at +0.5 s
+    on_wire.append("post")
+    assert watcher._due() == 1000.5
+    watcher._gather()  # never answered: waits the cap, no longer
+    assert clock() == pytest.approx(1000.0 + WINDOW_GATHER)
+    on_wire.clear()
+    watcher.poll_once()
+    assert [call[0] for call in client.calls] == ["list_deployments", "list_deployments", "get_deployment"]
+    assert watcher.pending() == 0
+
+
+def test_outside_a_held_window_a_confirm_read_neither_gathers_nor_comes_early(client, clock):
+    client.actions_held = lambda: False
+    client.in_flight = lambda: 1
+    client.add("d1", "queued")
+    watcher = make(client, clock)
+    watcher.follow_deployment("d1", "app1", until="queued")
+    watcher._gather()
+    assert clock() == 1000.0 and watcher._due() == 1000.5
 
 
 def test_stop_ends_a_tail_gather_at_once(client, monkeypatch):

@@ -33,7 +33,8 @@ def test_wait_false_under_a_rate_limit_confirms_each_windows_actions_from_the_li
     restarts = [entry for entry in log if entry["method"] == "POST" and entry["path"].endswith("/restart")
                 and entry["status"] == 200]
     assert sorted(entry["path"].split("/")[4] for entry in restarts) == uuids  # each sent and processed once
-    one_by_one = [entry for entry in log if entry["method"] == "GET" and entry["path"].startswith("/api/v1/deployments/")]
+    one_by_one = [entry for entry in log
+                  if entry["method"] == "GET" and entry["path"].startswith("/api/v1/deployments/")]
     lists = [entry for entry in log if entry["method"] == "GET" and entry["path"] == "/api/v1/deployments"]
     # A window's last actions are answered while their deployments are still listed, so the list confirms them;
     # a GET by uuid is left for a deployment a loaded machine let slip (it proves it was stored, never a resend).

@@ -430,13 +430,15 @@ class Watcher(object):
             last_sent = self._last_sent
         if not due or self._in_flight is None or not self._in_flight():
             return
-        if last_sent:
-            end, quiet = self.clock() + TAIL_GATHER, lambda: False
-        elif self._held():
-            # The window's last actions: no other will be sent before it resets, and they answer within a round trip.
-            end, quiet = self.clock() + WINDOW_GATHER, lambda: not self._in_flight()
-        else:
+        # In a held window the read goes once the window's last actions answered (they come within a round trip).
+        window = not last_sent and self._held()
+        if not last_sent and not window:
             return
+        end = self.clock() + (WINDOW_GATHER if window else TAIL_GATHER)
+
+        def quiet():
+            return window and not self._in_flight()
+
         while self.confirm_after > 0 and not self._stop.is_set() and not quiet():
             left = end - self.clock()
             if left <= 0:

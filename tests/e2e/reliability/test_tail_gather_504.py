@@ -89,17 +89,22 @@ def test_last_wave_lost_answers_are_never_resent_nor_claimed_unseen(emu, proxy, 
         if fault == "504-after-hang":
             for uuid in lost:
                 proxy.add_rule("delay_after", RESTART % uuid, method="POST", seconds=0.6)
-    try:
-        result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait=False,
-                                                          poll_interval=2.0, max_workers=workers, max_retries=3,
-                                                          timeout=10, wait_timeout=20))
-    finally:
-        emu.configure(lose_paths=[])
+    result = restart_losing_nothing_after(emu, proxy, run_module, uuids, workers)
     if fault != "502":
         assert [item for item in api_log(emu) if item.get("fault") == "lost"], "no answer was lost: proves nothing"
     by_uuid = check_truthful(emu, result, uuids, lost)
     for uuid in uuids[:-2]:
         assert not by_uuid[uuid]["failed"], by_uuid[uuid]
+
+
+def restart_losing_nothing_after(emu, proxy, run_module, uuids, workers):
+    """Restart ``uuids`` with wait: false through the proxy; the emulator loses no answer after the run."""
+    try:
+        return run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait=False,
+                                                        poll_interval=2.0, max_workers=workers, max_retries=3,
+                                                        timeout=10, wait_timeout=20))
+    finally:
+        emu.configure(lose_paths=[])
 
 
 @pytest.mark.parametrize("workers", [6, 3])
@@ -111,12 +116,7 @@ def test_lost_answer_mid_fan_out_plus_hung_last_answer(emu, proxy, run_module, w
     middle, last = uuids[2], uuids[-1]
     emu.configure(lose_paths=lose([middle]))
     proxy.add_rule("delay_after", RESTART % last, method="POST", seconds=hang)
-    try:
-        result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait=False,
-                                                          poll_interval=2.0, max_workers=workers, max_retries=3,
-                                                          timeout=10, wait_timeout=20))
-    finally:
-        emu.configure(lose_paths=[])
+    result = restart_losing_nothing_after(emu, proxy, run_module, uuids, workers)
     assert [item for item in api_log(emu) if item.get("fault") == "lost"], "no answer was lost: proves nothing"
     lost = [middle] + ([last] if hang > 10 else [])
     by_uuid = check_truthful(emu, result, uuids, lost)

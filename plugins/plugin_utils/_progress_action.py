@@ -7,7 +7,8 @@
 """The action plugin of the batch modules: runs the module as Ansible would, and shows its progress meanwhile.
 
 When the module runs on the controller (``connection: local``, or ``delegate_to: localhost``), the module runs in a
-thread of the worker process, exactly as the ``normal`` action plugin would run it; the module writes its item
+thread of the worker process: inside this process when ``_in_worker`` allows it (the controller's own Python, no
+become, no task environment), else as the ``normal`` action plugin would run it. The module writes its item
 counts to a private temporary file (``_progress``), and this thread shows them at most every SHOW_EVERY seconds
 through Ansible's Display, so they reach the terminal and AWX's job output (as verbose events). Everything else
 (async tasks, remote connections) goes through the normal path unchanged; check mode, ``--diff`` and the result are
@@ -27,6 +28,7 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.coolops.coolify.plugins.module_utils._progress import PROGRESS_ENV, progress_line, read_progress
+from ansible_collections.coolops.coolify.plugins.plugin_utils._in_worker import in_worker_refusal, run_in_worker
 
 display = Display()
 
@@ -58,10 +60,18 @@ class BatchProgressAction(ActionBase):
         folder = tempfile.mkdtemp(prefix="coolops-coolify-progress-")  # private (0700): nobody else can plant the file
         path = os.path.join(folder, "progress.json")
         box = {}
+        refusal = in_worker_refusal(self, task_vars)
+        if refusal is None:
+            display.vvv("%s runs inside this worker process" % self._task.resolved_action, host=host)
+        else:
+            display.vvv("%s runs as a child process: %s" % (self._task.resolved_action, refusal), host=host)
 
         def execute():
             try:
-                box["result"] = self._execute_module(task_vars=task_vars, wrap_async=False)
+                if refusal is None:
+                    box["result"] = run_in_worker(self, task_vars)
+                else:
+                    box["result"] = self._execute_module(task_vars=task_vars, wrap_async=False)
             except BaseException as exc:  # pylint: disable=broad-exception-caught
                 box["error"] = exc
 

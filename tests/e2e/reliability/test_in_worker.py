@@ -139,3 +139,49 @@ def test_another_python_runs_the_module_as_a_child(emu, tmp_path):
     other.symlink_to(os.path.realpath(venv_python()))  # the same binary, another directory: another environment
     out, _result = run(emu, tmp_path, restart_args(emu), interpreter=str(other))
     assert AS_CHILD in out and "not this controller's Python" in out
+
+
+LOOP_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Restart one application per item, the first one named under the option and its alias
+      coolops.coolify.coolify_app_batch:
+        api_url: "{api_url}"
+        api_token: "{token}"
+        uuids: "{{{{ item.uuids }}}}"
+        application_uuids: "{{{{ item.alias | default(omit) }}}}"
+        state: restarted
+        wait: false
+      loop: {items}
+      register: batch
+    - name: Save the result
+      ansible.builtin.copy:
+        content: "{{{{ batch | to_json }}}}"
+        dest: "{result}"
+"""
+
+
+def test_a_loop_runs_the_module_once_per_item_in_the_same_worker(emu, tmp_path):
+    first, second = uuids_of(emu.state(), "applications", ["app-1", "app-2"])
+    items = [{"uuids": [first], "alias": [first]}, {"uuids": [second]}]
+    result = tmp_path / "result.json"
+    playbook = tmp_path / "loop.yml"
+    playbook.write_text(LOOP_PLAYBOOK.format(api_url=emu.api_url, token=ROOT_TOKEN, items=json.dumps(items),
+                                             result=result), encoding="utf-8")
+    emu.reset()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_PYTHON_INTERPRETER=venv_python())
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i",
+                           "localhost,", str(playbook)], env=env, capture_output=True, text=True, check=False, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and MARK not in out, out[-3000:]
+    assert out.count(IN_WORKER) == 2
+    with open(str(result), encoding="utf-8") as handle:
+        runs = json.load(handle)["results"]
+    # The first item's warning is shown (Ansible's display shows one text once, so a repeat would not be seen here).
+    assert out.count("[WARNING]: Both option uuids and its alias application_uuids are set.") == 1, out[-3000:]
+    assert [[item["uuid"] for item in run["applications"]] for run in runs] == [[first], [second]]
+    assert restarts(emu) == sorted(["/api/v1/applications/%s/restart" % first, "/api/v1/applications/%s/restart" % second])

@@ -127,7 +127,7 @@ def measure_fleet(runner, harness, python, n, cfg=None, log=print):
         sampler.start()
         started = time.perf_counter()
         run = runner.run("fleet.yml", {"bench_api_url": emu.api_url, "bench_api_token": emu.token, "bench_uuids": uuids,
-                                       "bench_wait_timeout": wait_timeout(limit)}, measure_rss=True)
+                                       "bench_wait_timeout": wait_timeout(limit)})
         wall = time.perf_counter() - started
         sampler.stop()
         counts = count_requests(emu.requests_log(), emu.state(), sampler.sent)

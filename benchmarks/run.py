@@ -55,18 +55,6 @@ LABELS = {
     "limit": "theoretical limit",
 }
 
-RSS_WRAPPER = '''#!%(python)s
-# Written by benchmarks/run.py: runs the module's interpreter as a child and logs the child's peak RSS.
-import json, resource, subprocess, sys, time
-started = time.time()
-rc = subprocess.call([%(python)r] + sys.argv[1:])
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-with open(%(log)r, "a") as handle:
-    handle.write(json.dumps({"maxrss_kb": usage.ru_maxrss, "seconds": time.time() - started, "rc": rc}) + "\\n")
-sys.exit(rc)
-'''
-
-
 def load_harness():
     """tests/emulator/harness.py is stdlib-only and importable as a plain file."""
     path = os.path.join(ROOT, "tests", "emulator", "harness.py")
@@ -92,11 +80,6 @@ class Runner(object):
     def __init__(self, workdir):
         self.workdir = workdir
         self.counter = 0
-        self.rss_log = os.path.join(workdir, "rss.jsonl")
-        self.wrapper = os.path.join(workdir, "rss-python")
-        with open(self.wrapper, "w", encoding="utf-8") as handle:
-            handle.write(RSS_WRAPPER % {"python": PYTHON, "log": self.rss_log})
-        os.chmod(self.wrapper, 0o755)
         tmp = os.path.join(workdir, "ansible-tmp")
         os.makedirs(tmp, exist_ok=True)
         self.env = dict(os.environ)
@@ -112,27 +95,21 @@ class Runner(object):
             "PATH": os.path.join(VENV, "bin") + os.pathsep + os.environ.get("PATH", ""),
         })
 
-    def _rss_entries(self):
-        if not os.path.exists(self.rss_log):
-            return []
-        with open(self.rss_log, encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle if line.strip()]
-
-    def run(self, playbook, extra_vars, measure_rss=False):
-        """Run one playbook; returns wall seconds, the task's seconds/status/result and the module peak RSS (KiB)."""
+    def run(self, playbook, extra_vars):
+        """Run one playbook; returns wall seconds, the task's seconds/status/result and the peak RSS (KiB) of the
+        largest process under ansible-playbook: the worker that ran the module inside it, or the module's child."""
         self.counter += 1
         tag = "%03d-%s" % (self.counter, os.path.splitext(os.path.basename(playbook))[0])
         vars_file = os.path.join(self.workdir, tag + "-vars.json")
         result_file = os.path.join(self.workdir, tag + "-result.json")
         out_file = os.path.join(self.workdir, tag + "-stdout.txt")
         variables = dict(extra_vars)
-        variables["ansible_python_interpreter"] = self.wrapper if measure_rss else PYTHON
+        variables["ansible_python_interpreter"] = PYTHON
         with open(vars_file, "w", encoding="utf-8") as handle:
             json.dump(variables, handle)
         env = dict(self.env, BENCH_RESULT_FILE=result_file)
         command = [os.path.join(VENV, "bin", "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", "@" + vars_file,
                    os.path.join(PLAYBOOKS, playbook)]
-        before = len(self._rss_entries())
         with open(out_file, "w", encoding="utf-8") as out:
             started = time.perf_counter()
             proc = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.workdir, check=False)
@@ -141,12 +118,9 @@ class Runner(object):
         if os.path.exists(result_file):
             with open(result_file, encoding="utf-8") as handle:
                 tasks = json.load(handle)
-        entries = self._rss_entries()[before:]
-        rss = [entry["maxrss_kb"] for entry in entries]
         task = tasks[0] if tasks else {}
         return {"wall": wall, "rc": proc.returncode, "task_seconds": task.get("seconds"), "status": task.get("status"),
-                "result": task.get("result") or {}, "rss_kb": max(rss) if rss else None, "module_runs": len(rss),
-                "module_seconds": max(entry["seconds"] for entry in entries) if entries else None, "stdout": out_file}
+                "result": task.get("result") or {}, "rss_kb": task.get("children_maxrss_kb"), "stdout": out_file}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -183,7 +157,7 @@ def count_failed_items(approach, result):
     return sum(1 for item in items if item.get("failed")), len(items)
 
 
-def measure(runner, emu, approach, scenario, uuids, workers, measure_rss=True):
+def measure(runner, emu, approach, scenario, uuids, workers):
     """Reset the emulator, run one approach, read the emulator's counters."""
     emu.reset()
     extra = {"bench_api_url": emu.api_url, "bench_api_token": emu.token, "bench_uuids": uuids}
@@ -192,7 +166,7 @@ def measure(runner, emu, approach, scenario, uuids, workers, measure_rss=True):
     else:
         playbook = "batch.yml"
         extra.update(bench_strategy="sequential" if approach == "sequential" else "parallel", bench_workers=workers)
-    run = runner.run(playbook, extra, measure_rss=measure_rss)
+    run = runner.run(playbook, extra)
     stats = emu.stats()
     by_status = stats.get("by_status") or {}
     failed, reported = count_failed_items(approach, run["result"])
@@ -201,7 +175,7 @@ def measure(runner, emu, approach, scenario, uuids, workers, measure_rss=True):
         "task_seconds": run["task_seconds"], "rc": run["rc"], "status": run["status"],
         "requests": stats.get("total"), "http_429": int(by_status.get("429", 0)), "by_status": by_status,
         "peak_in_flight": stats.get("peak_in_flight"), "failed_items": failed, "reported_items": reported,
-        "rss_kb": run["rss_kb"], "module_seconds": run["module_seconds"], "msg": (run["result"] or {}).get("msg"),
+        "rss_kb": run["rss_kb"], "msg": (run["result"] or {}).get("msg"),
         "stdout": run["stdout"],
     }
     log("%-10s N=%-5d %7.2fs  requests=%s 429s=%s failed=%s rss=%s KiB rc=%s" % (
@@ -391,7 +365,7 @@ def build_table(scenarios, rows, workers):
 
 def where_time_goes(scenarios, rows, workers):
     """A few lines splitting the parallel task's wall time at N=100 (or the largest plain N measured)."""
-    plain = [s for s in scenarios if not s.get("rate_limit") and rows[s["id"]]["parallel"].get("module_seconds")]
+    plain = [s for s in scenarios if not s.get("rate_limit") and rows[s["id"]]["parallel"].get("task_seconds")]
     if not plain:
         return []
     scenario = min(plain, key=lambda s: abs(s["n"] - 100))
@@ -401,11 +375,13 @@ def where_time_goes(scenarios, rows, workers):
     return [
         "Where the time goes (parallel, N=%d): the run took %s; an empty play takes %s and a play with one trivial" % (
             scenario["n"], fmt_seconds(par["wall"]), fmt_seconds(rows["_empty"])),
-        "module task %s, so about %s is Ansible packaging and starting a module. The module process itself ran %s," % (
-            fmt_seconds(rows["_ping"]), fmt_seconds(rows["_ping"] - rows["_empty"]), fmt_seconds(par["module_seconds"])),
-        "of which %s is the latency floor (one list call and %d waves of %d requests at %g ms); the rest is the" % (
-            fmt_seconds(floor), math.ceil(scenario["n"] / float(workers)), workers, scenario["latency_ms"]),
-        "interpreter, imports and per-request work, on two cores shared with the emulator.",
+        "module task %s, so about %s is Ansible packaging and starting a module. The batch task itself took %s (its" % (
+            fmt_seconds(rows["_ping"]), fmt_seconds(rows["_ping"] - rows["_empty"]), fmt_seconds(par["task_seconds"])),
+        "module runs inside the worker process, see `_in_worker.py`), of which %s is the latency floor (one list" % (
+            fmt_seconds(floor)),
+        "call and %d waves of %d requests at %g ms); the rest is imports, the confirm read and per-request work, on" % (
+            math.ceil(scenario["n"] / float(workers)), workers, scenario["latency_ms"]),
+        "two cores shared with the emulator.",
         "",
     ]
 
@@ -668,13 +644,11 @@ def write_report(path, chart_name, facts, scenarios, rows, checks, soak, workers
         "  and shows nothing new, so they are extrapolated with a straight line through their measured N=10 and N=100",
         "  points (time = fixed + N x per item), never below the rate-limit bound. Extrapolated cells say so. The",
         "  sequential strategy is measured in the rate-limited case, where the limit, not the latency, sets its pace.",
-        "* **Peak memory.** The playbook's `ansible_python_interpreter` is a small wrapper (`rss-python`, written by the",
-        "  harness) that runs the real interpreter as its child and records `getrusage(RUSAGE_CHILDREN).ru_maxrss`: the",
-        "  peak RSS of the process that unpacked and ran the module (AnsiballZ and the module are one process), not of",
-        "  the controller. The wrapper costs one extra interpreter start (about 50 ms), so the parallel task and the uri",
-        "  loop are timed without it and their memory comes from a separate run (for the uri loop a 3-item run: each",
-        "  item is its own process, whose peak does not depend on N). The sequential task and the rate-limited runs,",
-        "  which take seconds to minutes, are timed with the wrapper in place.",
+        "* **Peak memory.** The bench's callback records `getrusage(RUSAGE_CHILDREN).ru_maxrss` in ansible-playbook",
+        "  when the play ends: the peak RSS of the largest process under it. For the batch modules that is the worker",
+        "  process, which runs the module inside it (a fork of ansible-playbook, so it includes the controller's own",
+        "  memory); for the uri loop, a worker or a module process (a 3-item run: each item is its own process).",
+        "  It costs nothing, so every run is timed and measured at once.",
         "* **Requests and 429s** come from the emulator's own counters, not from the client.",
         "* **Soak** (`benchmarks/soak.py`) imports the collection and calls `coolify_app_batch.main()` repeatedly in one",
         "  process, recording `/proc/self/fd`, `threading.active_count()` and `/proc/self/status` before and after each run.",
@@ -789,30 +763,26 @@ def main(argv=None):
             uuids = [app["uuid"] for app in apps][:n]
             data = {"limit": theoretical_limit(scenario, n, args.workers, empty_seconds)}
             if scenario.get("rate_limit"):
-                # The rate limit dominates (about a minute): one run, the RSS wrapper's ~50 ms do not matter.
+                # The rate limit dominates (about a minute): one run.
                 data["parallel"] = measure(runner, emu, "parallel", scenario, uuids, args.workers)
             else:
-                # Timing runs without the RSS wrapper (the median of --repeats for small N), then one run for memory.
+                # The median of --repeats for small N; the memory is that of the median run.
                 repeats = args.repeats if n <= args.measure_up_to else 1
                 timed, before = [], []
                 for _run in range(repeats):
-                    timed.append(measure(runner, emu, "parallel", scenario, uuids, args.workers, measure_rss=False))
+                    timed.append(measure(runner, emu, "parallel", scenario, uuids, args.workers))
                     if ref_runner is not None and n == 100:
-                        before.append(measure(ref_runner, emu, "parallel", scenario, uuids, args.workers,
-                                              measure_rss=False)["wall"])
+                        before.append(measure(ref_runner, emu, "parallel", scenario, uuids, args.workers)["wall"])
                 timed.sort(key=lambda row: row["wall"])
                 data["parallel"] = timed[len(timed) // 2]
                 data["parallel"]["runs"] = [row["wall"] for row in timed]
                 if before:
                     data["before_watcher"] = {"ref": args.compare_ref, "wall": statistics.median(before),
                                               "runs": sorted(before)}
-                memory = measure(runner, emu, "parallel", scenario, uuids, args.workers)
-                data["parallel"]["rss_kb"] = memory["rss_kb"]
-                data["parallel"]["module_seconds"] = memory["module_seconds"]
             if n <= args.measure_up_to or scenario.get("rate_limit"):
                 data["sequential"] = measure(runner, emu, "sequential", scenario, uuids, args.workers)
             if n <= args.measure_up_to:
-                data["uri"] = measure(runner, emu, "uri", scenario, uuids, args.workers, measure_rss=False)
+                data["uri"] = measure(runner, emu, "uri", scenario, uuids, args.workers)
                 if uri_rss is None:
                     uri_rss = measure(runner, emu, "uri", scenario, uuids[:3], args.workers)["rss_kb"]
                 data["uri"]["rss_kb"] = uri_rss

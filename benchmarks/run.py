@@ -55,6 +55,7 @@ LABELS = {
     "limit": "theoretical limit",
 }
 
+
 def load_harness():
     """tests/emulator/harness.py is stdlib-only and importable as a plain file."""
     path = os.path.join(ROOT, "tests", "emulator", "harness.py")

@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.coolops.coolify.plugins.modules import coolify_app_batch
 
 # pylint: disable=import-error
-from _support import APP_NAMES, api_log, connection, count, uuids_of
+from _support import APP_NAMES, admits_uncertainty, api_log, connection, count, processed, uuids_of
 
 RESTART = r"^/api/v1/applications/%s/restart$"
 
@@ -49,3 +49,58 @@ def test_a_deployment_that_left_the_list_in_a_held_window_is_read_before_its_dea
     assert not app1["failed"], (app1.get("error"), [(e["method"], e["path"], e["status"]) for e in log])
     assert app1["deployment_uuid"] == dep[0]["deployment_uuid"]
     assert re.search(r"finished; not waited for", app1["reason"]), app1
+
+
+@pytest.mark.parametrize("deploy", [30.0, 0.2])
+@pytest.mark.parametrize("limit", [8, 12])
+@pytest.mark.parametrize("fault", ["504", "502", "504-after-hang"])
+def test_lost_answers_in_a_held_window_are_never_resent_nor_claimed_unseen(emu, proxy, run_module, fault, limit, deploy):
+    """Holds on 386cca6 (and d8d2296): restarts of app-4 and app-6 are processed but their answer is lost while the
+    window is spent down to the watcher's reserve; each is found through GET /deployments/applications/{uuid}, never
+    resent, and no item is claimed queued without a deployment read after its restart (check_truthful)."""
+    from test_tail_gather_504 import answer_502_after_processing, lose  # pylint: disable=import-error
+    emu.configure(rate_limit=limit, rate_window=12.0, deploy_seconds=deploy)
+    uuids = uuids_of(emu.state(), "applications", APP_NAMES)
+    lost = [uuids[3], uuids[-1]]
+    if fault == "502":
+        answer_502_after_processing(proxy, lost)
+    else:
+        emu.configure(lose_paths=lose(lost))
+        if fault == "504-after-hang":
+            for uuid in lost:
+                proxy.add_rule("delay_after", RESTART % uuid, method="POST", seconds=0.6)
+    try:
+        result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait=False,
+                                                          poll_interval=0.5, max_workers=3, max_retries=3,
+                                                          timeout=10, wait_timeout=40))
+    finally:
+        emu.configure(lose_paths=[])
+    check_truthful_under_a_rate_limit(emu, result, uuids, lost)
+
+
+def check_truthful_under_a_rate_limit(emu, result, uuids, lost):
+    """check_truthful, where a throttled restart (429, not processed) may be sent again, and a lost restart the rate
+    limiter refused (the emulator turns that 429 into the 504 too) is reported as unknown, never queued."""
+    log = api_log(emu)
+    state = emu.state()
+    by_uuid = {entry["uuid"]: entry for entry in result["applications"]}
+    for uuid in uuids:
+        posts = [e for e in log if e["method"] == "POST" and re.search(RESTART % uuid, e["path"])]
+        done = [index for index, e in enumerate(posts) if processed([e], "POST", RESTART % uuid)]
+        trail = [(e["status"], e.get("fault"), e.get("processed")) for e in posts]
+        assert len(done) <= 1, (uuid, trail)
+        assert not done or posts[done[0] + 1:] == [], "%s: the restart was sent again after Coolify processed it: %r" % (
+            uuid, trail)
+        entry = by_uuid[uuid]
+        deployments = [dep for dep in state["deployments"] if dep["application_uuid"] == uuid]
+        if not done:
+            assert uuid in lost and entry["failed"] and admits_uncertainty(entry["error"]), (uuid, trail, entry)
+            continue
+        assert len(deployments) == 1, (uuid, trail, deployments)
+        if entry["failed"]:
+            assert uuid in lost and admits_uncertainty(entry["error"]), (uuid, trail, entry)
+            continue
+        assert entry["deployment_uuid"] == deployments[0]["deployment_uuid"], (entry, deployments)
+        index = log.index(posts[done[0]])
+        later = [e for e in log[index + 1:] if e["method"] == "GET" and re.search(r"^/api/v1/deployments(/|$)", e["path"])]
+        assert later, "%s claimed without any deployment read after its restart: %r" % (uuid, entry)

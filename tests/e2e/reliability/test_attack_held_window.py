@@ -54,7 +54,8 @@ def test_a_deployment_that_left_the_list_in_a_held_window_is_read_before_its_dea
 @pytest.mark.parametrize("deploy", [30.0, 0.2])
 @pytest.mark.parametrize("limit", [8, 12])
 @pytest.mark.parametrize("fault", ["504", "502", "504-after-hang"])
-def test_lost_answers_in_a_held_window_are_never_resent_nor_claimed_unseen(emu, proxy, run_module, fault, limit, deploy):
+def test_lost_answers_in_a_held_window_are_never_resent_nor_claimed_unseen(emu, proxy, run_module, fault, limit,
+                                                                           deploy):
     """Holds on 386cca6 (and d8d2296): restarts of app-4 and app-6 are processed but their answer is lost while the
     window is spent down to the watcher's reserve; each is found through GET /deployments/applications/{uuid}, never
     resent, and no item is claimed queued without a deployment read after its restart (check_truthful)."""
@@ -89,8 +90,8 @@ def check_truthful_under_a_rate_limit(emu, result, uuids, lost):
         done = [index for index, e in enumerate(posts) if processed([e], "POST", RESTART % uuid)]
         trail = [(e["status"], e.get("fault"), e.get("processed")) for e in posts]
         assert len(done) <= 1, (uuid, trail)
-        assert not done or posts[done[0] + 1:] == [], "%s: the restart was sent again after Coolify processed it: %r" % (
-            uuid, trail)
+        assert not done or posts[done[0] + 1:] == [], (
+            "%s: the restart was sent again after Coolify processed it: %r" % (uuid, trail))
         entry = by_uuid[uuid]
         deployments = [dep for dep in state["deployments"] if dep["application_uuid"] == uuid]
         if not done:
@@ -102,5 +103,6 @@ def check_truthful_under_a_rate_limit(emu, result, uuids, lost):
             continue
         assert entry["deployment_uuid"] == deployments[0]["deployment_uuid"], (entry, deployments)
         index = log.index(posts[done[0]])
-        later = [e for e in log[index + 1:] if e["method"] == "GET" and re.search(r"^/api/v1/deployments(/|$)", e["path"])]
+        later = [e for e in log[index + 1:]
+                 if e["method"] == "GET" and re.search(r"^/api/v1/deployments(/|$)", e["path"])]
         assert later, "%s claimed without any deployment read after its restart: %r" % (uuid, entry)

@@ -106,3 +106,27 @@ def check_truthful_under_a_rate_limit(emu, result, uuids, lost):
         later = [e for e in log[index + 1:]
                  if e["method"] == "GET" and re.search(r"^/api/v1/deployments(/|$)", e["path"])]
         assert later, "%s claimed without any deployment read after its restart: %r" % (uuid, entry)
+
+
+@pytest.mark.parametrize("limit", [7, 8])
+def test_a_finished_deployment_gives_its_build_slot_back_in_a_held_window(emu, proxy, run_module, limit):
+    """Build slots: edge-01 takes 1 build + 1 queued (2 slots). app-1's and app-2's restarts take them, app-3 waits.
+    Both deployments are over 0.2 s after they were queued (app-2's answer alone hangs 2.5 s). The watcher gives a
+    slot back in Watcher._leave, after the one GET of a deployment that left the list. On 386cca6 that GET is skipped
+    while the window is held and app-2's restart is on the wire (then while its confirm is unread), so app-3 fails
+    "the server freed no build slot for 4s (its deployment queue stayed full); nothing was sent" although nothing
+    was queued on edge-01 for 3.5 of those 4 s. On d8d2296 app-3 got app-1's slot at the first poll and was sent."""
+    emu.configure(rate_limit=limit, rate_window=12.0, deploy_seconds=0.2, concurrent_builds=1, queue_limit=1)
+    uuids = uuids_of(emu.state(), "applications", APP_NAMES[:3])
+    proxy.add_rule("delay_after", RESTART % uuids[1], method="POST", seconds=2.5)
+    result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait=True,
+                                                      poll_interval=0.5, max_workers=3, max_retries=3, timeout=10,
+                                                      wait_timeout=4))
+    log = api_log(emu)
+    for uuid in uuids:
+        assert count(log, "POST", RESTART % uuid) <= 1, "%s: the restart was sent again" % uuid
+    finished = [dep["status"] for dep in emu.state()["deployments"] if dep["application_uuid"] in uuids[:2]]
+    assert finished == ["finished", "finished"], finished  # edge-01's queue emptied; its slots are free
+    starved = [(item["name"], item["error"]) for item in result["applications"]
+               if "freed no build slot" in (item.get("error") or "")]
+    assert not starved, (starved, [(e["method"], e["path"], e["status"]) for e in log])

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 
 # pylint: disable=import-error
-from test_watcher import FakeClient, Clock, make  # noqa: F401  (same fake client and clock as test_watcher)
+from test_watcher import FakeClient, Clock, make, servers  # noqa: F401  (same fakes as test_watcher)
+
+from ansible_collections.coolops.coolify.plugins.module_utils._slots import ServerSlots
 
 
 @pytest.fixture
@@ -42,3 +44,24 @@ def test_held_window_with_a_hung_action_never_delays_the_final_get_of_a_wait_tru
     assert client.count("get_deployment") == 1, client.calls
     assert wait.state == "done" and wait.result["reason"] == "finished", wait.result
     assert watcher.timed_out_deployments() == []
+
+
+def test_a_deployment_that_left_the_list_gives_its_build_slot_back_in_a_held_window(client, clock):
+    """A server with 1 build + 1 queued slot; both held by this task's deployments, which then finished. The slot of
+    each comes back only in Watcher._leave, after its GET; _read_left skips those GETs while the window is held and a
+    restart is on the wire, so a worker waiting for the slot (slots.waiting) gets nothing and fails "the server freed
+    no build slot ... (its deployment queue stayed full)" although Coolify's queue is empty."""
+    client.actions_held = lambda: True
+    client.in_flight = lambda: 1  # a third restart (another server) whose answer hangs
+    slots = ServerSlots(servers((1, 1, 1)), clock=clock)
+    assert slots.acquire(1, clock()) and slots.acquire(1, clock())
+    watcher = make(client, clock, slots=slots)
+    for dep_uuid in ("d1", "d2"):
+        client.add(dep_uuid, "in_progress")
+        watcher.follow_deployment(dep_uuid, "app-" + dep_uuid, slot=1)
+    watcher.poll_once()
+    for dep_uuid in ("d1", "d2"):
+        client.deployments[dep_uuid]["status"] = "finished"
+    clock.sleep(2.0)
+    watcher.poll_once()
+    assert slots.free(1) == 2, (slots.snapshot(), client.calls)

@@ -77,6 +77,7 @@ class Watcher(object):
         self._in_flight = getattr(client, "in_flight", None)  # the task's requests on the wire (the pacer counts them)
         self._actions_held = getattr(client, "actions_held", None)  # the rate-limit window has no room for an action
         self._last_sent = False  # every item was handed to a submitter (last_sends)
+        self._confirms = False  # a wait: false follow was registered: the task's actions end in confirm reads
         self.reserved_requests = RESERVED_REQUESTS if reserve else 0  # kept in the pacer only in a task with waits
         self._poll_started, self._lazy_read_poll = None, 0
         self._lock = threading.RLock()
@@ -103,6 +104,7 @@ class Watcher(object):
             if wait.what == "deployment":
                 self._follows[wait.deployment_uuid] = wait
                 self._claimed.add(wait.deployment_uuid)
+                self._confirms = self._confirms or wait.until == "queued"
         return wait
 
     def follow_deployment(self, deployment_uuid, app_uuid=None, slot=None, until="finished", deadline=None,
@@ -336,18 +338,28 @@ class Watcher(object):
         read then, still once each.
         """
         for index, wait in enumerate(left):
-            if (index and self._confirm_due()) or self._confirm_pending_in_held_window():
+            if index and self._confirm_due():
                 return
+            if self._confirm_pending_in_held_window() and not self._cannot_wait(wait):
+                continue
             self._read_one(wait, poll)
 
     def _confirm_pending_in_held_window(self):
         """The window's last requests are the watcher's (the actions wait for its reset), and a list read still has
-        follows to confirm (registered or on the wire): that read gets them, not a GET of one that left already."""
+        follows to confirm (registered, or on the wire in a task that confirms): that read gets them, not a GET of one
+        that left already. A task that waits for its deployments to finish confirms nothing, so its GETs never wait."""
         if not self._held():
             return False
         with self._lock:
             unread = bool(unread_confirms(self._waits, self._poll_started))
-        return unread or bool(self._in_flight and self._in_flight())
+        return unread or bool(self._confirms and self._in_flight and self._in_flight())
+
+    def _cannot_wait(self, wait):
+        """Putting this GET off to a later poll would cost more than a request: the wait runs out before that poll
+        could read it, or a worker is waiting for the build slot it holds."""
+        if wait.deadline is not None and wait.deadline <= self.clock() + 2 * max(self._delay, self.poll_interval):
+            return True
+        return bool(wait.slot_held and self.slots is not None and self.slots.waiting)
 
     def _held(self):
         return bool(self._actions_held is not None and self._actions_held())

@@ -39,6 +39,18 @@ def answer_502_after_processing(proxy, uuids):
     proxy._forward = lossy_forward  # pylint: disable=protected-access
 
 
+def lose_answers(emu, proxy, lost, fault):
+    """The restarts of ``lost`` are processed and their answer lost: "504" (the emulator loses it), "502" (the proxy
+    turns it into a 502), or "504-after-hang" (lost after 0.6 s on the wire)."""
+    if fault == "502":
+        answer_502_after_processing(proxy, lost)
+        return
+    emu.configure(lose_paths=lose(lost))
+    if fault == "504-after-hang":
+        for uuid in lost:
+            proxy.add_rule("delay_after", RESTART % uuid, method="POST", seconds=0.6)
+
+
 def check_truthful(emu, result, uuids, lost):
     """Each restart processed (and sent) once; an item claimed queued has its real deployment, read after the send;
     a lost item is either found (says so) or failed admitting the outcome is unknown. Returns the entries by uuid."""
@@ -82,13 +94,7 @@ def test_last_wave_lost_answers_are_never_resent_nor_claimed_unseen(emu, proxy, 
     emu.configure(deploy_seconds=30.0)  # every deployment stays in the list: list reads can find them all
     uuids = uuids_of(emu.state(), "applications", APP_NAMES)
     lost = uuids[-2:]  # the last items handed out: the last wave, on the wire when the tail gather runs
-    if fault == "502":
-        answer_502_after_processing(proxy, lost)
-    else:
-        emu.configure(lose_paths=lose(lost))
-        if fault == "504-after-hang":
-            for uuid in lost:
-                proxy.add_rule("delay_after", RESTART % uuid, method="POST", seconds=0.6)
+    lose_answers(emu, proxy, lost, fault)
     result = restart_losing_nothing_after(emu, proxy, run_module, uuids, workers)
     if fault != "502":
         assert [item for item in api_log(emu) if item.get("fault") == "lost"], "no answer was lost: proves nothing"

@@ -760,7 +760,7 @@ def test_in_a_held_rate_limit_window_the_last_actions_are_confirmed_before_any_g
     client.in_flight = lambda: len(on_wire)
     client.add("gone", "finished")
     watcher = make(client, clock)
-    watcher.follow_deployment("gone", "app0")
+    watcher.follow_deployment("gone", "app0", until="queued")
     watcher.poll_once()
     assert client.count("list_deployments") == 1 and client.count("get_deployment") == 0  # an action still answers
     client.add("d1", "queued")
@@ -863,3 +863,89 @@ def test_a_lazy_status_wait_is_not_failed_unread_when_a_poll_waits_for_the_next_
             break
         watcher._sleep_until_due()
     assert lazy.state == "done", lazy.result
+
+
+# The held-window rules; a hostile review of 9762b23..386cca6 found the first two cases.
+
+
+def test_held_window_with_a_hung_action_never_delays_the_final_get_of_a_wait_true_follow(client, clock):
+    """wait: true has no confirm read at all, yet _confirm_pending_in_held_window defers the one GET of a deployment
+    that left the list whenever the window is held and *any* request is on the wire (here: an action whose answer
+    hangs, which also keeps the pacer from probing the next window). The deployment finished; the deadline then
+    comes first and the item is reported timed out (last status in_progress) and handed to cancel_on_timeout."""
+    held, on_wire = {"on": True}, ["hung-restart"]
+    client.actions_held = lambda: held["on"]
+    client.in_flight = lambda: len(on_wire)
+    watcher = make(client, clock, deadline=clock() + 5.0)
+    client.add("d1", "in_progress")
+    wait = watcher.follow_deployment("d1", "app1")  # wait: true (until finished)
+    watcher.poll_once()
+    assert wait.result["deployment_status"] == "in_progress"
+    client.deployments["d1"]["status"] = "finished"  # leaves the list; GET /deployments/d1 says finished
+    clock.sleep(2.0)
+    watcher.poll_once()  # it left the list: its one GET is due now
+    clock.sleep(3.0)
+    watcher.poll_once()  # the deadline
+    assert client.count("get_deployment") == 1, client.calls
+    assert wait.state == "done" and wait.result["reason"] == "finished", wait.result
+    assert watcher.timed_out_deployments() == []
+
+
+def test_a_deployment_that_left_the_list_gives_its_build_slot_back_in_a_held_window(client, clock):
+    """A server with 1 build + 1 queued slot; both held by this task's deployments, which then finished. The slot of
+    each comes back only in Watcher._leave, after its GET; _read_left skips those GETs while the window is held and a
+    restart is on the wire, so a worker waiting for the slot (slots.waiting) gets nothing and fails "the server freed
+    no build slot ... (its deployment queue stayed full)" although Coolify's queue is empty."""
+    client.actions_held = lambda: True
+    client.in_flight = lambda: 1  # a third restart (another server) whose answer hangs
+    slots = ServerSlots(servers((1, 1, 1)), clock=clock)
+    assert slots.acquire(1, clock()) and slots.acquire(1, clock())
+    watcher = make(client, clock, slots=slots)
+    for dep_uuid in ("d1", "d2"):
+        client.add(dep_uuid, "in_progress")
+        watcher.follow_deployment(dep_uuid, "app-" + dep_uuid, slot=1)
+    watcher.poll_once()
+    for dep_uuid in ("d1", "d2"):
+        client.deployments[dep_uuid]["status"] = "finished"
+    clock.sleep(2.0)
+    watcher.poll_once()
+    assert slots.free(1) == 2, (slots.snapshot(), client.calls)
+
+
+class WantedSlots(ServerSlots):
+    """Build slots with a worker blocked for one (what ServerSlots.acquire counts while it waits)."""
+
+    @property
+    def waiting(self):
+        return 1
+
+
+def held_with_an_action_on_the_wire(client):
+    client.actions_held = lambda: True
+    client.in_flight = lambda: 1
+
+
+def test_a_wait_false_follow_whose_wait_runs_out_before_the_next_polls_is_read_in_a_held_window(client, clock):
+    """wait: false confirms, so a GET of one that left the list waits for the confirm read, but never past its wait:
+    within two poll intervals of its deadline it is read at once."""
+    held_with_an_action_on_the_wire(client)
+    watcher = make(client, clock)
+    client.add("far", "finished")
+    client.add("near", "finished")
+    far = watcher.follow_deployment("far", "app1", until="queued", deadline=clock() + 60.0)
+    near = watcher.follow_deployment("near", "app2", until="queued", deadline=clock() + 1.5)
+    watcher.poll_once()
+    assert [call for call in client.calls if call[0] == "get_deployment"] == [("get_deployment", "near")]
+    assert near.state == "done" and far.pending
+
+
+def test_a_wait_false_follow_holding_a_wanted_slot_is_read_in_a_held_window(client, clock):
+    held_with_an_action_on_the_wire(client)
+    slots = WantedSlots(servers((1, 1, 1)), clock=clock)
+    assert slots.acquire(1, clock())
+    watcher = make(client, clock, slots=slots)
+    client.add("d1", "finished")
+    watcher.follow_deployment("d1", "app1", slot=1, until="queued")
+    watcher.poll_once()
+    assert client.count("get_deployment") == 1
+    assert slots.free(1) == 2, slots.snapshot()

@@ -59,17 +59,11 @@ def test_lost_answers_in_a_held_window_are_never_resent_nor_claimed_unseen(emu, 
     """Holds on 386cca6 (and d8d2296): restarts of app-4 and app-6 are processed but their answer is lost while the
     window is spent down to the watcher's reserve; each is found through GET /deployments/applications/{uuid}, never
     resent, and no item is claimed queued without a deployment read after its restart (check_truthful)."""
-    from test_tail_gather_504 import answer_502_after_processing, lose  # pylint: disable=import-error
+    from test_tail_gather_504 import lose_answers  # pylint: disable=import-error
     emu.configure(rate_limit=limit, rate_window=12.0, deploy_seconds=deploy)
     uuids = uuids_of(emu.state(), "applications", APP_NAMES)
     lost = [uuids[3], uuids[-1]]
-    if fault == "502":
-        answer_502_after_processing(proxy, lost)
-    else:
-        emu.configure(lose_paths=lose(lost))
-        if fault == "504-after-hang":
-            for uuid in lost:
-                proxy.add_rule("delay_after", RESTART % uuid, method="POST", seconds=0.6)
+    lose_answers(emu, proxy, lost, fault)
     try:
         result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", wait=False,
                                                           poll_interval=0.5, max_workers=3, max_retries=3,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import time
 
 from ansible.plugins.callback import CallbackBase
@@ -70,10 +69,5 @@ class CallbackModule(CallbackBase):
         path = os.environ.get("BENCH_RESULT_FILE")
         if not path:
             return
-        # Peak RSS of the largest process under ansible-playbook that has ended: the worker that ran the task, with the
-        # module inside it (or the module's own child process, when it ran as one).
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        for task in self.tasks:
-            task["children_maxrss_kb"] = peak
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(self.tasks, handle, default=str)

@@ -1,0 +1,100 @@
+# Copyright: (c) 2026, coolops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Review of the in-worker runs (plugin_utils/_in_worker.py): where the result differs from the child's.
+
+Each test runs the same task both ways through the real ansible-playbook (``coolops_coolify_in_worker`` true and
+false) and compares what a playbook, a callback or AWX sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from _support import MARK, ROOT_TOKEN, uuids_of, venv_python  # pylint: disable=import-error
+
+from ansible_collections.coolops.coolify.plugins.module_utils import _progress
+
+IN_WORKER = "coolops.coolify.coolify_app_batch runs inside this worker process"
+AS_CHILD = "coolops.coolify.coolify_app_batch runs as a child process"
+
+
+def collections_path():
+    path = os.path.abspath(_progress.__file__)  # <dir>/ansible_collections/coolops/coolify/plugins/module_utils/...
+    for dummy in range(6):
+        path = os.path.dirname(path)
+    return path
+
+
+def run_playbook(emu, tmp_path, playbook, extra_env=None, options=("-vvvv",)):
+    """ansible-playbook on localhost with ``playbook`` (text); returns its output (stdout + stderr)."""
+    emu.reset()
+    path = tmp_path / "play.yml"
+    path.write_text(playbook, encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_RETRY_FILES_ENABLED="0")
+    for name in ("ANSIBLE_PYTHON_INTERPRETER", "ANSIBLE_DEBUG", "COOLIFY_API_TOKEN", "COOLIFY_TOKEN",
+                 "COOLIFY_ACCESS_TOKEN"):
+        env.pop(name, None)
+    env.update(extra_env or {})
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook")] + list(options) +
+                          ["-i", "localhost,", str(path)], env=env, capture_output=True, text=True, check=False,
+                          timeout=300, cwd=str(tmp_path))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert MARK not in out
+    return out
+
+
+WARNING_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{python}"
+    coolops_coolify_in_worker: {in_worker}
+  tasks:
+    - name: Restart, naming the applications under the option and its alias (AnsibleModule warns)
+      coolops.coolify.coolify_app_batch:
+        api_url: "{api_url}"
+        api_token: "{token}"
+        uuids: {uuids}
+        application_uuids: {uuids}
+        state: restarted
+        wait: false
+      register: batch
+    - name: Save the result
+      ansible.builtin.copy:
+        content: "{{{{ batch | to_json }}}}"
+        dest: "{result}"
+"""
+
+
+def run_warning_task(emu, tmp_path, in_worker):
+    result = tmp_path / ("result-%s.json" % in_worker)
+    uuids = json.dumps(uuids_of(emu.state(), "applications", ["app-1"]))
+    out = run_playbook(emu, tmp_path, WARNING_PLAYBOOK.format(
+        python=venv_python(), in_worker=str(in_worker).lower(), api_url=emu.api_url, token=ROOT_TOKEN, uuids=uuids,
+        result=result))
+    assert (IN_WORKER if in_worker else AS_CHILD) in out
+    with open(str(result), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def test_a_module_warning_is_in_the_registered_result_as_with_the_child(emu, tmp_path):
+    """The module's warnings belong to the task result (registered variable, callbacks, AWX's runner_on_ok event).
+
+    As a child, AnsibleModule.warn collects the warning and the result carries it. In the worker, ansible-core's
+    module_utils know they are on the controller (module_utils._internal.is_controller) and hand the warning to
+    Display.warning, which only attaches it to the task when a DeferredWarningContext is current; that context is a
+    contextvar of the worker's main thread, and the module runs on another thread (_progress_action._relay), so the
+    warning is displayed on its own and the task result has no ``warnings``.
+    """
+    child = run_warning_task(emu, tmp_path, in_worker=False)
+    worker = run_warning_task(emu, tmp_path, in_worker=True)
+    expected = ["Both option uuids and its alias application_uuids are set."]
+    assert child.get("warnings") == expected
+    assert worker.get("warnings") == expected

@@ -17,6 +17,7 @@ the module's own in every case.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import tempfile
@@ -78,7 +79,9 @@ class BatchProgressAction(ActionBase):
         # The worker process runs this one task: the local connection's child inherits its environment.
         previous = os.environ.get(PROGRESS_ENV)
         os.environ[PROGRESS_ENV] = path
-        thread = threading.Thread(target=execute, name="coolops-coolify-module")
+        # The thread runs in a copy of this thread's context: Ansible's task context (contextvars) is current there,
+        # so what the module warns through Display (in the worker, AnsibleModule.warn does) joins the task's result.
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(execute,), name="coolops-coolify-module")
         try:
             thread.start()
             self._show_while(thread, path, host)

@@ -98,3 +98,63 @@ def test_a_module_warning_is_in_the_registered_result_as_with_the_child(emu, tmp
     expected = ["Both option uuids and its alias application_uuids are set."]
     assert child.get("warnings") == expected
     assert worker.get("warnings") == expected
+
+
+TOKEN_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{python}"
+    coolops_coolify_in_worker: {in_worker}
+  tasks:
+    - name: Restart with a token that has a line break in it (a token pasted from a wrapped text)
+      coolops.coolify.coolify_app_batch:
+        api_url: "{api_url}"
+        api_token: "{{{{ coolify_token }}}}"
+        names: [app-1]
+        state: restarted
+        wait: false
+      check_mode: {check_mode}
+      register: batch
+      ignore_errors: true
+    - name: Save the result
+      ansible.builtin.copy:
+        content: "{{{{ batch | to_json }}}}"
+        dest: "{result}"
+"""
+
+
+def test_a_token_with_a_line_break_is_never_shown(emu, tmp_path):
+    """Any way the module runs, a token the HTTP layer refuses must not come back in the message.
+
+    http.client refuses a header value with a line break with ``ValueError("Invalid header value b'Bearer <token>'")``.
+    That is no RequestException, so _http.ApiTransport._request does not turn it into a scrubbed CoolifyError; as a
+    child (coolops_coolify_in_worker false, check mode, become, environment, another Python, a remote host) the
+    AnsiballZ wrapper reports the exception's text as the task's msg, with the whole token in it, escaped (so
+    AnsibleModule's no_log masking cannot match it). In the worker only the exception's type is shown.
+    """
+    secrets = tmp_path / "secrets.json"  # not next to the playbook: an error's origin context shows playbook lines
+    secrets.write_text(json.dumps({"coolify_token": "7|%sline\nbreak" % MARK}), encoding="utf-8")
+    for in_worker, check_mode in ((True, False), (False, False), (True, True)):
+        result = tmp_path / "result.json"
+        emu.reset()
+        path = tmp_path / "play.yml"
+        path.write_text(TOKEN_PLAYBOOK.format(python=venv_python(), in_worker=str(in_worker).lower(),
+                                              api_url=emu.api_url, check_mode=str(check_mode).lower(),
+                                              result=result), encoding="utf-8")
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_RETRY_FILES_ENABLED="0")
+        env.pop("ANSIBLE_PYTHON_INTERPRETER", None)
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-v", "-i", "localhost,", "-e",
+                   "@%s" % secrets, str(path)]
+        proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=300,
+                              cwd=str(tmp_path))
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out[-3000:]
+        with open(str(result), encoding="utf-8") as handle:
+            registered = json.load(handle)
+        assert registered["failed"] is True
+        where = "in_worker=%s check_mode=%s" % (in_worker, check_mode)
+        assert MARK not in json.dumps(registered), "%s: the token is in the result: %s" % (where, registered["msg"])
+        assert MARK not in out, "%s: the token is in the output" % where

@@ -158,3 +158,49 @@ def test_a_token_with_a_line_break_is_never_shown(emu, tmp_path):
         where = "in_worker=%s check_mode=%s" % (in_worker, check_mode)
         assert MARK not in json.dumps(registered), "%s: the token is in the result: %s" % (where, registered["msg"])
         assert MARK not in out, "%s: the token is in the output" % where
+
+
+UNEXPECTED_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{python}"
+    coolops_coolify_in_worker: {in_worker}
+  tasks:
+    - name: Restart, while the list of applications is a list of numbers (a bug in the module's reading)
+      coolops.coolify.coolify_app_batch:
+        api_url: "{api_url}"
+        api_token: "{token}"
+        names: [app-1]
+        state: restarted
+        max_retries: 0
+      register: batch
+      ignore_errors: true
+    - name: Save the result
+      ansible.builtin.copy:
+        content: "{{{{ batch | to_json }}}}"
+        dest: "{result}"
+"""
+
+
+def test_an_unexpected_exception_keeps_its_traceback_when_tracebacks_are_asked_for(emu, proxy, tmp_path):
+    """ANSIBLE_DISPLAY_TRACEBACK=error: a bug in the module shows where it happened, whichever way the module ran.
+
+    As a child, AnsiballZ's handler returns the exception with its traceback (module_utils file and line). In the
+    worker, run_in_worker replaces it with a message naming the type only and no ``exception``: the controller then
+    shows "(traceback missing)" and its own frames, and nothing points at the module's code.
+    """
+    proxy.add_rule("answer", r"^/api/v1/applications$", method="GET", status=200, body=b"[1, 2]",
+                   content_type="application/json")
+    for in_worker in (False, True):
+        result = tmp_path / "result.json"
+        out = run_playbook(emu, tmp_path, UNEXPECTED_PLAYBOOK.format(
+            python=venv_python(), in_worker=str(in_worker).lower(), api_url=proxy.api_url, token=ROOT_TOKEN,
+            result=result), extra_env={"ANSIBLE_DISPLAY_TRACEBACK": "error"}, options=("-vvv",))
+        assert (IN_WORKER if in_worker else AS_CHILD) in out
+        with open(str(result), encoding="utf-8") as handle:
+            registered = json.load(handle)
+        assert registered["failed"] is True and "AttributeError" in json.dumps(registered)
+        assert "ansible_collections/coolops/coolify/plugins/module_utils/" in registered["exception"], (
+            "in_worker=%s: %s" % (in_worker, registered["exception"][:600]))

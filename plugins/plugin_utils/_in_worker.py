@@ -23,9 +23,11 @@ import importlib
 import json
 import os
 import sys
+import traceback
 
 from ansible import constants as C
 from ansible.module_utils import basic
+from ansible.module_utils._internal import _traceback
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.release import __version__ as ANSIBLE_VERSION
@@ -126,8 +128,13 @@ def run_in_worker(action, task_vars):
         pass  # exit_json and fail_json end with sys.exit, after recording their result
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # Only the type: an unexpected exception's text is not known to be free of secrets.
-        printed[:] = [json.dumps({"failed": True, "msg": "%s failed with an unexpected %s" % (
-            action._task.resolved_action, type(exc).__name__)})]
+        failure = {"failed": True, "msg": "%s failed with an unexpected %s" % (action._task.resolved_action,
+                                                                                 type(exc).__name__)}
+        if _traceback.is_traceback_enabled(_traceback.TracebackEvent.ERROR):
+            # Where it happened, as the child's traceback shows it: the frames (file, line, code), not the text.
+            failure["exception"] = "Traceback (most recent call last):\n%s%s\n" % (
+                "".join(traceback.format_tb(exc.__traceback__)), type(exc).__name__)
+        printed[:] = [json.dumps(failure)]
     finally:
         basic.AnsibleModule._record_module_result = hook
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = saved

@@ -204,3 +204,35 @@ def test_an_unexpected_exception_keeps_its_traceback_when_tracebacks_are_asked_f
         assert registered["failed"] is True and "AttributeError" in json.dumps(registered)
         assert "ansible_collections/coolops/coolify/plugins/module_utils/" in registered["exception"], (
             "in_worker=%s: %s" % (in_worker, registered["exception"][:600]))
+
+
+DELEGATED_PLAYBOOK = """
+- hosts: web1
+  gather_facts: false
+  tasks:
+    - name: Restart from the controller
+      coolops.coolify.coolify_app_batch:
+        api_url: "{api_url}"
+        api_token: "{token}"
+        names: [app-1]
+        state: restarted
+        wait: false
+      delegate_to: localhost
+"""
+
+
+def test_the_opt_out_set_on_the_host_the_module_runs_on_is_honoured_when_delegating(emu, tmp_path):
+    """``coolops_coolify_in_worker: false`` in localhost's variables: a task delegated to localhost runs as a child.
+
+    in_worker_refusal reads the interpreter from the delegated host's variables (ansible_delegated_vars, as
+    ansible-core does), but the opt-out from the inventory host's (task_vars): the escape hatch, set where the module
+    runs (host_vars/localhost.yml, or the inventory line of localhost), is ignored for every delegated task.
+    """
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(
+        "localhost ansible_connection=local ansible_python_interpreter=%s coolops_coolify_in_worker=false\n"
+        "web1 ansible_host=203.0.113.9 ansible_connection=ssh ansible_python_interpreter=/usr/bin/python3\n"
+        % venv_python(), encoding="utf-8")
+    out = run_playbook(emu, tmp_path, DELEGATED_PLAYBOOK.format(api_url=emu.api_url, token=ROOT_TOKEN),
+                       options=("-vvv", "-i", str(inventory)))
+    assert "coolops_coolify_in_worker is false" in out, [line for line in out.splitlines() if "batch runs" in line]

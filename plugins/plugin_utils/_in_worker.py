@@ -93,7 +93,9 @@ def in_worker_refusal(action, task_vars):
         # As ansible-core picks it: ansible_python_interpreter, else interpreter_python ("auto" never matches).
         interpreter = C.config.get_config_value("INTERPRETER_PYTHON", variables=host_vars or {})
         interpreter = action._templar.template(interpreter)
-        opt_in = boolean(action._templar.template(task_vars.get(OPT_OUT_VAR, True)), strict=True)
+        # Off when it is false for the task's host or for the host the task is delegated to (where the module runs).
+        opt_in = all(boolean(action._templar.template(found.get(OPT_OUT_VAR, True)), strict=True)
+                     for found in (task_vars, host_vars or {}))
     except Exception as exc:  # pylint: disable=broad-exception-caught
         return "its variables could not be read here (%s)" % type(exc).__name__
     become = bool(getattr(action._play_context, "become", False))

@@ -236,3 +236,56 @@ def test_the_opt_out_set_on_the_host_the_module_runs_on_is_honoured_when_delegat
     out = run_playbook(emu, tmp_path, DELEGATED_PLAYBOOK.format(api_url=emu.api_url, token=ROOT_TOKEN),
                        options=("-vvv", "-i", str(inventory)))
     assert "coolops_coolify_in_worker is false" in out, [line for line in out.splitlines() if "batch runs" in line]
+
+
+GONE_CWD_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{python}"
+  tasks:
+    - name: Remove the directory ansible-playbook was started in (a CI workspace cleaned up meanwhile)
+      ansible.builtin.file:
+        path: "{cwd}"
+        state: absent
+    - name: Restart
+      coolops.coolify.coolify_app_batch:
+        api_url: "{api_url}"
+        api_token: "{token}"
+        names: [app-1]
+        state: restarted
+        wait: false
+"""
+
+
+def test_no_module_temporary_directory_is_left_behind_when_the_working_directory_is_gone(emu, tmp_path):
+    """Nothing is left in remote_tmp after the run, whichever way the module ran.
+
+    AnsibleModule._set_cwd moves to ``self.tmpdir`` when the working directory cannot be read (gone, or not readable
+    by the user). As a child, that is the task's AnsiballZ directory (``_ansible_tmpdir``), which the action removes.
+    In the worker ``_ansible_tmpdir`` is None, so AnsibleModule creates ``ansible-moduletmp-*`` under remote_tmp and
+    registers its removal with atexit; the worker ends with os._exit, so it stays, one per task (and the worker's
+    own working directory is changed to it).
+    """
+    for in_worker in (False, True):
+        remote_tmp = tmp_path / ("remote-tmp-%s" % in_worker)
+        cwd = tmp_path / ("cwd-%s" % in_worker)
+        cwd.mkdir()
+        playbook = tmp_path / "gone.yml"
+        playbook.write_text(GONE_CWD_PLAYBOOK.format(python=venv_python(), cwd=cwd, api_url=emu.api_url,
+                                                     token=ROOT_TOKEN), encoding="utf-8")
+        emu.reset()
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_REMOTE_TEMP=str(remote_tmp),
+                   ANSIBLE_RETRY_FILES_ENABLED="0")
+        env.pop("ANSIBLE_PYTHON_INTERPRETER", None)
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i", "localhost,",
+                   "-e", "coolops_coolify_in_worker=%s" % in_worker, str(playbook)]
+        proc = subprocess.run(command, env=env, cwd=str(cwd), capture_output=True, text=True, check=False,
+                              timeout=300)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out[-3000:]
+        assert (IN_WORKER if in_worker else AS_CHILD) in out
+        left = sorted(name for name in os.listdir(str(remote_tmp))) if remote_tmp.exists() else []
+        assert left == [], "in_worker=%s left %s" % (in_worker, left)

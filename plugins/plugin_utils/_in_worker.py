@@ -22,7 +22,9 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 import traceback
 
 from ansible import constants as C
@@ -107,6 +109,22 @@ def run_in_worker(action, task_vars):
     # pylint: disable=protected-access
     module_args = dict(action._task.args)
     action._update_module_args(action._task.action, module_args, task_vars)
+    own_tmpdir = None
+    if module_args.get("_ansible_tmpdir") is None:
+        # As a child, the module's tmpdir (where AnsibleModule._set_cwd moves when the working directory cannot be
+        # read) is the task's AnsiballZ directory, which the action removes. AnsibleModule would make its own and
+        # remove it at exit, which a worker never reaches (it ends with os._exit): one of ours, removed below.
+        own_tmpdir = module_args["_ansible_tmpdir"] = tempfile.mkdtemp(prefix="ansible-moduletmp-coolops-")
+    try:
+        return _run_main(action, module_args)
+    finally:
+        if own_tmpdir is not None:
+            shutil.rmtree(own_tmpdir, ignore_errors=True)
+
+
+def _run_main(action, module_args):
+    """run_in_worker's body: the module's main() on ``module_args``; returns the parsed result."""
+    # pylint: disable=protected-access
     params = json.dumps({"ANSIBLE_MODULE_ARGS": module_args},
                         cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)).encode("utf-8")
     module = importlib.import_module(MODULES + action._task.resolved_action.rsplit(".", 1)[-1])

@@ -29,9 +29,11 @@ def collections_path():
     return path
 
 
-def run_playbook(emu, tmp_path, playbook, extra_env=None, options=("-vvvv",)):
+def run_playbook(emu, tmp_path, playbook, extra_env=None, options=("-vvvv",), settings=None):
     """ansible-playbook on localhost with ``playbook`` (text); returns its output (stdout + stderr)."""
     emu.reset()
+    if settings:
+        emu.configure(**settings)
     path = tmp_path / "play.yml"
     path.write_text(playbook, encoding="utf-8")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
@@ -289,3 +291,50 @@ def test_no_module_temporary_directory_is_left_behind_when_the_working_directory
         assert (IN_WORKER if in_worker else AS_CHILD) in out
         left = sorted(name for name in os.listdir(str(remote_tmp))) if remote_tmp.exists() else []
         assert left == [], "in_worker=%s left %s" % (in_worker, left)
+
+
+TIMEOUT_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{python}"
+    coolops_coolify_in_worker: {in_worker}
+  tasks:
+    - name: Restart three applications in waves of one (about 5 s), with a task timeout of 1 s
+      coolops.coolify.coolify_app_batch:
+        api_url: "{api_url}"
+        api_token: "{token}"
+        names: [app-1, app-2, app-3]
+        state: restarted
+        wait: true
+        poll_interval: 0.1
+        strategy: rolling
+        batch_size: 1
+      timeout: 1
+      ignore_errors: true
+"""
+
+
+def test_a_timed_out_batch_task_sends_nothing_once_the_playbook_has_ended(emu, tmp_path):
+    """``timeout:`` on a batch task: whatever the task reports, the module does not go on acting behind Ansible's back.
+
+    _progress_action._relay waits for the module's thread in ``finally: thread.join()``. The task timeout raises
+    TaskTimeoutError (from SIGALRM) in the worker's main thread while it is in ``thread.join(CHECK_EVERY)``; on
+    Python 3.12, threading.Thread._wait_for_tstate_lock then releases the running thread's tstate lock and marks it
+    stopped (threading.py, the bpo-45274 branch), so the join in ``finally`` returns at once. As a child, the module
+    goes on as an orphan after ansible-playbook has returned: it restarts and polls on its own, reported nowhere. In
+    the worker, the module's thread dies with the worker wherever it was (possibly between a restart and its answer).
+    """
+    import time  # pylint: disable=import-outside-toplevel
+    for in_worker in (True, False):
+        out = run_playbook(emu, tmp_path, TIMEOUT_PLAYBOOK.format(
+            python=venv_python(), in_worker=str(in_worker).lower(), api_url=emu.api_url, token=ROOT_TOKEN),
+            options=("-vvv",), settings={"deploy_seconds": 1.5})
+        assert (IN_WORKER if in_worker else AS_CHILD) in out and "Timed out after 1 second" in out
+        at_end = len(emu.requests_log())
+        time.sleep(6)  # longer than the whole batch would take
+        late = [entry["method"] + " " + entry["path"] for entry in emu.requests_log()[at_end:]
+                if entry["path"].startswith("/api/")]
+        assert late == [], "in_worker=%s: %d requests after ansible-playbook returned: %s" % (
+            in_worker, len(late), [request for request in late if not request.startswith("GET")] or late[:4])

@@ -67,6 +67,8 @@ class BatchProgressAction(ActionBase):
         else:
             display.vvv("%s runs as a child process: %s" % (self._task.resolved_action, refusal), host=host)
 
+        done = threading.Event()
+
         def execute():
             try:
                 if refusal is None:
@@ -75,6 +77,8 @@ class BatchProgressAction(ActionBase):
                     box["result"] = self._execute_module(task_vars=task_vars, wrap_async=False)
             except BaseException as exc:  # pylint: disable=broad-exception-caught
                 box["error"] = exc
+            finally:
+                done.set()
 
         # The worker process runs this one task: the local connection's child inherits its environment.
         previous = os.environ.get(PROGRESS_ENV)
@@ -86,7 +90,9 @@ class BatchProgressAction(ActionBase):
             thread.start()
             self._show_while(thread, path, host)
         finally:
-            thread.join()
+            # Not thread.join(): when an exception (the task's timeout, from SIGALRM) interrupted an earlier join,
+            # Python 3.12 has marked the thread stopped, and join() would return while the module still runs.
+            done.wait()
             if previous is None:
                 os.environ.pop(PROGRESS_ENV, None)
             else:

@@ -148,8 +148,8 @@ def _run_main(action, module_args):
         pass  # exit_json and fail_json end with sys.exit, after recording their result
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # Only the type: an unexpected exception's text is not known to be free of secrets.
-        failure = {"failed": True, "msg": "%s failed with an unexpected %s" % (action._task.resolved_action,
-                                                                                 type(exc).__name__)}
+        failure = {"failed": True,
+                   "msg": "%s failed with an unexpected %s" % (action._task.resolved_action, type(exc).__name__)}
         if _traceback.is_traceback_enabled(_traceback.TracebackEvent.ERROR):
             # Where it happened, as the child's traceback shows it: the frames (file, line, code), not the text.
             failure["exception"] = "Traceback (most recent call last):\n%s%s\n" % (

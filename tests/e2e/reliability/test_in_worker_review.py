@@ -338,3 +338,73 @@ def test_a_timed_out_batch_task_sends_nothing_once_the_playbook_has_ended(emu, t
                 if entry["path"].startswith("/api/")]
         assert late == [], "in_worker=%s: %d requests after ansible-playbook returned: %s" % (
             in_worker, len(late), [request for request in late if not request.startswith("GET")] or late[:4])
+
+
+USER_SITE_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
+  tasks:
+    - name: Restart
+      coolops.coolify.coolify_app_batch:
+        api_url: "{api_url}"
+        api_token: "{token}"
+        names: [app-1]
+        state: restarted
+        wait: false
+      register: batch
+      ignore_errors: true
+    - name: Save the result
+      ansible.builtin.copy:
+        content: "{{{{ batch | to_json }}}}"
+        dest: "{result}"
+"""
+
+
+def test_a_controller_started_with_python_s_sees_the_user_site_packages_the_child_sees(emu, tmp_path):
+    """ansible-playbook started as ``python3 -s`` (Fedora's and RHEL's packaged scripts: ``#!/usr/bin/python3 -s``),
+    requests installed with ``pip install --user``: the batch module works, as it did as a child.
+
+    same_interpreter compares the interpreter's path only. The child is started as ``<python> AnsiballZ_...py``,
+    without -s, so it imports from the user's site-packages; the worker runs with the controller's flags
+    (sys.flags.no_user_site), so in the worker ``import requests`` fails and the module reports requests missing.
+    Simulated here with a plain (non-venv) Python: ansible on PYTHONPATH, requests only in PYTHONUSERBASE.
+    """
+    import site  # pylint: disable=import-outside-toplevel
+    import pytest  # pylint: disable=import-outside-toplevel
+    base = os.path.join(sys.base_prefix, "bin", "python%d.%d" % sys.version_info[:2])
+    probe = subprocess.run([base, "-c", "import site, sys; print(site.ENABLE_USER_SITE, sys.prefix == sys.base_prefix)"
+                            ], capture_output=True, text=True, check=False)
+    if probe.stdout.split() != ["True", "True"]:
+        pytest.skip("no plain Python with a user site-packages next to this venv")
+    venv_site = site.getsitepackages()[0]
+    packages = tmp_path / "site-packages"  # everything of this venv but requests
+    packages.mkdir()
+    for name in os.listdir(venv_site):
+        if not name.startswith("requests"):
+            os.symlink(os.path.join(venv_site, name), str(packages / name))
+    user_base = tmp_path / "user-base"
+    user_site = user_base / "lib" / ("python%d.%d" % sys.version_info[:2]) / "site-packages"
+    user_site.mkdir(parents=True)
+    os.symlink(os.path.join(venv_site, "requests"), str(user_site / "requests"))
+    for in_worker in (False, True):
+        emu.reset()
+        result = tmp_path / ("result-%s.json" % in_worker)
+        playbook = tmp_path / "user-site.yml"
+        playbook.write_text(USER_SITE_PLAYBOOK.format(api_url=emu.api_url, token=ROOT_TOKEN, result=result),
+                            encoding="utf-8")
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_RETRY_FILES_ENABLED="0",
+                   PYTHONPATH=str(packages), PYTHONUSERBASE=str(user_base))
+        env.pop("ANSIBLE_PYTHON_INTERPRETER", None)
+        command = [base, "-s", os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i",
+                   "localhost,", "-e", "coolops_coolify_in_worker=%s" % in_worker, str(playbook)]
+        proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=300,
+                              cwd=str(tmp_path))
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out[-3000:]
+        with open(str(result), encoding="utf-8") as handle:
+            registered = json.load(handle)
+        assert registered.get("changed") is True, "in_worker=%s: %s" % (in_worker, registered.get("msg"))

@@ -71,7 +71,16 @@ def same_interpreter(interpreter, executable=sys.executable):
         return False
 
 
-def why_not_in_worker(interpreter, opt_in, has_environment, become, core_ok):
+# Startup options of this Python that change what it imports (-s, -E, -I, -S); the child is started without them.
+IMPORT_FLAGS = ("no_user_site", "ignore_environment", "isolated", "no_site")
+
+
+def import_flags(flags=sys.flags):
+    """The IMPORT_FLAGS this Python was started with (Fedora's and RHEL's packaged scripts use ``python3 -s``)."""
+    return [name for name in IMPORT_FLAGS if getattr(flags, name, 0)]
+
+
+def why_not_in_worker(interpreter, opt_in, has_environment, become, core_ok, flags=()):
     """None when the module can run in this process; otherwise the reason it takes the normal path (for -vvv)."""
     if not core_ok:
         return "ansible-core %s is not one this collection runs modules in the worker on" % ANSIBLE_VERSION
@@ -83,6 +92,9 @@ def why_not_in_worker(interpreter, opt_in, has_environment, become, core_ok):
         return "the task sets environment"
     if not same_interpreter(interpreter):
         return "the host's Python interpreter is not this controller's Python"
+    if flags:
+        return "this controller's Python was started with %s, which the module's Python would not be" % (
+            ", ".join(flags))
     return None
 
 
@@ -101,7 +113,8 @@ def in_worker_refusal(action, task_vars):
     except Exception as exc:  # pylint: disable=broad-exception-caught
         return "its variables could not be read here (%s)" % type(exc).__name__
     become = bool(getattr(action._play_context, "become", False))
-    return why_not_in_worker(interpreter, opt_in, any(task.environment or ()), become, core_supported())
+    return why_not_in_worker(interpreter, opt_in, any(task.environment or ()), become, core_supported(),
+                             flags=import_flags())
 
 
 def run_in_worker(action, task_vars):

@@ -92,7 +92,8 @@ class BatchProgressAction(ActionBase):
         finally:
             # Not thread.join(): when an exception (the task's timeout, from SIGALRM) interrupted an earlier join,
             # Python 3.12 has marked the thread stopped, and join() would return while the module still runs.
-            done.wait()
+            if thread.ident is not None:  # started (a thread that could not start never sets it)
+                done.wait()
             if previous is None:
                 os.environ.pop(PROGRESS_ENV, None)
             else:

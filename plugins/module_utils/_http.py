@@ -163,6 +163,10 @@ class ApiTransport(object):
         if api_token is None or not str(api_token).strip():
             raise ConfigurationError("No Coolify API token was given; set api_token or the COOLIFY_API_TOKEN environment variable.")
         self._token = str(api_token).strip()
+        if any(ord(char) < 32 or ord(char) == 127 for char in self._token):
+            # http.client would refuse the header with a ValueError quoting it whole (escaped, so no mask matches it).
+            raise ConfigurationError("The Coolify API token contains a control character such as a line break; "
+                                     "check api_token.")
         self.validate_certs = bool(validate_certs)
         self.timeout = float(timeout)
         self.connect_timeout = float(connect_timeout)

@@ -22,10 +22,14 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import sys
+import tempfile
+import traceback
 
 from ansible import constants as C
 from ansible.module_utils import basic
+from ansible.module_utils._internal import _traceback
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.release import __version__ as ANSIBLE_VERSION
@@ -67,7 +71,16 @@ def same_interpreter(interpreter, executable=sys.executable):
         return False
 
 
-def why_not_in_worker(interpreter, opt_in, has_environment, become, core_ok):
+# Startup options of this Python that change what it imports (-s, -E, -I, -S); the child is started without them.
+IMPORT_FLAGS = ("no_user_site", "ignore_environment", "isolated", "no_site")
+
+
+def import_flags(flags=sys.flags):
+    """The IMPORT_FLAGS this Python was started with (Fedora's and RHEL's packaged scripts use ``python3 -s``)."""
+    return [name for name in IMPORT_FLAGS if getattr(flags, name, 0)]
+
+
+def why_not_in_worker(interpreter, opt_in, has_environment, become, core_ok, flags=()):
     """None when the module can run in this process; otherwise the reason it takes the normal path (for -vvv)."""
     if not core_ok:
         return "ansible-core %s is not one this collection runs modules in the worker on" % ANSIBLE_VERSION
@@ -79,6 +92,9 @@ def why_not_in_worker(interpreter, opt_in, has_environment, become, core_ok):
         return "the task sets environment"
     if not same_interpreter(interpreter):
         return "the host's Python interpreter is not this controller's Python"
+    if flags:
+        return "this controller's Python was started with %s, which the module's Python would not be" % (
+            ", ".join(flags))
     return None
 
 
@@ -91,11 +107,14 @@ def in_worker_refusal(action, task_vars):
         # As ansible-core picks it: ansible_python_interpreter, else interpreter_python ("auto" never matches).
         interpreter = C.config.get_config_value("INTERPRETER_PYTHON", variables=host_vars or {})
         interpreter = action._templar.template(interpreter)
-        opt_in = boolean(action._templar.template(task_vars.get(OPT_OUT_VAR, True)), strict=True)
+        # Off when it is false for the task's host or for the host the task is delegated to (where the module runs).
+        opt_in = all(boolean(action._templar.template(found.get(OPT_OUT_VAR, True)), strict=True)
+                     for found in (task_vars, host_vars or {}))
     except Exception as exc:  # pylint: disable=broad-exception-caught
         return "its variables could not be read here (%s)" % type(exc).__name__
     become = bool(getattr(action._play_context, "become", False))
-    return why_not_in_worker(interpreter, opt_in, any(task.environment or ()), become, core_supported())
+    return why_not_in_worker(interpreter, opt_in, any(task.environment or ()), become, core_supported(),
+                             flags=import_flags())
 
 
 def run_in_worker(action, task_vars):
@@ -103,6 +122,22 @@ def run_in_worker(action, task_vars):
     # pylint: disable=protected-access
     module_args = dict(action._task.args)
     action._update_module_args(action._task.action, module_args, task_vars)
+    own_tmpdir = None
+    if module_args.get("_ansible_tmpdir") is None:
+        # As a child, the module's tmpdir (where AnsibleModule._set_cwd moves when the working directory cannot be
+        # read) is the task's AnsiballZ directory, which the action removes. AnsibleModule would make its own and
+        # remove it at exit, which a worker never reaches (it ends with os._exit): one of ours, removed below.
+        own_tmpdir = module_args["_ansible_tmpdir"] = tempfile.mkdtemp(prefix="ansible-moduletmp-coolops-")
+    try:
+        return _run_main(action, module_args)
+    finally:
+        if own_tmpdir is not None:
+            shutil.rmtree(own_tmpdir, ignore_errors=True)
+
+
+def _run_main(action, module_args):
+    """run_in_worker's body: the module's main() on ``module_args``; returns the parsed result."""
+    # pylint: disable=protected-access
     params = json.dumps({"ANSIBLE_MODULE_ARGS": module_args},
                         cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)).encode("utf-8")
     module = importlib.import_module(MODULES + action._task.resolved_action.rsplit(".", 1)[-1])
@@ -126,8 +161,13 @@ def run_in_worker(action, task_vars):
         pass  # exit_json and fail_json end with sys.exit, after recording their result
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # Only the type: an unexpected exception's text is not known to be free of secrets.
-        printed[:] = [json.dumps({"failed": True, "msg": "%s failed with an unexpected %s" % (
-            action._task.resolved_action, type(exc).__name__)})]
+        failure = {"failed": True,
+                   "msg": "%s failed with an unexpected %s" % (action._task.resolved_action, type(exc).__name__)}
+        if _traceback.is_traceback_enabled(_traceback.TracebackEvent.ERROR):
+            # Where it happened, as the child's traceback shows it: the frames (file, line, code), not the text.
+            failure["exception"] = "Traceback (most recent call last):\n%s%s\n" % (
+                "".join(traceback.format_tb(exc.__traceback__)), type(exc).__name__)
+        printed[:] = [json.dumps(failure)]
     finally:
         basic.AnsibleModule._record_module_result = hook
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = saved

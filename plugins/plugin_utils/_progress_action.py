@@ -17,6 +17,7 @@ the module's own in every case.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import tempfile
@@ -66,6 +67,8 @@ class BatchProgressAction(ActionBase):
         else:
             display.vvv("%s runs as a child process: %s" % (self._task.resolved_action, refusal), host=host)
 
+        done = threading.Event()
+
         def execute():
             try:
                 if refusal is None:
@@ -74,16 +77,23 @@ class BatchProgressAction(ActionBase):
                     box["result"] = self._execute_module(task_vars=task_vars, wrap_async=False)
             except BaseException as exc:  # pylint: disable=broad-exception-caught
                 box["error"] = exc
+            finally:
+                done.set()
 
         # The worker process runs this one task: the local connection's child inherits its environment.
         previous = os.environ.get(PROGRESS_ENV)
         os.environ[PROGRESS_ENV] = path
-        thread = threading.Thread(target=execute, name="coolops-coolify-module")
+        # The thread runs in a copy of this thread's context: Ansible's task context (contextvars) is current there,
+        # so what the module warns through Display (in the worker, AnsibleModule.warn does) joins the task's result.
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(execute,), name="coolops-coolify-module")
         try:
             thread.start()
             self._show_while(thread, path, host)
         finally:
-            thread.join()
+            # Not thread.join(): when an exception (the task's timeout, from SIGALRM) interrupted an earlier join,
+            # Python 3.12 has marked the thread stopped, and join() would return while the module still runs.
+            if thread.ident is not None:  # started (a thread that could not start never sets it)
+                done.wait()
             if previous is None:
                 os.environ.pop(PROGRESS_ENV, None)
             else:

@@ -184,6 +184,14 @@ def test_configuration_error():
         CoolifyClient("https://coolify.example.com", "t").resource_action("application", "x", "explode")
 
 
+@pytest.mark.parametrize("token", ["7|abc\ndef-marker", "7|abc\r\ndef-marker", "7|abc\x00def-marker"])
+def test_a_token_with_a_control_character_is_refused_without_quoting_it(token):
+    # http.client would refuse the header with a ValueError quoting the token whole (tests/e2e/reliability).
+    with pytest.raises(ConfigurationError) as info:
+        CoolifyClient("https://coolify.example.com", token)
+    assert "api_token" in str(info.value) and "marker" not in str(info.value)
+
+
 def test_strip_sensitive_masks_credentials_embedded_in_urls():
     data = {"git_repository": "https://deploy:ghp-url-secret-marker@github.com/acme/shop.git",
             "fqdn": "https://shop.example.com,http://admin:pw-marker@internal.example.com:8080/x",

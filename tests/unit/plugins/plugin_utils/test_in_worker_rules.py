@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.coolops.coolify.plugins.plugin_utils._in_worker import (
     OPT_OUT_VAR,
     core_supported,
+    import_flags,
     same_interpreter,
     why_not_in_worker,
 )
@@ -57,3 +58,13 @@ def test_every_difference_from_the_child_takes_the_normal_path():
     assert "become" in why_not_in_worker(here, True, False, True, True)
     assert "environment" in why_not_in_worker(here, True, True, False, True)
     assert "Python" in why_not_in_worker(os.path.join(os.path.dirname(here), "no-such-python"), True, False, False, True)
+
+
+def test_a_controller_started_with_options_that_change_imports_takes_the_normal_path():
+    here = sys.executable
+    assert "no_user_site" in why_not_in_worker(here, True, False, False, True, flags=["no_user_site"])
+
+    class Flags(object):  # pylint: disable=too-few-public-methods
+        no_user_site, ignore_environment, isolated, no_site, optimize = 1, 0, 0, 0, 2
+
+    assert import_flags(Flags) == ["no_user_site"]

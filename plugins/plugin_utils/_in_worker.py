@@ -30,7 +30,6 @@ import traceback
 from ansible import constants as C
 from ansible.module_utils import basic
 from ansible.module_utils._internal import _traceback
-from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.release import __version__ as ANSIBLE_VERSION
 
@@ -43,8 +42,6 @@ OPT_OUT_VAR = "coolops_coolify_in_worker"  # set it to false to run the modules 
 PROFILE = "legacy"  # the serialization profile of a module that declares no metadata (all of this collection's)
 CORE_VERSIONS = ((2, 21),)  # where the hook and the result parser below were read and tested
 MODULES = "ansible_collections.coolops.coolify.plugins.modules."
-# AnsibleModule.warn and .deprecate collect into these globals of the process; a child starts with them empty.
-MODULE_MESSAGES = ("_global_warnings", "_global_deprecations")
 
 
 def core_supported(version=ANSIBLE_VERSION):
@@ -149,10 +146,6 @@ def _run_main(action, module_args):
 
     saved = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS)
     hook = basic.AnsibleModule.__dict__["_record_module_result"]
-    messages = dict((name, getattr(module_warnings, name)) for name in MODULE_MESSAGES)
-    messages_before = dict((name, dict(found)) for name, found in messages.items())
-    for found in messages.values():
-        found.clear()  # a loop runs the module again in this process: no warning of an earlier item is repeated
     basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = params, PROFILE
     basic.AnsibleModule._record_module_result = record
     try:
@@ -171,9 +164,6 @@ def _run_main(action, module_args):
     finally:
         basic.AnsibleModule._record_module_result = hook
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = saved
-        for name, found in messages.items():
-            found.clear()
-            found.update(messages_before[name])
     if not printed:
         printed.append(json.dumps({"failed": True, "msg": "%s ended without a result" % action._task.resolved_action}))
     parsed = action._parse_returned_data({"stdout": printed[-1], "stderr": "", "rc": 0}, PROFILE)

@@ -355,9 +355,10 @@ class Watcher(object):
         return unread or bool(self._confirms and self._in_flight and self._in_flight())
 
     def _cannot_wait(self, wait):
-        """Putting this GET off to a later poll would cost more than a request: the wait runs out before that poll
-        could read it, or a worker is waiting for the build slot it holds."""
-        if wait.deadline is not None and wait.deadline <= self.clock() + 2 * max(self._delay, self.poll_interval):
+        """Putting this GET off to a later poll would cost more than a request: the wait runs out within two poll
+        intervals (a backed-off delay is not counted: under a rate limit it would force every GET), or a worker is
+        waiting for the build slot it holds."""
+        if wait.deadline is not None and wait.deadline <= self.clock() + 2 * self.poll_interval:
             return True
         return bool(wait.slot_held and self.slots is not None and self.slots.waiting)
 

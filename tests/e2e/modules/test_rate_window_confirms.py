@@ -25,7 +25,8 @@ def test_wait_false_under_a_rate_limit_confirms_each_windows_actions_from_the_li
     uuids = sorted(app["uuid"] for app in emu.state()["applications"] if app["team_id"] == 0)
     assert len(uuids) == APPS
     result = run_module(coolify_app_batch, args_for(emu, uuids=uuids, state="restarted", wait=False,
-                                                    max_workers=10, poll_interval=2.0, max_retries=8, timeout=15))
+                                                    max_workers=10, poll_interval=2.0, max_retries=8, timeout=15,
+                                                    wait_timeout=120))  # far off: within two polls of it, GETs go
     assert not result.get("failed"), result["msg"]
     reasons = [item["reason"] for item in result["applications"]]
     assert all(reason.startswith("restart queued (deployment") for reason in reasons), reasons

@@ -175,6 +175,7 @@ class Wait(object):
         self.known = ()
         self.verify_reads = 0
         self.registered_at = None
+        self.put_off = 0  # the polls at which it had left the list and its one GET was put off (Watcher._read_left)
         self.result = {"reason": None, "message": None, "deployment_uuid": deployment_uuid, "deployment_status": None,
                        "status": None, "log_lines": [], "verified": False}
         self._event = threading.Event()

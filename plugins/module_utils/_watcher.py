@@ -36,6 +36,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
 VERIFY_TAKE = 5
+MAX_PUT_OFFS = 3  # polls a departed deployment's one GET may be put off for a confirm read (it is sent once either way)
 GATHER_CHECK = 0.02  # how often a gather looks at the requests on the wire (a failed action registers nothing)
 LOGS_NEED_SENSITIVE = "failure_log_lines needs a token with read:sensitive; Coolify sent no deployment logs."
 
@@ -77,7 +78,6 @@ class Watcher(object):
         self._in_flight = getattr(client, "in_flight", None)  # the task's requests on the wire (the pacer counts them)
         self._actions_held = getattr(client, "actions_held", None)  # the rate-limit window has no room for an action
         self._last_sent = False  # every item was handed to a submitter (last_sends)
-        self._confirms = False  # a wait: false follow was registered: the task's actions end in confirm reads
         self.reserved_requests = RESERVED_REQUESTS if reserve else 0  # kept in the pacer only in a task with waits
         self._poll_started, self._lazy_read_poll = None, 0
         self._lock = threading.RLock()
@@ -104,7 +104,6 @@ class Watcher(object):
             if wait.what == "deployment":
                 self._follows[wait.deployment_uuid] = wait
                 self._claimed.add(wait.deployment_uuid)
-                self._confirms = self._confirms or wait.until == "queued"
         return wait
 
     def follow_deployment(self, deployment_uuid, app_uuid=None, slot=None, until="finished", deadline=None,
@@ -232,6 +231,7 @@ class Watcher(object):
     def poll_once(self):
         """One poll: the requests for this interval; returns ``{requests, bytes, errors, mode}``."""
         poll = {"requests": 0, "bytes": 0, "errors": 0, "mode": None}
+        self._read_put_off_expired(poll)
         with self._lock:
             self._poll_started = self.clock()
             self._expire(self._poll_started)
@@ -337,27 +337,42 @@ class Watcher(object):
         actions and the lists, window after window. The ones not read here are missing from the next list again and
         read then, still once each.
         """
-        for index, wait in enumerate(left):
-            if index and self._confirm_due():
-                return
-            if self._confirm_pending_in_held_window() and not self._cannot_wait(wait):
+        read = 0
+        for wait in left:
+            if wait.until == "queued" and not self._cannot_wait(wait) and (
+                    (read and self._confirm_due()) or self._confirm_pending_in_held_window()):
+                wait.put_off += 1
                 continue
+            self._read_one(wait, poll)
+            read += 1
+
+    def _read_put_off_expired(self, poll):
+        """The GETs of put-off follows whose wait runs out before the next poll, ahead of _expire: a wait is never
+        failed unread because its read was put off (a backed-off or rate-limited poll can come later than
+        _cannot_wait looked)."""
+        soon = self.clock() + self.poll_interval
+        with self._lock:
+            due = [wait for wait in self._follows.values()
+                   if wait.put_off and wait.pending and wait.deadline is not None and wait.deadline <= soon]
+        for wait in due:
             self._read_one(wait, poll)
 
     def _confirm_pending_in_held_window(self):
         """The window's last requests are the watcher's (the actions wait for its reset), and a list read still has
-        follows to confirm (registered, or on the wire in a task that confirms): that read gets them, not a GET of one
-        that left already. A task that waits for its deployments to finish confirms nothing, so its GETs never wait."""
+        follows to confirm (registered, or on the wire): that read gets them, not a GET of one that left already. Only a
+        ``wait: false`` follow's GET is put off (_read_left): one that waits to finish holds its item until read."""
         if not self._held():
             return False
         with self._lock:
             unread = bool(unread_confirms(self._waits, self._poll_started))
-        return unread or bool(self._confirms and self._in_flight and self._in_flight())
+        return unread or bool(self._in_flight and self._in_flight())
 
     def _cannot_wait(self, wait):
-        """Putting this GET off to a later poll would cost more than a request: the wait runs out within two poll
-        intervals (a backed-off delay is not counted: under a rate limit it would force every GET), or a worker is
-        waiting for the build slot it holds."""
+        """Putting this GET off to a later poll would cost more than a request: it was put off MAX_PUT_OFFS times
+        already, the wait runs out within two poll intervals (a backed-off delay is not counted: under a rate limit it
+        would force every GET; _read_put_off_expired covers a late poll), or a worker waits for its build slot."""
+        if wait.put_off >= MAX_PUT_OFFS:
+            return True
         if wait.deadline is not None and wait.deadline <= self.clock() + 2 * self.poll_interval:
             return True
         return bool(wait.slot_held and self.slots is not None and self.slots.waiting)

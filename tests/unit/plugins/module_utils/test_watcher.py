@@ -728,7 +728,7 @@ def test_gets_of_deployments_that_left_the_list_yield_to_a_confirm_read_that_fal
     watcher = make(client, clock)
     for number in range(5):
         client.add("old%d" % number, "finished")  # finished: not in the list
-        watcher.follow_deployment("old%d" % number, "app%d" % number)
+        watcher.follow_deployment("old%d" % number, "app%d" % number, until="queued")
     get = client.get_deployment
 
     def get_in_a_round_trip(dep_uuid):
@@ -739,6 +739,7 @@ def test_gets_of_deployments_that_left_the_list_yield_to_a_confirm_read_that_fal
         return get(dep_uuid)
 
     client.get_deployment = get_in_a_round_trip
+    clock.sleep(0.01)  # registered before the poll starts: its list read covers them
     watcher.poll_once()
     read = [call[1] for call in client.calls if call[0] == "get_deployment"]
     assert read == ["old0", "old1", "old2"]  # the follow registered at +0.3 s is due at +0.8 s: no GET after that
@@ -949,3 +950,176 @@ def test_a_wait_false_follow_holding_a_wanted_slot_is_read_in_a_held_window(clie
     watcher.poll_once()
     assert client.count("get_deployment") == 1
     assert slots.free(1) == 2, slots.snapshot()
+
+
+# Bounds of the put-off (a second hostile review, of 9fba08d, found these cases; docstrings say what it found).
+
+
+def gets_of(client, dep_uuid):
+    return [call for call in client.calls if call == ("get_deployment", dep_uuid)]
+
+
+def test_a_put_off_follow_is_read_before_it_expires_when_the_watcher_is_backed_off(client, clock):
+    """_cannot_wait (_watcher.py:357-364) looks 2 * poll_interval ahead, but after polls with errors the next poll
+    comes up to 8 * poll_interval later (_watcher.py:261-262, 469; _sleep_until_due wakes at the deadline itself, where
+    _expire (_watcher.py:196-208) fails the wait before any read). A lost-answer item's verify read meets 429s (the
+    rate limit this rule exists for), so the watcher is backed off; a wait: false deployment that is queued and
+    finished left the list, its GET is put off at 4.4 s before its deadline, and the next poll is at the deadline:
+    reported "timed out ... (last deployment status: not read)" and listed for cancel_on_timeout, never read."""
+    held_with_an_action_on_the_wire(client)
+    client.errors["application_deployments"] = [ApiError(429, "Too Many Attempts.") for _ in range(10)]
+    watcher = make(client, clock)
+    watcher.verify_app_action("app-lost", sent_wall=0.0, until="queued")  # its reads meet 429: the back-off
+    watcher.poll_once()
+    watcher._sleep_until_due()
+    watcher.poll_once()
+    watcher._sleep_until_due()
+    assert watcher._delay == 4.5  # two polls with errors: 2 * 1.5 * 1.5
+    client.add("d1", "finished")  # queued, built and left the list between the answer and the next list read
+    wait = watcher.follow_deployment("d1", "app1", until="queued", deadline=clock() + 4.4 + 0.1)
+    clock.sleep(0.1)
+    watcher.poll_once()  # list: d1 left; 4.4 s to its deadline > 2 * poll_interval: put off; delay now 6.75
+    for _ in range(3):
+        if not wait.pending:
+            break
+        watcher._sleep_until_due()
+        watcher.poll_once()
+    assert gets_of(client, "d1"), (wait.result, client.calls)
+    assert wait.state == "done" and wait.result["reason"] == "finished", wait.result  # its GET: it finished
+    assert watcher.timed_out_deployments() == []
+
+
+def test_a_put_off_follow_is_read_before_it_expires_after_a_poll_held_back_by_the_rate_limit(client, clock):
+    """The horizon is taken from clock() in _read_left (_watcher.py:361), not from when the next poll can start. In a
+    held window the watcher's own later requests wait for the window's reset (here: the GET of the near-deadline
+    follow read after the put-off one takes 6 s in the pacer). The far follow, put off with 5 s left, meets its
+    deadline before the next poll: timed out, never read, although it finished."""
+    held_with_an_action_on_the_wire(client)
+    watcher = make(client, clock)
+    client.add("far", "finished")
+    client.add("near", "finished")
+    real_get = client.get_deployment
+
+    def paced_get(dep_uuid):
+        clock.sleep(6.0)  # the window's requests are spent: the pacer holds the GET until the reset
+        return real_get(dep_uuid)
+
+    client.get_deployment = paced_get
+    far = watcher.follow_deployment("far", "app1", until="queued", deadline=clock() + 5.0)
+    near = watcher.follow_deployment("near", "app2", until="queued", deadline=clock() + 1.5)
+    watcher.poll_once()  # far put off (5 s > 4 s), near read (its GET ends 6 s later)
+    assert near.state == "done"
+    for _ in range(3):
+        if not far.pending:
+            break
+        watcher._sleep_until_due()
+        watcher.poll_once()
+    assert gets_of(client, "far"), (far.result, client.calls)
+    assert far.state == "done", far.result
+
+
+def test_a_near_deadline_follow_behind_a_put_off_one_is_read_though_a_confirm_is_due(client, clock):
+    """_read_left (_watcher.py:341-345): a put-off follow still counts as an index, so `index and _confirm_due()`
+    returns before the next one is looked at, and _cannot_wait is never asked for it. While a confirm is unread the
+    first follow of `left` (far deadline) is put off every poll, and one registered during each list read (the
+    window's last actions answering, 0.5 s round trip) makes the confirm due by the time _read_left reaches index 1.
+    The follow behind it, whose wait runs out within two intervals, is never read: timed out, not read, although it
+    finished. 9fba08d promises the near-deadline GET is never put off; this path (already there before it, where
+    nothing at all was read) bypasses that rule. Order in `left` is registration order, deadlines are per item from
+    its send (_lifecycle.py:212), so a slow answer registers later with the earlier deadline."""
+    client.actions_held = lambda: True
+    client.in_flight = lambda: 0
+    watcher = make(client, clock)
+    client.add("far", "finished")
+    client.add("near", "finished")
+    far = watcher.follow_deployment("far", "app1", until="queued", deadline=clock() + 60.0)
+    near = watcher.follow_deployment("near", "app2", until="queued", deadline=clock() + 3.0)
+    counter = {"n": 0}
+
+    def answer_during_list():
+        counter["n"] += 1  # one of the window's last actions answers while the list is on the wire
+        dep_uuid = "c%d" % counter["n"]
+        client.add(dep_uuid, "queued")
+        watcher.follow_deployment(dep_uuid, "app-" + dep_uuid, until="queued", deadline=clock() + 60.0)
+        clock.sleep(0.5)  # the list's round trip under load
+
+    client.during_list = answer_during_list
+    for _ in range(6):
+        if not near.pending:
+            break
+        watcher.poll_once()
+        clock.sleep(0.5)
+    assert gets_of(client, "near"), (near.result, client.calls)
+    assert near.state == "done", near.result
+    assert far.pending or far.state == "done"
+
+
+def test_without_a_deadline_a_follow_is_put_off_a_few_polls_at_most(client, clock):
+    """Watcher(deadline=None) and a follow without deadline (both optional in the API): _cannot_wait
+    (_watcher.py:361) has no bound, so while an action hangs on the wire in a held window the finished deployment is
+    never read, poll after poll (production always passes the item's deadline: _lifecycle.py:150,212)."""
+    held_with_an_action_on_the_wire(client)
+    watcher = make(client, clock, deadline=None)
+    client.add("d1", "finished")
+    wait = watcher.follow_deployment("d1", "app1", until="queued")
+    for _ in range(50):
+        watcher.poll_once()
+        clock.sleep(2.0)
+    assert gets_of(client, "d1"), (wait.result, len(client.calls))
+    assert wait.state == "done"
+
+
+def test_a_slot_a_worker_waits_for_is_read_back_behind_a_put_off_follow_while_confirms_keep_coming(client, clock):
+    """The slot side of the cut-off above (_watcher.py:341-342 returned before 343-344): the follow holding the build
+    slot a worker waits for (_cannot_wait's slot rule) sits behind a put-off one, and a confirm falls due during each
+    list read, so its GET never came and the slot never comes back (_leave, _watcher.py:161-167): the waiting item ends
+    "the server freed no build slot" at SlotQueue's timeout although the deployment finished long ago."""
+    from test_watcher import WantedSlots, servers  # noqa: E402 pylint: disable=import-error
+
+    client.actions_held = lambda: True
+    client.in_flight = lambda: 0
+    slots = WantedSlots(servers((1, 1, 1)), clock=clock)
+    watcher = make(client, clock, slots=slots)
+    client.add("far", "finished")
+    client.add("slot-holder", "finished")
+    watcher.follow_deployment("far", "app1", until="queued", deadline=clock() + 600.0)
+    assert slots.acquire(1, clock())
+    watcher.follow_deployment("slot-holder", "app2", slot=1, until="queued", deadline=clock() + 600.0)
+    counter = {"n": 0}
+
+    def answer_during_list():
+        counter["n"] += 1
+        dep_uuid = "c%d" % counter["n"]
+        client.add(dep_uuid, "queued", server_id=2)
+        watcher.follow_deployment(dep_uuid, "app-" + dep_uuid, until="queued", deadline=clock() + 600.0)
+        clock.sleep(0.5)
+
+    client.during_list = answer_during_list
+    for _ in range(10):
+        watcher.poll_once()
+        clock.sleep(0.5)
+    assert gets_of(client, "slot-holder"), client.calls
+    assert slots.free(1) == 2, slots.snapshot()
+
+
+def test_a_wait_true_follow_is_never_put_off_even_beside_wait_false_ones(client, clock):
+    """_confirms (_watcher.py:107) is set by any wait: false follow and never cleared, and it is asked for the whole
+    task, not per follow (_watcher.py:355): once one wait: false follow registered (and was confirmed long ago), a
+    wait: true follow's final GET is put off while an action hangs in a held window, against the docstring's "a task
+    that waits for its deployments to finish confirms nothing, so its GETs never wait". Production registers one
+    kind per task (_lifecycle.py:266-267, 278-279: opts.wait), so this is the API's contract, not a module run."""
+    held_with_an_action_on_the_wire(client)
+    watcher = make(client, clock)
+    client.add("q1", "queued")
+    confirmed = watcher.follow_deployment("q1", "app0", until="queued")
+    watcher.poll_once()
+    assert confirmed.state == "done"
+    client.add("d1", "in_progress")
+    wait = watcher.follow_deployment("d1", "app1")  # wait: true
+    clock.sleep(2.0)
+    watcher.poll_once()
+    client.deployments["d1"]["status"] = "finished"
+    clock.sleep(2.0)
+    watcher.poll_once()  # d1 left the list: its one GET, nothing to confirm any more
+    assert gets_of(client, "d1"), client.calls
+    assert wait.state == "done"

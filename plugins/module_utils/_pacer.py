@@ -381,6 +381,8 @@ class RateLimitPacer(object):
             elif self._span is not None:
                 self._whole_seconds, self._whole = False, None  # the bounds were wrong: learn again, no assumption
             self._span = self._snap(low, high)
-            reset_at = self._window_start + high
+            # The latest reset the bounds allow: once a whole number of seconds fits them, that is up to a second
+            # sooner than the rounded-up Retry-After.
+            reset_at = self._window_start + self._span[1]
         self._blocked_until = max(self._blocked_until, reset_at)
         self._min_header, self._min_seen_at = 0, now

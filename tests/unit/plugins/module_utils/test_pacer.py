@@ -434,3 +434,24 @@ def test_actions_are_held_once_the_window_is_spent_down_to_the_reserve_until_it_
     pacer.before_request()
     pacer.after_response(200, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99"})
     assert not pacer.actions_held()  # a new window
+
+
+def test_after_a_429_it_waits_for_the_learnt_window_not_the_rounded_up_retry_after():
+    """100 per 10 s, the window opened by a request sent at 100.0: a 429 answered at 101.35 says Retry-After 9 (8.65
+    rounded up), which alone would wait until 110.35. The whole 10 s fits the bounds, so the window reset by 110.1
+    (its first request answered 0.1 s after its send) and the pacer waits until then, not a third of a second more."""
+    now = {"t": 100.0}
+    limiter = Limiter(100, 10.0)
+    pacer = RateLimitPacer(clock=lambda: now["t"], sleep=refuse_to_wait)
+    for index in range(100):
+        now["t"] = 100.0 + 0.01 * index
+        pacer.before_request()
+        now["t"] += 0.1
+        pacer.after_response(*limiter.hit(100.0 + 0.01 * index), sent_at=100.0 + 0.01 * index)
+    now["t"] = 101.25
+    pacer.before_request()
+    now["t"] = 101.35
+    status, headers = limiter.hit(101.3)
+    assert status == 429 and headers["Retry-After"] == "9"
+    pacer.after_response(status, headers, sent_at=101.25)
+    assert 110.0 <= pacer.snapshot()["blocked_until"] <= 110.1 + 1e-9

@@ -967,7 +967,7 @@ def test_a_put_off_follow_is_read_before_it_expires_when_the_watcher_is_backed_o
     finished left the list, its GET is put off at 4.4 s before its deadline, and the next poll is at the deadline:
     reported "timed out ... (last deployment status: not read)" and listed for cancel_on_timeout, never read."""
     held_with_an_action_on_the_wire(client)
-    client.errors["application_deployments"] = [ApiError(429, "Too Many Attempts.") for _ in range(10)]
+    client.errors["application_deployments"] = [ApiError(429, "Too Many Attempts.") for dummy in range(10)]
     watcher = make(client, clock)
     watcher.verify_app_action("app-lost", sent_wall=0.0, until="queued")  # its reads meet 429: the back-off
     watcher.poll_once()
@@ -979,7 +979,7 @@ def test_a_put_off_follow_is_read_before_it_expires_when_the_watcher_is_backed_o
     wait = watcher.follow_deployment("d1", "app1", until="queued", deadline=clock() + 4.4 + 0.1)
     clock.sleep(0.1)
     watcher.poll_once()  # list: d1 left; 4.4 s to its deadline > 2 * poll_interval: put off; delay now 6.75
-    for _ in range(3):
+    for dummy in range(3):
         if not wait.pending:
             break
         watcher._sleep_until_due()
@@ -1009,7 +1009,7 @@ def test_a_put_off_follow_is_read_before_it_expires_after_a_poll_held_back_by_th
     near = watcher.follow_deployment("near", "app2", until="queued", deadline=clock() + 1.5)
     watcher.poll_once()  # far put off (5 s > 4 s), near read (its GET ends 6 s later)
     assert near.state == "done"
-    for _ in range(3):
+    for dummy in range(3):
         if not far.pending:
             break
         watcher._sleep_until_due()
@@ -1044,7 +1044,7 @@ def test_a_near_deadline_follow_behind_a_put_off_one_is_read_though_a_confirm_is
         clock.sleep(0.5)  # the list's round trip under load
 
     client.during_list = answer_during_list
-    for _ in range(6):
+    for dummy in range(6):
         if not near.pending:
             break
         watcher.poll_once()
@@ -1062,7 +1062,7 @@ def test_without_a_deadline_a_follow_is_put_off_a_few_polls_at_most(client, cloc
     watcher = make(client, clock, deadline=None)
     client.add("d1", "finished")
     wait = watcher.follow_deployment("d1", "app1", until="queued")
-    for _ in range(50):
+    for dummy in range(50):
         watcher.poll_once()
         clock.sleep(2.0)
     assert gets_of(client, "d1"), (wait.result, len(client.calls))
@@ -1074,7 +1074,6 @@ def test_a_slot_a_worker_waits_for_is_read_back_behind_a_put_off_follow_while_co
     slot a worker waits for (_cannot_wait's slot rule) sits behind a put-off one, and a confirm falls due during each
     list read, so its GET never came and the slot never comes back (_leave, _watcher.py:161-167): the waiting item ends
     "the server freed no build slot" at SlotQueue's timeout although the deployment finished long ago."""
-    from test_watcher import WantedSlots, servers  # noqa: E402 pylint: disable=import-error
 
     client.actions_held = lambda: True
     client.in_flight = lambda: 0
@@ -1095,7 +1094,7 @@ def test_a_slot_a_worker_waits_for_is_read_back_behind_a_put_off_follow_while_co
         clock.sleep(0.5)
 
     client.during_list = answer_during_list
-    for _ in range(10):
+    for dummy in range(10):
         watcher.poll_once()
         clock.sleep(0.5)
     assert gets_of(client, "slot-holder"), client.calls

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import subprocess
 import sys
 
 import pytest
@@ -304,3 +305,35 @@ def check_env_entries(result, emu, old, new, key="API_KEY"):
             elif not admits_uncertainty(entry.get("error")):
                 assert (value == new) == bool(entry["changed"]), where
     return state
+
+
+def collections_path():
+    """The collections directory this test session imports the collection from (never ~/.ansible's copy)."""
+    from ansible_collections.coolops.coolify.plugins.module_utils import _progress  # pylint: disable=import-outside-toplevel
+    path = os.path.abspath(_progress.__file__)  # <dir>/ansible_collections/coolops/coolify/plugins/module_utils/...
+    for dummy in range(6):
+        path = os.path.dirname(path)
+    return path
+
+
+def run_playbook(emu, tmp_path, playbook, extra_env=None, options=("-vvvv",), settings=None):
+    """ansible-playbook on localhost with ``playbook`` (text), the emulator reset first; returns its output (stdout
+    and stderr), asserting it succeeded and shows no secret marker."""
+    emu.reset()
+    if settings:
+        emu.configure(**settings)
+    path = tmp_path / "play.yml"
+    path.write_text(playbook, encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_RETRY_FILES_ENABLED="0")
+    for name in ("ANSIBLE_PYTHON_INTERPRETER", "ANSIBLE_DEBUG", "COOLIFY_API_TOKEN", "COOLIFY_TOKEN",
+                 "COOLIFY_ACCESS_TOKEN"):
+        env.pop(name, None)
+    env.update(extra_env or {})
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook")] + list(options) +
+                          ["-i", "localhost,", str(path)], env=env, capture_output=True, text=True, check=False,
+                          timeout=300, cwd=str(tmp_path))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert MARK not in out, "a secret marker leaked into the output of ansible-playbook"
+    return out

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
-from _support import MARK, ROOT_TOKEN, api_log, uuids_of, venv_python  # pylint: disable=import-error
-
-from ansible_collections.coolops.coolify.plugins.module_utils import _progress
+from _support import MARK, ROOT_TOKEN, api_log, run_playbook, uuids_of, venv_python  # pylint: disable=import-error
 
 IN_WORKER = "coolops.coolify.coolify_app_batch runs inside this worker process"
 AS_CHILD = "coolops.coolify.coolify_app_batch runs as a child process"
@@ -41,32 +37,13 @@ PLAYBOOK = """
 """
 
 
-def collections_path():
-    path = os.path.abspath(_progress.__file__)  # <dir>/ansible_collections/coolops/coolify/plugins/module_utils/...
-    for dummy in range(6):
-        path = os.path.dirname(path)
-    return path
-
-
 def run(emu, tmp_path, args, extra_vars=None, environment=None, interpreter=None):
     """ansible-playbook -vvvv with the module task; returns (its output, the registered result)."""
-    emu.reset()
     result = tmp_path / "result.json"
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(PLAYBOOK.format(args=json.dumps(args), environment=json.dumps(environment or {}),
-                                        result=result), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_RETRY_FILES_ENABLED="0")
-    env.pop("ANSIBLE_PYTHON_INTERPRETER", None)
-    for name in ("COOLIFY_API_TOKEN", "COOLIFY_TOKEN", "COOLIFY_ACCESS_TOKEN"):
-        env.pop(name, None)
     variables = dict(extra_vars or {}, ansible_python_interpreter=interpreter or venv_python())
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvvv", "-i",
-                           "localhost,", "-e", json.dumps(variables), str(playbook)],
-                          env=env, capture_output=True, text=True, check=False, timeout=300)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
-    assert MARK not in out, "a secret marker leaked into the -vvvv output"
+    out = run_playbook(emu, tmp_path, PLAYBOOK.format(args=json.dumps(args), environment=json.dumps(environment or {}),
+                                                      result=result),
+                       options=("-vvvv", "-e", json.dumps(variables)))
     with open(str(result), encoding="utf-8") as handle:
         registered = json.load(handle)
     assert MARK not in json.dumps(registered)
@@ -167,17 +144,9 @@ def test_a_loop_runs_the_module_once_per_item_in_the_same_worker(emu, tmp_path):
     first, second = uuids_of(emu.state(), "applications", ["app-1", "app-2"])
     items = [{"uuids": [first], "alias": [first]}, {"uuids": [second]}]
     result = tmp_path / "result.json"
-    playbook = tmp_path / "loop.yml"
-    playbook.write_text(LOOP_PLAYBOOK.format(api_url=emu.api_url, token=ROOT_TOKEN, items=json.dumps(items),
-                                             result=result), encoding="utf-8")
-    emu.reset()
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_PYTHON_INTERPRETER=venv_python())
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i",
-                           "localhost,", str(playbook)], env=env, capture_output=True, text=True, check=False, timeout=300)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0 and MARK not in out, out[-3000:]
+    out = run_playbook(emu, tmp_path, LOOP_PLAYBOOK.format(api_url=emu.api_url, token=ROOT_TOKEN,
+                                                           items=json.dumps(items), result=result),
+                       extra_env={"ANSIBLE_PYTHON_INTERPRETER": venv_python()}, options=("-vvv",))
     assert out.count(IN_WORKER) == 2
     with open(str(result), encoding="utf-8") as handle:
         runs = json.load(handle)["results"]

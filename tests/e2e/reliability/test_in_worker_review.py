@@ -14,41 +14,10 @@ import os
 import subprocess
 import sys
 
-from _support import MARK, ROOT_TOKEN, uuids_of, venv_python  # pylint: disable=import-error
-
-from ansible_collections.coolops.coolify.plugins.module_utils import _progress
+from _support import MARK, ROOT_TOKEN, collections_path, run_playbook, uuids_of, venv_python  # pylint: disable=import-error
 
 IN_WORKER = "coolops.coolify.coolify_app_batch runs inside this worker process"
 AS_CHILD = "coolops.coolify.coolify_app_batch runs as a child process"
-
-
-def collections_path():
-    path = os.path.abspath(_progress.__file__)  # <dir>/ansible_collections/coolops/coolify/plugins/module_utils/...
-    for dummy in range(6):
-        path = os.path.dirname(path)
-    return path
-
-
-def run_playbook(emu, tmp_path, playbook, extra_env=None, options=("-vvvv",), settings=None):
-    """ansible-playbook on localhost with ``playbook`` (text); returns its output (stdout + stderr)."""
-    emu.reset()
-    if settings:
-        emu.configure(**settings)
-    path = tmp_path / "play.yml"
-    path.write_text(playbook, encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_RETRY_FILES_ENABLED="0")
-    for name in ("ANSIBLE_PYTHON_INTERPRETER", "ANSIBLE_DEBUG", "COOLIFY_API_TOKEN", "COOLIFY_TOKEN",
-                 "COOLIFY_ACCESS_TOKEN"):
-        env.pop(name, None)
-    env.update(extra_env or {})
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook")] + list(options) +
-                          ["-i", "localhost,", str(path)], env=env, capture_output=True, text=True, check=False,
-                          timeout=300, cwd=str(tmp_path))
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
-    assert MARK not in out
-    return out
 
 
 WARNING_PLAYBOOK = """

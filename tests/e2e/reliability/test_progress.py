@@ -18,9 +18,8 @@ import time
 
 import pytest
 
-from _support import load_harness, venv_python  # pylint: disable=import-error
+from _support import collections_path, load_harness, venv_python  # pylint: disable=import-error
 
-from ansible_collections.coolops.coolify.plugins.module_utils import _progress
 
 PROGRESS = re.compile(r"^localhost \| coolify_app_batch: restarted (\d+)/(\d+)(?:, (\d+) failed)?(?:, (\d+) pending)?$",
                       re.MULTILINE)
@@ -57,14 +56,6 @@ def slow_fleet():
             "--rate-limit", "100000")
     with load_harness().EmulatorProcess(args=args, python=venv_python()) as emu:
         yield emu
-
-
-def collections_path():
-    """The collections directory this test session imports the collection from (never ~/.ansible's copy)."""
-    path = os.path.abspath(_progress.__file__)  # <dir>/ansible_collections/coolops/coolify/plugins/module_utils/_progress.py
-    for dummy in range(6):
-        path = os.path.dirname(path)
-    return path
 
 
 def run_playbook(emu, tmp_path, *flags):

@@ -329,13 +329,14 @@ class Watcher(object):
         self._read_left(left, poll)
 
     def _read_left(self, left, poll):
-        """One GET each for the pending follows that left the list, oldest first, until a confirm read falls due.
+        """One GET each for the pending follows that left the list, oldest first; a ``wait: false`` one's waits for a
+        confirm read that falls due, or for one in a held window, unless _cannot_wait says it may not.
 
         Their final status no longer changes; a ``wait: false`` follow registered meanwhile is seen only by the next
         list, and only while it is active. Each GET takes a round trip, so a run of them held that list back until the
         new follows had left too, and each cost a GET of its own: under a rate limit the GETs then crowded out the
-        actions and the lists, window after window. The ones not read here are missing from the next list again and
-        read then, still once each.
+        actions and the lists, window after window. The ones put off are missing from the next list again and read
+        then, still once each.
         """
         read = 0
         for wait in left:

@@ -133,6 +133,7 @@ class RateLimitPacer(object):
         self._whole = window_hint  # that whole number: Coolify's minute until a 429 tells, then the one that fits ...
         self._hint = window_hint is not None  # ... (still the hint, unconfirmed) ...
         self._early = True  # ... and probing at it (not at the upper bound) has not drawn a 429
+        self._guessing = False  # _whole is the shortest of several whole windows that fit the bounds
         self._min_header = None  # lowest X-RateLimit-Remaining seen in the current window ...
         self._min_seen_at = None  # ... and when it was seen
         self._blocked_until = 0.0
@@ -152,17 +153,20 @@ class RateLimitPacer(object):
             return None
         return self._min_header - self._in_flight
 
+    def _took(self):
+        """How long the current window's first request took to be answered (the server counted it meanwhile)."""
+        return max(0.0, (self._first_answer or self._window_start) - self._window_start)
+
     def _target(self, now):
         """When the probe for the next window goes out; None to probe now (the window's end is unknown)."""
         if self._window_start is None:
             return None
-        took = max(0.0, (self._first_answer or self._window_start) - self._window_start)
         if self._whole is not None and self._early:
             # The window reset W seconds after its first request was counted, at some time between that request's
             # send and its answer (a busy server may count it late). A probe sent W seconds after that answer is
             # counted after the reset whatever the server did; the allowance is capped, so a slow server costs at
             # most LATE_COUNT_CAP a window (a probe that is still early draws one 429, and the upper bound is used).
-            target = self._window_start + self._whole + max(self._margin, min(took, LATE_COUNT_CAP))
+            target = self._whole_reset()
             if self._hint and target - now > 0.75 * self._whole:
                 return None  # a long wait on an unconfirmed hint: probe instead, a 429 tells the real window
             return target
@@ -174,6 +178,13 @@ class RateLimitPacer(object):
             return self._window_start + (low + high) / 2.0
         return self._window_start + high + self._margin
 
+    def _whole_reset(self):
+        """When a window of ``_whole`` seconds has reset, with an allowance for the server having counted its first
+        request late: the whole time its answer took for a guess (so that a 429 rules the guess out), else at most
+        LATE_COUNT_CAP."""
+        took = self._took() if self._guessing else min(self._took(), LATE_COUNT_CAP)
+        return self._window_start + self._whole + max(self._margin, took)
+
     def snapshot(self):
         """A copy of the pacer state, for tests and debugging."""
         with self._lock:
@@ -184,7 +195,7 @@ class RateLimitPacer(object):
                 "window": round(self._span[1], 3) if self._span else None,
                 "window_start": self._window_start, "reset_at": target, "blocked_until": self._blocked_until,
                 "queued": len(self._queue), "reserve": self._reserve, "max_in_flight": self._max_in_flight,
-                "waits": self.waits, "waited_seconds": round(self.waited_seconds, 3),
+                "whole": self._whole, "guessing": self._guessing, "waits": self.waits, "waited_seconds": round(self.waited_seconds, 3),
                 "throttled": self.throttled,
             }
 
@@ -340,49 +351,76 @@ class RateLimitPacer(object):
         low = self._span[0]
         if high < low:
             low = max(0.0, high - 1.0)  # the lower bound was wrong: widen it again as after a fresh 429
-            self._whole_seconds, self._whole = False, None
+            self._whole_seconds, self._whole, self._guessing = False, None, False
         self._span = [low, min(high, self._span[1])]
+        if self._guessing and self._span[1] < self._whole + 1:
+            # No longer whole window fits: the guess was right, and the span shrinks to it as in _snap.
+            self._guessing = False
+            self._span = [max(low, self._whole), min(self._span[1], self._whole + self._took())]
 
     def _snap(self, low, high):
         """Laravel's windows last whole seconds W, and the span is W plus at most the time the window's first request
-        took to be counted (its first answer came later). When one whole W fits the bounds, they shrink to it."""
+        took to be counted (its first answer came later). When one whole W fits the bounds, they shrink to it.
+
+        One 429 usually leaves two or three (Retry-After is a difference of whole seconds, see _throttled). Coolify's
+        minute is taken when it is one of them; otherwise the shortest is guessed (``_guessing``) and probed W seconds
+        after the window's first answer, when a window of W seconds has reset whatever the server did. So a 429 there
+        rules W out for good: a wrong guess costs one 429 and no time (the probe would otherwise wait for the longest),
+        a right one saves up to two seconds, and once the next window's first answer leaves W alone it is the window.
+        """
+        self._guessing = False
         if not self._whole_seconds or self._first_answer is None:
             return [low, high]
         took = max(0.0, self._first_answer - self._window_start)
-        whole = math.floor(high)
-        if whole - 1 > low - took and self._window_hint is not None and low - took < self._window_hint <= high:
-            whole = self._window_hint  # Coolify's minute is one of those that fit
-        if whole < 1 or whole <= low - took or (whole - 1 > low - took and whole != self._window_hint):
+        shortest = max(1, math.floor(low - took) + 1)  # the least whole W with W > low - took
+        longest = math.floor(high)
+        if shortest > longest:
             self._whole = None
-            return [low, high]  # no whole number of seconds fits, or more than one does
-        self._whole = whole
-        return [max(low, whole), min(high, whole + took)]
+            return [low, high]  # no whole number of seconds fits
+        if shortest < longest:
+            if self._window_hint is not None and shortest <= self._window_hint <= longest:
+                shortest = self._window_hint  # Coolify's minute is one of those that fit
+            else:
+                self._whole, self._guessing = shortest, True
+                return [low, high]
+        self._whole = shortest
+        return [max(low, shortest), min(high, shortest + took)]
 
     def _throttled(self, now, sent_at, headers):
         self.throttled += 1
+        # Only a request sent W seconds into the window (a probe that relied on W) says W was short or counted late.
+        probe = self._whole is not None and self._window_start is not None and sent_at >= self._window_start + self._whole
+        guessed = self._whole if self._guessing and probe else None
         if self._hint:
             self._whole, self._hint = None, False  # not Coolify's minute: learn the window from this 429
-        elif self._whole is not None:
+        elif probe and guessed is None:
             self._early = False  # a probe at W seconds came too early: from now on, wait for the upper bound
         retry_after = parse_retry_after(headers.get("Retry-After") if headers else None)
         if retry_after is None:
             reset = header_int(headers, "X-RateLimit-Reset")
             retry_after = max(0.0, reset - time.time()) if reset is not None else 1.0
         retry_after = min(retry_after, self._max_wait)
-        reset_at = now + retry_after  # the latest the window can reset (Retry-After is rounded up)
+        # Laravel's Retry-After is the window's timer (the whole second of its first request, plus the window) minus
+        # the current whole second (RateLimiter::availableIn): the reset is within a second of now + Retry-After,
+        # on either side, and may be up to a second away when it says 0.
+        reset_at = now + retry_after + 1.0  # the latest the window can reset
         if self._window_start is not None and sent_at < self._window_start:
             return  # counted in a window that has ended since: its reset is past
         if self._window_start is not None:
-            # The window reset after this request was counted, and within a second of the rounded Retry-After.
+            # The window resets after this request was counted, and within a second of its Retry-After.
             low = max(sent_at, sent_at + retry_after - 1.0) - self._window_start
             high = reset_at - self._window_start
             if self._span is not None and low <= self._span[1] and high >= self._span[0]:
                 low, high = max(low, self._span[0]), min(high, self._span[1])
             elif self._span is not None:
-                self._whole_seconds, self._whole = False, None  # the bounds were wrong: learn again, no assumption
+                self._whole_seconds, self._whole, self._guessing = False, None, False  # wrong bounds: no assumption
             self._span = self._snap(low, high)
-            # The latest reset the bounds allow: once a whole number of seconds fits them, that is up to a second
-            # sooner than the rounded-up Retry-After.
+            if guessed is not None and self._guessing and self._whole == guessed:
+                self._early = False  # the guess still fits: its probe was early (a slow server), so no more early ones
+            # The latest reset the bounds allow: once a whole number of seconds fits them, up to two seconds sooner
+            # than Retry-After allows; while the shortest of several is guessed, its reset.
             reset_at = self._window_start + self._span[1]
+            if self._guessing and self._early:
+                reset_at = min(reset_at, self._whole_reset())
         self._blocked_until = max(self._blocked_until, reset_at)
         self._min_header, self._min_seen_at = 0, now

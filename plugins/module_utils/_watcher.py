@@ -36,6 +36,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
 VERIFY_TAKE = 5
+MAX_THROTTLED_READS = 2  # rate-limited GETs of a departed deployment that are read again, even past its deadline
 MAX_PUT_OFFS = 3  # polls a departed deployment's one GET may be put off for a confirm read (it is sent once either way)
 GATHER_CHECK = 0.02  # how often a gather looks at the requests on the wire (a failed action registers nothing)
 LOGS_NEED_SENSITIVE = "failure_log_lines needs a token with read:sensitive; Coolify sent no deployment logs."
@@ -194,6 +195,8 @@ class Watcher(object):
         for wait in list(self._waits):
             if wait.deadline is None or now < wait.deadline:
                 continue
+            if wait.what == "deployment" and wait.read_again and wait.pending:
+                continue  # its GET met the rate limit: read first thing next poll (_read_put_off_expired)
             if wait.what == "deployment" and wait.deployment_uuid in self._follows:
                 last = wait.result["deployment_status"]
                 if wait.pending and (last is None or _status.deployment_is_active(last)):
@@ -350,11 +353,11 @@ class Watcher(object):
     def _read_put_off_expired(self, poll):
         """The GETs of put-off follows whose wait runs out before the next poll, ahead of _expire: a wait is never
         failed unread because its read was put off (a backed-off or rate-limited poll can come later than
-        _cannot_wait looked)."""
+        _cannot_wait looked), nor because its GET met the rate limit (see _read_one)."""
         soon = self.clock() + self.poll_interval
         with self._lock:
-            due = [wait for wait in self._follows.values()
-                   if wait.put_off and wait.pending and wait.deadline is not None and wait.deadline <= soon]
+            due = [wait for wait in self._follows.values() if wait.pending and (wait.read_again or (
+                wait.put_off and wait.deadline is not None and wait.deadline <= soon))]
         for wait in due:
             self._read_one(wait, poll)
 
@@ -388,8 +391,19 @@ class Watcher(object):
             return bool(unread) and min(wait.registered_at for wait in unread) + self.confirm_after <= self.clock()
 
     def _read_one(self, wait, poll):
-        """``GET /deployments/{uuid}``: the final status of one that left the list (or a per-uuid poll)."""
+        """``GET /deployments/{uuid}``: the final status of one that left the list (or a per-uuid poll).
+
+        A rate-limit 429 is read again at the next poll, even past the wait's deadline, up to MAX_THROTTLED_READS
+        times: the pacer's probe for the next window may meet the old one (Laravel's Retry-After can be a second short),
+        and a deployment that left the list has a final status that a read a second later still gets.
+        """
+        wait.read_again = False
         dep, error = self._call(poll, "get_deployment", self.client.get_deployment, wait.deployment_uuid)
+        if error is not None and getattr(error[1], "status", None) == 429 and error[0] == "transient" and (
+                wait.throttled_reads < MAX_THROTTLED_READS):
+            wait.throttled_reads += 1
+            wait.read_again = True
+            return
         if error is not None:
             if error[0] == "not_found" and not wait.seen_active:
                 self._fail_on(wait, (error[0], "Coolify answered with deployment %s, which it never stored: nothing "

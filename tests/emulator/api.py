@@ -174,10 +174,15 @@ class Api:
                                lambda: self._authorized(req, route, params, token, now))
 
     def _throttled(self, req, key, limit, now, inner):
-        allowed, remaining, reset_at = self.store.hit(key, limit, self.settings.rate_window, now)
+        window = self.settings.rate_window
+        allowed, remaining, reset_at = self.store.hit(key, limit, window, now)
         if not allowed:
-            retry = max(int(math.ceil(reset_at - now)), 1)
-            headers = [("Retry-After", str(retry)), ("X-RateLimit-Reset", str(int(now) + retry)),
+            # Laravel's RateLimiter::availableIn: the timer (the whole second of the window's first request plus the
+            # window) minus the current whole second, at least 0. So Retry-After is up to a second short or long of
+            # the time the window has left, and may say 0 while it has not reset.
+            timer = int(math.floor(reset_at - window)) + int(math.ceil(window))
+            retry = max(timer - int(math.floor(now)), 0)
+            headers = [("Retry-After", str(retry)), ("X-RateLimit-Reset", str(timer)),
                        ("X-RateLimit-Limit", str(limit)), ("X-RateLimit-Remaining", "0")]
             return framework_error(req, 429, "Too Many Requests", "Too Many Attempts.", headers)
         resp = inner()

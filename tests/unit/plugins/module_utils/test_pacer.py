@@ -123,8 +123,8 @@ def fixed_window_limit(calls, limit=100, window=10.0):
 @pytest.mark.parametrize("total", [301, 601])
 @pytest.mark.parametrize("workers, latency", [(20, 0.1), (10, 0.03)])
 @pytest.mark.parametrize("phase", [0.0, 0.3, 0.7, 0.95])
-def test_parallel_stays_within_5_percent_of_the_fixed_window_limit_with_at_most_1_percent_429s(total, workers, latency,
-                                                                                              phase):
+def test_parallel_stays_within_5_percent_of_the_fixed_window_limit_with_at_most_1_percent_429s(
+        total, workers, latency, phase):
     """Whatever the fractions of the server's seconds (``phase``), which put Retry-After up to a second short or long."""
     sim = Simulation(total=total, workers=workers, latency=latency, phase=phase)
     elapsed = sim.run()

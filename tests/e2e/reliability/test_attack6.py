@@ -27,8 +27,8 @@ def laravel_429_headers():
 
 @pytest.mark.parametrize("throttled", [1, 2])
 @pytest.mark.parametrize("wait_timeout", [1, 2])
-def test_a_departed_deployment_whose_get_meets_429s_is_reported_finished_not_timed_out(emu, proxy, run_module,
-                                                                                      throttled, wait_timeout):
+def test_a_departed_deployment_whose_get_meets_429s_is_reported_finished_not_timed_out(
+        emu, proxy, run_module, throttled, wait_timeout):
     """app-1's deployment is over in 0.2 s and leaves the list; its GET meets ``throttled`` 429s (at most
     MAX_THROTTLED_READS), the pacer holds the next request for about two seconds, so the re-read comes past the
     short wait_timeout. The claim: reported finished, never "timed out ... (last deployment status: not read)"."""
@@ -49,9 +49,8 @@ def test_a_departed_deployment_whose_get_meets_429s_is_reported_finished_not_tim
 
 
 @pytest.mark.parametrize("wait_timeout", [1])
-def test_a_departed_deployment_whose_get_meets_a_429_then_a_502_is_not_reported_timed_out_unread(emu, proxy,
-                                                                                                run_module,
-                                                                                                wait_timeout):
+def test_a_departed_deployment_whose_get_meets_a_429_then_a_502_is_not_reported_timed_out_unread(
+        emu, proxy, run_module, wait_timeout):
     """Gap (fails on 032a531): the re-read past the deadline is granted for a 429 only. When that re-read meets a 502
     from the proxy (the watcher's thread sends each request once), _read_one clears read_again and _expire fails the
     item in the same poll: "timed out ... (last deployment status: not read)", and it is listed for

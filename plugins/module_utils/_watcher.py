@@ -234,7 +234,7 @@ class Watcher(object):
     def poll_once(self):
         """One poll: the requests for this interval; returns ``{requests, bytes, errors, mode}``."""
         poll = {"requests": 0, "bytes": 0, "errors": 0, "mode": None}
-        self._read_put_off_expired(poll)
+        read_first = self._read_put_off_expired(poll)
         with self._lock:
             self._poll_started = self.clock()
             self._expire(self._poll_started)
@@ -252,7 +252,7 @@ class Watcher(object):
         with self._lock:
             follows = list(self._follows.values())
         if follows or (self.slots is not None and self.slots.waiting):
-            self._poll_deployments(follows, poll)
+            self._poll_deployments(follows, poll, read_first)
         for kind in KINDS:
             group = [w for w in statuses if w.kind == kind and w.pending]
             if group:
@@ -290,14 +290,15 @@ class Watcher(object):
             self._claimed.add(wait.deployment_uuid)
         self._conclude(wait, dep)
 
-    def _poll_deployments(self, follows, poll):
+    def _poll_deployments(self, follows, poll, read_first=()):
         mode = choose_deployment_reads(len(follows), self._last_list_bytes, self._last_ours_bytes,
                                        self.list_bytes_limit, self.per_uuid_max,
                                        self.slots is not None and self.slots.waiting > 0)
         poll["mode"] = mode
         if mode == "per_uuid":
             for wait in follows:
-                self._read_one(wait, poll)
+                if not any(wait is done for done in read_first):  # read this poll already (its GET is sent once)
+                    self._read_one(wait, poll)
             return
         entries, error = self._call(poll, "list_deployments", self.client.list_deployments)
         if error is not None:
@@ -329,7 +330,7 @@ class Watcher(object):
                 left.append(wait)
             else:
                 self._leave(wait)  # settled already (seen queued): only its slot was still tracked
-        self._read_left(left, poll)
+        self._read_left([wait for wait in left if not any(wait is done for done in read_first)], poll)
 
     def _read_left(self, left, poll):
         """One GET each for the pending follows that left the list, oldest first; a ``wait: false`` one's waits for a
@@ -360,6 +361,7 @@ class Watcher(object):
                 wait.put_off and wait.deadline is not None and wait.deadline <= soon))]
         for wait in due:
             self._read_one(wait, poll)
+        return due
 
     def _confirm_pending_in_held_window(self):
         """The window's last requests are the watcher's (the actions wait for its reset), and a list read still has
@@ -404,6 +406,8 @@ class Watcher(object):
             wait.throttled_reads += 1
             wait.read_again = True
             return
+        if error is None:
+            wait.throttled_reads = 0  # the bound is on 429s in a row: an answer in between starts it again
         if error is not None:
             if error[0] == "not_found" and not wait.seen_active:
                 self._fail_on(wait, (error[0], "Coolify answered with deployment %s, which it never stored: nothing "

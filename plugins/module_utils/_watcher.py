@@ -401,8 +401,7 @@ class Watcher(object):
         """
         wait.read_again = False
         dep, error = self._call(poll, "get_deployment", self.client.get_deployment, wait.deployment_uuid)
-        if error is not None and getattr(error[1], "status", None) == 429 and error[0] == "transient" and (
-                wait.throttled_reads < MAX_THROTTLED_READS):
+        if error is not None and error[0] == "transient" and wait.throttled_reads < MAX_THROTTLED_READS:
             wait.throttled_reads += 1
             wait.read_again = True
             return

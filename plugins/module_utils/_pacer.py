@@ -164,8 +164,9 @@ class RateLimitPacer(object):
         if self._whole is not None and self._early:
             # The window reset W seconds after its first request was counted, at some time between that request's
             # send and its answer (a busy server may count it late). A probe sent W seconds after that answer is
-            # counted after the reset whatever the server did; the allowance is capped, so a slow server costs at
-            # most LATE_COUNT_CAP a window (a probe that is still early draws one 429, and the upper bound is used).
+            # counted after the reset whatever the server did. For a W that fits alone the allowance is capped, so a
+            # slow server costs at most LATE_COUNT_CAP a window (a probe that is still early draws one 429, and the
+            # upper bound is used); a guessed W waits the whole round trip, so that a 429 rules it out (_whole_reset).
             target = self._whole_reset()
             if self._hint and target - now > 0.75 * self._whole:
                 return None  # a long wait on an unconfirmed hint: probe instead, a 429 tells the real window

@@ -176,7 +176,7 @@ class Wait(object):
         self.verify_reads = 0
         self.registered_at = None
         self.put_off = 0  # the polls at which it had left the list and its one GET was put off (Watcher._read_left)
-        self.throttled_reads = 0  # its GETs that met a rate-limit 429 and are read again (Watcher._read_one) ...
+        self.failed_reads = 0  # its GETs in a row that failed and are read again (Watcher._read_one) ...
         self.read_again = False  # ... the last one of which did
         self.result = {"reason": None, "message": None, "deployment_uuid": deployment_uuid, "deployment_status": None,
                        "status": None, "log_lines": [], "verified": False}

@@ -36,7 +36,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
 KINDS = ("application", "service", "database")
 PLURAL = {"application": "applications", "service": "services", "database": "databases"}
 VERIFY_TAKE = 5
-MAX_THROTTLED_READS = 2  # rate-limited GETs of a departed deployment that are read again, even past its deadline
+MAX_REREADS = 2  # failed GETs in a row of a departed deployment that are read again, even past its deadline
 MAX_PUT_OFFS = 3  # polls a departed deployment's one GET may be put off for a confirm read (it is sent once either way)
 GATHER_CHECK = 0.02  # how often a gather looks at the requests on the wire (a failed action registers nothing)
 LOGS_NEED_SENSITIVE = "failure_log_lines needs a token with read:sensitive; Coolify sent no deployment logs."
@@ -196,7 +196,7 @@ class Watcher(object):
             if wait.deadline is None or now < wait.deadline:
                 continue
             if wait.what == "deployment" and wait.read_again and wait.pending:
-                continue  # its GET met the rate limit: read first thing next poll (_read_put_off_expired)
+                continue  # its GET failed (say, met the rate limit): read first thing next poll (_read_put_off_expired)
             if wait.what == "deployment" and wait.deployment_uuid in self._follows:
                 last = wait.result["deployment_status"]
                 if wait.pending and (last is None or _status.deployment_is_active(last)):
@@ -354,7 +354,7 @@ class Watcher(object):
     def _read_put_off_expired(self, poll):
         """The GETs of put-off follows whose wait runs out before the next poll, ahead of _expire: a wait is never
         failed unread because its read was put off (a backed-off or rate-limited poll can come later than
-        _cannot_wait looked), nor because its GET met the rate limit (see _read_one)."""
+        _cannot_wait looked), nor because its GET failed a time or two, say on the rate limit (see _read_one)."""
         soon = self.clock() + self.poll_interval
         with self._lock:
             due = [wait for wait in self._follows.values() if wait.pending and (wait.read_again or (
@@ -395,18 +395,19 @@ class Watcher(object):
     def _read_one(self, wait, poll):
         """``GET /deployments/{uuid}``: the final status of one that left the list (or a per-uuid poll).
 
-        A rate-limit 429 is read again at the next poll, even past the wait's deadline, up to MAX_THROTTLED_READS
-        times: the pacer's probe for the next window may meet the old one (Laravel's Retry-After can be a second short),
-        and a deployment that left the list has a final status that a read a second later still gets.
+        A transient failure (a rate-limit 429, a 502, a lost answer) is read again first thing at the next poll, even
+        past the wait's deadline, up to MAX_REREADS times in a row: the pacer's probe for the next window may meet the
+        old one (Laravel's Retry-After can be a second short), and a deployment that left the list has a final status
+        that a read a moment later still gets. After that many, a failure past the deadline fails the wait unread.
         """
         wait.read_again = False
         dep, error = self._call(poll, "get_deployment", self.client.get_deployment, wait.deployment_uuid)
-        if error is not None and error[0] == "transient" and wait.throttled_reads < MAX_THROTTLED_READS:
-            wait.throttled_reads += 1
+        if error is not None and error[0] == "transient" and wait.failed_reads < MAX_REREADS:
+            wait.failed_reads += 1
             wait.read_again = True
             return
         if error is None:
-            wait.throttled_reads = 0  # the bound is on 429s in a row: an answer in between starts it again
+            wait.failed_reads = 0  # the bound is on failures in a row: an answer in between starts it again
         if error is not None:
             if error[0] == "not_found" and not wait.seen_active:
                 self._fail_on(wait, (error[0], "Coolify answered with deployment %s, which it never stored: nothing "

@@ -16,7 +16,7 @@ from ansible_collections.coolops.coolify.plugins.module_utils._evidence import (
 from ansible_collections.coolops.coolify.plugins.module_utils._slots import ServerSlots, server_limits
 from ansible_collections.coolops.coolify.plugins.module_utils._waits import (
     TAIL_GATHER, WINDOW_GATHER, choose_deployment_reads, choose_status_reads)
-from ansible_collections.coolops.coolify.plugins.module_utils._watcher import LOGS_NEED_SENSITIVE, MAX_THROTTLED_READS, Watcher
+from ansible_collections.coolops.coolify.plugins.module_utils._watcher import LOGS_NEED_SENSITIVE, MAX_REREADS, Watcher
 
 
 class ApiError(Exception):
@@ -1128,10 +1128,10 @@ def test_a_follow_whose_read_past_its_deadline_draws_a_rate_limit_429_is_read_ag
     """Laravel's Retry-After can be a second short, so the pacer's probe for the next window may still meet the old
     one: when that probe is the one GET of a deployment that left the list after its wait ran out, the 429 left it
     "timed out ... (last deployment status: not read)" (and listed for cancel_on_timeout) although it finished. It is
-    read again once the pacer lets it, at most MAX_THROTTLED_READS times; another 429 still fails it unread."""
+    read again once the pacer lets it, at most MAX_REREADS times; another 429 still fails it unread."""
     client.add("d1", "finished")
     client.add("d2", "finished")
-    client.errors["get_deployment"] = [ApiError(429, "Too Many Attempts.") for dummy in range(MAX_THROTTLED_READS)]
+    client.errors["get_deployment"] = [ApiError(429, "Too Many Attempts.") for dummy in range(MAX_REREADS)]
     watcher = make(client, clock)
     first = watcher.follow_deployment("d1", "app1", until="queued", deadline=clock() + 1.0)
     watcher.poll_once()  # d1 left the list: its GET meets a 429
@@ -1140,13 +1140,13 @@ def test_a_follow_whose_read_past_its_deadline_draws_a_rate_limit_429_is_read_ag
     watcher.poll_once()  # past its deadline, read again: a second 429
     clock.sleep(2.0)
     watcher.poll_once()  # read again: the window has reset
-    assert len(gets_of(client, "d1")) == MAX_THROTTLED_READS + 1
+    assert len(gets_of(client, "d1")) == MAX_REREADS + 1
     assert first.state == "done" and first.result["reason"] == "finished", first.result
     assert watcher.timed_out_deployments() == []
-    client.errors["get_deployment"] = [ApiError(429, "Too Many Attempts.") for dummy in range(MAX_THROTTLED_READS + 1)]
+    client.errors["get_deployment"] = [ApiError(429, "Too Many Attempts.") for dummy in range(MAX_REREADS + 1)]
     second = watcher.follow_deployment("d2", "app2", until="queued", deadline=clock() + 1.0)
-    for dummy in range(MAX_THROTTLED_READS + 2):
+    for dummy in range(MAX_REREADS + 2):
         watcher.poll_once()
         clock.sleep(2.0)
-    assert len(gets_of(client, "d2")) == MAX_THROTTLED_READS + 1  # bounded: then it fails, honestly unread
+    assert len(gets_of(client, "d2")) == MAX_REREADS + 1  # bounded: then it fails, honestly unread
     assert second.state == "failed" and "not read" in second.result["message"], second.result

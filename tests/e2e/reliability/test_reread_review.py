@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, coolops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Hostile review (attack6) of 032a531 over HTTP: the GET /deployments/{uuid} of a deployment that left the list meets
+"""Hostile review (helper-44, branch attack6) of 032a531 over HTTP: the GET /deployments/{uuid} of a deployment that left the list meets
 a rate-limit 429 (Laravel's headers, answered by the proxy in front of the emulator) near the end of its wait."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def laravel_429_headers():
 def test_a_departed_deployment_whose_get_meets_429s_is_reported_finished_not_timed_out(
         emu, proxy, run_module, throttled, wait_timeout):
     """app-1's deployment is over in 0.2 s and leaves the list; its GET meets ``throttled`` 429s (at most
-    MAX_THROTTLED_READS), the pacer holds the next request for about two seconds, so the re-read comes past the
+    MAX_REREADS), the pacer holds the next request for about two seconds, so the re-read comes past the
     short wait_timeout. The claim: reported finished, never "timed out ... (last deployment status: not read)"."""
     uuids = uuids_of(emu.state(), "applications", APP_NAMES[:1])
     proxy.add_rule("answer", ONE_DEPLOYMENT, method="GET", times=throttled, status=429, body=JSON_429,

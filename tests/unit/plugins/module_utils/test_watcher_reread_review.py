@@ -1,14 +1,14 @@
 # Copyright: (c) 2026, coolops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Hostile review (attack6) of 032a531: the re-read of a deployment GET that met a rate-limit 429 (Watcher._read_one,
+"""Hostile review (helper-44, branch attack6) of 032a531: the re-read of a deployment GET that met a rate-limit 429 (Watcher._read_one,
 _read_put_off_expired, _expire). Fake client and injected clock, as in test_watcher.py."""
 
 from __future__ import annotations
 
 from ansible_collections.coolops.coolify.tests.unit.plugins.module_utils.test_watcher import (  # noqa: F401
     ApiError, Clock, FakeClient, client, clock, gets_of, make)
-from ansible_collections.coolops.coolify.plugins.module_utils._watcher import MAX_THROTTLED_READS
+from ansible_collections.coolops.coolify.plugins.module_utils._watcher import MAX_REREADS
 
 
 def throttled(count=1):
@@ -66,14 +66,14 @@ def test_held_past_its_deadline_a_throttled_still_running_deployment_is_read_onc
 
 def test_the_throttled_read_budget_is_spent_by_earlier_per_uuid_429s_so_the_final_read_is_not_read_again(
         client, clock):
-    """Wait.throttled_reads is never reset after a read succeeds. A long deployment followed per uuid meets a 429 in
+    """Wait.failed_reads is never reset after a read succeeds. A long deployment followed per uuid meets a 429 in
     two windows (each window's first request is often the watcher's poll, and Laravel's Retry-After can be a second
     short): both were read again successfully a poll later. It then finishes and leaves; its GET at the last poll
     before the deadline meets a 429 and, the budget being spent long ago, is not read again: the item is reported
     "timed out ... (last deployment status: in_progress)" and handed to cancel_on_timeout, although it finished and
     nothing but that one throttled read stood between it and "finished". The claim "never reported timed out merely
-    because its read was throttled" only holds for the first MAX_THROTTLED_READS 429s of a wait's whole life."""
-    assert MAX_THROTTLED_READS == 2
+    because its read was throttled" only holds for the first MAX_REREADS 429s of a wait's whole life."""
+    assert MAX_REREADS == 2
     heavy_foreign_list(client)
     client.add("mine", "in_progress", logs="y")
     watcher = make(client, clock)
@@ -99,8 +99,8 @@ def test_the_throttled_read_budget_is_spent_by_earlier_per_uuid_429s_so_the_fina
 def test_list_mode_a_failed_re_read_is_followed_by_a_second_get_in_the_same_poll(client, clock):
     """List mode: a departed deployment's GET met a 429; the next poll re-reads it first (_read_put_off_expired), and
     when that meets a 429 again it is still in _follows and absent from the list, so _read_left GETs it once more in
-    the same poll. Both re-reads of the MAX_THROTTLED_READS budget are spent within one poll (and one of them is a
-    duplicate request): the bound is one poll interval of throttling, not MAX_THROTTLED_READS polls."""
+    the same poll. Both re-reads of the MAX_REREADS budget are spent within one poll (and one of them is a
+    duplicate request): the bound is one poll interval of throttling, not MAX_REREADS polls."""
     client.add("d1", "finished")  # quick: left before any list saw it
     watcher = make(client, clock)
     wait = watcher.follow_deployment("d1", "app1", deadline=clock() + 100.0)

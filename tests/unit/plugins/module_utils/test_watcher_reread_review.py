@@ -1,14 +1,26 @@
 # Copyright: (c) 2026, coolops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Hostile review (helper-44, branch attack6) of 032a531: the re-read of a deployment GET that met a rate-limit 429 (Watcher._read_one,
-_read_put_off_expired, _expire). Fake client and injected clock, as in test_watcher.py."""
+"""Hostile review (helper-44, branch attack6) of 032a531: the re-read of a deployment GET that met a rate-limit 429
+(Watcher._read_one, _read_put_off_expired, _expire). Fake client and injected clock, as in test_watcher.py."""
 
 from __future__ import annotations
 
-from ansible_collections.coolops.coolify.tests.unit.plugins.module_utils.test_watcher import (  # noqa: F401
-    ApiError, Clock, FakeClient, client, clock, gets_of, make)
+import pytest
+
+from ansible_collections.coolops.coolify.tests.unit.plugins.module_utils.test_watcher import (
+    ApiError, Clock, FakeClient, gets_of, make)
 from ansible_collections.coolops.coolify.plugins.module_utils._watcher import MAX_REREADS
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def client():
+    return FakeClient()
 
 
 def throttled(count=1):

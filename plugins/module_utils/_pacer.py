@@ -196,7 +196,8 @@ class RateLimitPacer(object):
                 "window": round(self._span[1], 3) if self._span else None,
                 "window_start": self._window_start, "reset_at": target, "blocked_until": self._blocked_until,
                 "queued": len(self._queue), "reserve": self._reserve, "max_in_flight": self._max_in_flight,
-                "whole": self._whole, "guessing": self._guessing, "waits": self.waits, "waited_seconds": round(self.waited_seconds, 3),
+                "whole": self._whole, "guessing": self._guessing,
+                "waits": self.waits, "waited_seconds": round(self.waited_seconds, 3),
                 "throttled": self.throttled,
             }
 
@@ -357,7 +358,8 @@ class RateLimitPacer(object):
         if self._guessing and self._span[1] < self._whole + 1:
             # No longer whole window fits: the guess was right, and the span shrinks to it as in _snap.
             self._guessing = False
-            self._span = [max(low, self._whole), min(self._span[1], self._whole + self._took())]
+            low = max(low, self._whole)  # (a lower bound learnt in a slower window may pass W + this window's took)
+            self._span = [low, max(low, min(self._span[1], self._whole + self._took()))]
 
     def _snap(self, low, high):
         """Laravel's windows last whole seconds W, and the span is W plus at most the time the window's first request

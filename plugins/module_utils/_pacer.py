@@ -374,7 +374,7 @@ class RateLimitPacer(object):
         self._guessing = False
         if not self._whole_seconds or self._first_answer is None:
             return [low, high]
-        took = max(0.0, self._first_answer - self._window_start)
+        took = self._took()
         shortest = max(1, math.floor(low - took) + 1)  # the least whole W with W > low - took
         longest = math.floor(high)
         if shortest > longest:

@@ -297,7 +297,7 @@ class Watcher(object):
         poll["mode"] = mode
         if mode == "per_uuid":
             for wait in follows:
-                if not any(wait is done for done in read_first):  # read this poll already (its GET is sent once)
+                if wait not in read_first:  # read this poll already (its GET is sent once)
                     self._read_one(wait, poll)
             return
         entries, error = self._call(poll, "list_deployments", self.client.list_deployments)
@@ -330,7 +330,7 @@ class Watcher(object):
                 left.append(wait)
             else:
                 self._leave(wait)  # settled already (seen queued): only its slot was still tracked
-        self._read_left([wait for wait in left if not any(wait is done for done in read_first)], poll)
+        self._read_left([wait for wait in left if wait not in read_first], poll)
 
     def _read_left(self, left, poll):
         """One GET each for the pending follows that left the list, oldest first; a ``wait: false`` one's waits for a

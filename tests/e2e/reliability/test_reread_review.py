@@ -1,8 +1,9 @@
 # Copyright: (c) 2026, coolops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Hostile review (helper-44, branch attack6) of 032a531 over HTTP: the GET /deployments/{uuid} of a deployment that left the list meets
-a rate-limit 429 (Laravel's headers, answered by the proxy in front of the emulator) near the end of its wait."""
+"""Hostile review (helper-44, branch attack6) of 032a531 over HTTP: the GET /deployments/{uuid} of a deployment that
+left the list meets a rate-limit 429 (Laravel's headers, answered by the proxy in front of the emulator) near the end
+of its wait."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ class Limiter(object):
         self.limit = limit
         self.window = window
         self.phase = phase
+        self.laravel = float(window).is_integer()
         self.count = 0
         self.reset = None
         self.timer = None
@@ -39,9 +40,9 @@ class Limiter(object):
         if self.reset is None or now >= self.reset:
             self.count, self.reset = 0, now + self.window
             self.opened.append(now)
-            self.timer = math.floor(wall) + self.window if float(self.window).is_integer() else wall + self.window
+            self.timer = math.floor(wall) + self.window if self.laravel else wall + self.window
         if self.count >= self.limit:
-            if float(self.window).is_integer():
+            if self.laravel:
                 retry = max(0, int(self.timer - math.floor(wall)))
             else:
                 retry = max(1, int(math.ceil(self.reset - now)))

@@ -395,14 +395,18 @@ class Watcher(object):
     def _read_one(self, wait, poll):
         """``GET /deployments/{uuid}``: the final status of one that left the list (or a per-uuid poll).
 
-        A transient failure (a rate-limit 429, a 502, a lost answer) is read again first thing at the next poll, even
-        past the wait's deadline, up to MAX_REREADS times in a row: the pacer's probe for the next window may meet the
-        old one (Laravel's Retry-After can be a second short), and a deployment that left the list has a final status
-        that a read a moment later still gets. After that many, a failure past the deadline fails the wait unread.
+        A transient failure is read again first thing at the next poll, up to MAX_REREADS times in a row, and past the
+        wait's deadline too when it was answered (a rate-limit 429, a 502, a 504): the pacer's probe for the next window
+        may meet the old one (Laravel's Retry-After can be a second short), and a deployment that left the list has a
+        final status that a read a moment later still gets. An answer that never came already cost a whole read
+        timeout, so past the deadline it is not waited for again (helper-45: two re-reads then cost 2 x ``timeout``).
+        After that, a failure past the deadline fails the wait unread.
         """
         wait.read_again = False
         dep, error = self._call(poll, "get_deployment", self.client.get_deployment, wait.deployment_uuid)
-        if error is not None and error[0] == "transient" and wait.failed_reads < MAX_REREADS:
+        answered = error is not None and getattr(error[1], "status", None) is not None
+        if error is not None and error[0] == "transient" and wait.failed_reads < MAX_REREADS and (
+                answered or wait.deadline is None or self.clock() < wait.deadline):
             wait.failed_reads += 1
             wait.read_again = True
             return

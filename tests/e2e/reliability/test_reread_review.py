@@ -69,3 +69,25 @@ def test_a_departed_deployment_whose_get_meets_a_429_then_a_502_is_not_reported_
     assert [entry["status"] for entry in gets][:2] == [429, 502], gets
     assert not item["failed"], (item.get("error"), gets)
     assert item["deployment_status"] == "finished", item
+
+
+@pytest.mark.parametrize("hangs,read_timeout", [(1, 2), (3, 5)])
+def test_lost_answers_past_the_deadline_are_not_waited_for_again(emu, proxy, run_module, hangs, read_timeout):
+    """helper-45's review of eeb1cfa: app-1's deployment leaves the list at once, and the answers to its GET are held
+    past the client's read timeout ``hangs`` times. Each re-read of an answer that never came waited a whole read
+    timeout, and MAX_REREADS of them were granted past the deadline: with a 5 s timeout the task ended about 15.6 s
+    after the restart, and the item was still "not read". Past the deadline only an answered failure is read again,
+    so the task ends within wait_timeout + one 2 s window + the read on the wire at the deadline (+ 2.5 s), and the
+    item is reported finished or honestly unread."""
+    emu.configure(rate_limit=50, rate_window=2.0)
+    uuids = uuids_of(emu.state(), "applications", APP_NAMES[:1])
+    proxy.add_rule("delay_after", ONE_DEPLOYMENT, method="GET", times=hangs, seconds=read_timeout + 2.0)
+    wait_timeout = 1
+    started = time.monotonic()
+    result = run_module(coolify_app_batch, connection(proxy.api_url, uuids=uuids, state="restarted", timeout=read_timeout,
+                                                      poll_interval=0.5, wait_timeout=wait_timeout, max_retries=3))
+    took = time.monotonic() - started
+    item = result["applications"][0]
+    assert count(api_log(emu), "POST", r"/restart$") == 1
+    assert took <= wait_timeout + 2.0 + read_timeout + 2.5, (took, item)
+    assert item["deployment_status"] == "finished" or "not read" in (item.get("error") or ""), item
